@@ -1,0 +1,174 @@
+"""The event bus port: what topichub needs from a log, whichever engine provides it.
+
+Two engines implement it: ``EmbeddedBus`` (a durable log in the SQL database, one process)
+and ``KafkaBus`` (any Kafka-protocol cluster). Both pass the same contract suite in
+``tests/bus``. Delivery semantics every caller may rely on:
+
+- ``publish`` returns only once every record is durable (embedded: committed; Kafka:
+  ``acks=all``), with the partition and offset the log assigned, in input order. If it
+  raises ``BusUnavailable`` or ``BusTimeout`` the outcome is *unknown*: some or all
+  records may have been stored.
+- Offsets are dense per partition in the embedded engine and increasing in both.
+- Records with the same key go to the same partition (murmur2, as Kafka's default
+  partitioner) unless an explicit partition is given; keyless records are spread.
+- A ``Reader`` sees each partition in offset order from the position it was given; it
+  belongs to one task and holds no consumer group.
+- A ``GroupConsumer`` resumes from the group's committed offsets (or earliest when the
+  group has none) and commits only when told to: the caller commits after its work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+Headers = tuple[tuple[str, bytes], ...]
+
+
+class BusError(Exception):
+    """Base class of every error an engine raises."""
+
+
+class BusUnavailable(BusError):
+    """The log cannot be reached; for publish the outcome is unknown."""
+
+
+class BusTimeout(BusUnavailable):
+    """The log did not answer in time; for publish the outcome is unknown."""
+
+
+class TopicNotFound(BusError):
+    pass
+
+
+class InvalidPartition(BusError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int = 1
+    retention_ms: int | None = None
+    """Records older than this may be deleted; None keeps them forever."""
+    retention_bytes: int | None = None
+    """Per-partition size budget; the oldest records go first. None means unbounded."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutRecord:
+    """A record to publish."""
+
+    value: bytes
+    key: bytes | None = None
+    headers: Headers = ()
+    partition: int | None = None
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMetadata:
+    """Where the log stored a published record."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record read back from the log."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    value: bytes
+    key: bytes | None = None
+    headers: Headers = field(default=())
+
+
+Positions = dict[int, int]
+"""Next offset to read, per partition."""
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """Reads one topic from explicit per-partition positions, without a consumer group."""
+
+    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]:
+        """Return the next records (possibly none after ``timeout`` seconds)."""
+        ...
+
+    def positions(self) -> Positions:
+        """The next offset this reader will return, per partition."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class GroupConsumer(Protocol):
+    """A member of a consumer group over several topics; commits are explicit."""
+
+    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]: ...
+
+    async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        """Commit ``(topic, partition) -> next offset`` for the group."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class EventBus(Protocol):
+    name: str
+    """``"embedded"`` or ``"kafka"``."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def check(self) -> None:
+        """Raise ``BusUnavailable`` when the log cannot serve requests."""
+        ...
+
+    async def create_topic(self, spec: TopicSpec) -> None:
+        """Create the topic; creating an existing topic is not an error."""
+        ...
+
+    async def delete_topic(self, name: str) -> None:
+        """Delete the topic and its records; deleting a missing topic is not an error."""
+        ...
+
+    async def partitions(self, topic: str) -> int:
+        """Number of partitions; ``TopicNotFound`` when the topic does not exist."""
+        ...
+
+    async def publish(self, topic: str, records: Sequence[OutRecord]) -> list[RecordMetadata]:
+        """Store the records durably and return their metadata in input order."""
+        ...
+
+    async def beginning_offsets(self, topic: str) -> Positions:
+        """The first offset still held, per partition (after retention)."""
+        ...
+
+    async def end_offsets(self, topic: str) -> Positions:
+        """The offset the next published record will get, per partition."""
+        ...
+
+    async def offsets_for_time(self, topic: str, timestamp_ms: int) -> Positions:
+        """Per partition, the first offset whose timestamp is >= ``timestamp_ms``,
+        or the end offset when there is none."""
+        ...
+
+    def reader(self, topic: str, positions: Positions) -> Reader: ...
+
+    def group_consumer(self, group: str, topics: Sequence[str]) -> GroupConsumer: ...
+
+    async def enforce_retention(self) -> int:
+        """Apply retention now; returns how many records were dropped (0 where the
+        engine's broker does this by itself)."""
+        ...

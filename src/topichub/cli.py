@@ -1,0 +1,168 @@
+"""``topichub`` command line: serve, migrate, admin tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from topichub import __version__
+from topichub.config import ConfigError, Settings
+
+app = typer.Typer(help="topichub: multi-tenant event streaming.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administration tasks run against the configured database.")
+app.add_typer(admin_app, name="admin")
+console = Console(stderr=True)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]configuration error:[/red] {error['msg']}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (TOPICHUB_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TOPICHUB_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (TOPICHUB_WORKERS)")] = None,
+) -> None:
+    """Start the API server."""
+    settings = load_settings(host=host, port=port, workers=workers)
+    try:
+        settings.check_scale_out()
+    except ConfigError as exc:
+        console.print(f"[red]refusing to start:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    engines = settings.engines_summary()
+    console.print(
+        f"topichub {__version__} listening on http://{settings.host}:{settings.port} "
+        f"(console /, API docs /docs) — database: {engines['database']}, "
+        f"event log: {engines['event_log']}, limits: {engines['limits']}, "
+        f"workers: {settings.workers}, env: {settings.env.value}"
+    )
+    # Settings travel to the workers through the environment.
+    os.environ["TOPICHUB_HOST"] = settings.host
+    os.environ["TOPICHUB_PORT"] = str(settings.port)
+    os.environ["TOPICHUB_WORKERS"] = str(settings.workers)
+    uvicorn.run(
+        "topichub.app:asgi",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        proxy_headers=True,
+        ws_max_size=1024 * 1024,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations (needed before starting on PostgreSQL)."""
+    from topichub.kit import migrations
+    from topichub.kit.db import create_engine
+
+    settings = load_settings()
+
+    async def run() -> None:
+        if settings.resolved_database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await migrations.upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    console.print(f"database migrated to {revision} ({settings.engines_summary()['database']})")
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="Email of the new user")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    platform_admin: Annotated[bool, typer.Option("--platform-admin")] = False,
+) -> None:
+    """Create a user (with its own tenant and default project)."""
+    from topichub.errors import TopichubError
+    from topichub.identity import service
+    from topichub.identity.passwords import Hasher
+
+    async def run(resources_settings: Settings) -> str:
+        from topichub.app import build_resources
+
+        resources = await build_resources(resources_settings)
+        try:
+            async with resources.sessionmaker() as session:
+                user = await service.create_user(
+                    session,
+                    Hasher(1),
+                    email=email,
+                    username=None,
+                    password=password,
+                    platform_admin=platform_admin,
+                )
+                await session.commit()
+                return str(user.id)
+        finally:
+            await resources.engine.dispose()
+
+    try:
+        user_id = asyncio.run(run(load_settings()))
+    except TopichubError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+    console.print(f"created user {email} ({user_id})")
+
+
+@admin_app.command("list-users")
+def list_users(limit: int = 100) -> None:
+    """List users."""
+    from topichub.identity.repository import IdentityRepository
+
+    async def run() -> list[tuple[str, str, str, str, str]]:
+        from topichub.app import build_resources
+
+        resources = await build_resources(load_settings())
+        try:
+            async with resources.sessionmaker() as session:
+                users = await IdentityRepository(session).list_users(limit=limit, offset=0)
+                return [
+                    (
+                        str(u.id),
+                        u.email or "",
+                        u.username or "",
+                        "yes" if u.is_active else "no",
+                        "yes" if u.is_platform_admin else "no",
+                    )
+                    for u in users
+                ]
+        finally:
+            await resources.engine.dispose()
+
+    table = Table("id", "email", "username", "active", "platform admin")
+    for row in asyncio.run(run()):
+        table.add_row(*row)
+    Console().print(table)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

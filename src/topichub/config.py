@@ -1,0 +1,140 @@
+"""Settings: one class, every field overridable with a ``TOPICHUB_`` environment variable."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+WEAK_SECRETS = frozenset(
+    {
+        "secret",
+        "changeme",
+        "change-me",
+        "your-secret-key-change-this-in-production",
+        "your-super-secret-key-change-this-in-production-environment",
+        "your-secret-key-here",
+    }
+)
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be run; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOPICHUB_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    kafka_bootstrap_servers: str | None = None
+    kafka_idempotence: bool = False
+    redis_url: str | None = None
+    jwt_secret: SecretStr | None = None
+    access_token_ttl_s: int = Field(default=15 * 60, ge=30, le=24 * 3600)
+    refresh_token_ttl_s: int = Field(default=7 * 24 * 3600, ge=300)
+    refresh_reuse_grace_s: int = Field(default=10, ge=0, le=120)
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    demo: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    migrate_on_start: bool | None = None
+    """None: migrate on start with SQLite (embedded mode) only; run `topichub migrate`
+    before starting several processes on PostgreSQL."""
+    log_level: str = "INFO"
+    log_json: bool = True
+    password_hash_concurrency: int = Field(default=4, ge=1, le=64)
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.env is Environment.production:
+            if self.jwt_secret is None:
+                raise ValueError(
+                    "TOPICHUB_JWT_SECRET is required in production "
+                    f"(at least {MIN_SECRET_BYTES} random bytes)"
+                )
+            if self.demo:
+                raise ValueError(
+                    "TOPICHUB_DEMO=1 is refused in production: demo users have published passwords"
+                )
+        if self.jwt_secret is not None:
+            check_secret_strength(self.jwt_secret.get_secret_value())
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'topichub.db').resolve()}"
+
+    def secret_key(self) -> str:
+        """The JWT signing secret: configured, or (development only) generated once and
+        kept in DATA_DIR so tokens survive restarts."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.env is Environment.production:  # pragma: no cover - refused by validation
+            raise ConfigError("TOPICHUB_JWT_SECRET is required in production")
+        path = self.data_dir / "jwt_secret"
+        if path.exists():
+            value = path.read_text().strip()
+            check_secret_strength(value)
+            return value
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+    def engines_summary(self) -> dict[str, str]:
+        db = "sqlite" if self.resolved_database_url.startswith("sqlite") else "postgresql"
+        return {
+            "database": db,
+            "event_log": "kafka" if self.kafka_bootstrap_servers else "embedded",
+            "limits": "redis" if self.redis_url else "memory",
+        }
+
+    def check_scale_out(self) -> None:
+        """Refuse configurations whose embedded engines would be wrong with several
+        processes: each would keep its own log, counters and limits."""
+        if self.workers <= 1:
+            return
+        engines = self.engines_summary()
+        problems = []
+        if engines["database"] == "sqlite":
+            problems.append("TOPICHUB_DATABASE_URL must point at PostgreSQL")
+        if engines["event_log"] == "embedded":
+            problems.append(
+                "TOPICHUB_KAFKA_BOOTSTRAP_SERVERS must be set (the embedded "
+                "event log serves one process)"
+            )
+        if engines["limits"] == "memory":
+            problems.append(
+                "TOPICHUB_REDIS_URL must be set (in-process limits would let "
+                "each worker count on its own)"
+            )
+        if problems:
+            raise ConfigError(f"{self.workers} workers need shared engines: " + "; ".join(problems))
+
+
+def check_secret_strength(value: str) -> None:
+    if value.lower() in WEAK_SECRETS or len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"the JWT secret is too weak: use at least {MIN_SECRET_BYTES} random bytes, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )

@@ -1,0 +1,204 @@
+"""One error hierarchy, rendered by one set of handlers into the envelope of COMPAT.md:
+
+    {"detail": "<message>", "error": {"code", "message", "details", "request_id", "timestamp"}}
+
+``detail`` serves the clients of seeds 000/001/002/004, ``error`` those of seed 003.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from topichub.kit.context import request_id_var
+from topichub.kit.time import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class TopichubError(Exception):
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    default_message: ClassVar[str] = "Internal server error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Mapping[str, Any] | list[Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        self.headers = dict(headers or {})
+        super().__init__(self.message)
+
+
+class BadRequest(TopichubError):
+    status_code = 400
+    code = "VALIDATION_ERROR"
+    default_message = "Invalid request"
+
+
+class ValidationFailed(TopichubError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+    default_message = "Request validation failed"
+
+
+class AuthenticationFailed(TopichubError):
+    status_code = 401
+    code = "AUTHENTICATION_FAILED"
+    default_message = "Not authenticated"
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
+
+class Forbidden(TopichubError):
+    status_code = 403
+    code = "FORBIDDEN"
+    default_message = "Insufficient permissions"
+
+
+class NotFound(TopichubError):
+    status_code = 404
+    code = "NOT_FOUND"
+    default_message = "Not found"
+
+
+class MethodNotAllowed(TopichubError):
+    status_code = 405
+    code = "METHOD_NOT_ALLOWED"
+    default_message = "Method not allowed"
+
+
+class Conflict(TopichubError):
+    status_code = 409
+    code = "CONFLICT"
+    default_message = "Conflict"
+
+
+class PayloadTooLarge(TopichubError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = "Payload too large"
+
+
+class UnsupportedMediaType(TopichubError):
+    status_code = 415
+    code = "VALIDATION_ERROR"
+    default_message = "Unsupported media type"
+
+
+class RateLimitExceeded(TopichubError):
+    status_code = 429
+    code = "RATE_LIMIT_EXCEEDED"
+    default_message = "Too many requests"
+
+
+class QuotaExceeded(TopichubError):
+    status_code = 429
+    code = "QUOTA_EXCEEDED"
+    default_message = "Quota exceeded"
+
+
+class Unavailable(TopichubError):
+    status_code = 503
+    code = "UNAVAILABLE"
+    default_message = "Service temporarily unavailable"
+
+
+_STATUS_TO_ERROR: dict[int, type[TopichubError]] = {
+    400: BadRequest,
+    401: AuthenticationFailed,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: ValidationFailed,
+    429: RateLimitExceeded,
+    503: Unavailable,
+}
+
+
+def envelope(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "detail": message,
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details,
+            "request_id": request_id_var.get(),
+            "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+        },
+    }
+    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        details.append(
+            {
+                "field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc),
+                "location": loc[0] if loc else None,
+                "reason": err.get("msg", "invalid"),
+                "type": err.get("type"),
+            }
+        )
+    return details
+
+
+async def _handle_topichub_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TopichubError)
+    return envelope(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = _validation_details(exc)
+    first = details[0] if details else {"field": "", "reason": "invalid"}
+    message = f"Invalid {first['field'] or 'request'}: {first['reason']}"
+    return envelope(422, "VALIDATION_ERROR", message, details)
+
+
+async def _handle_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error_type = _STATUS_TO_ERROR.get(exc.status_code, TopichubError)
+    message = exc.detail if isinstance(exc.detail, str) else error_type.default_message
+    if exc.status_code == 404 and message == "Not Found":
+        message = "Not found"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    code = error_type.code if error_type is not TopichubError else "HTTP_ERROR"
+    return envelope(exc.status_code, code, message, None, headers)
+
+
+async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return envelope(500, "INTERNAL_ERROR", "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TopichubError, _handle_topichub_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,78 @@
+"""Resolving the caller. Declared with FastAPI security schemes so a missing credential
+is a 401 (not a 422) and the OpenAPI document lists both schemes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.api_keys import service as api_keys
+from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.errors import AuthenticationFailed
+from topichub.identity import service
+from topichub.identity.principal import Principal
+from topichub.resources import Resources
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="A JWT access token, or an API key (`thk_…`). `Authorization: ApiKey <key>` "
+    "is accepted too.",
+)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
+
+
+def extract_credential(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None,
+    x_api_key: str | None,
+) -> str | None:
+    if bearer is not None and bearer.credentials:
+        return bearer.credentials
+    if x_api_key:
+        return x_api_key
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "apikey" and value.strip():
+        return value.strip()
+    return None
+
+
+async def resolve_credential(
+    session: AsyncSession, resources: Resources, credential: str
+) -> Principal:
+    if api_keys.looks_like_key(credential):
+        return await api_keys.authenticate(session, credential)
+    return await service.principal_from_access_token(session, resources.tokens, credential)
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    x_api_key: Annotated[str | None, Security(api_key_scheme)],
+) -> Principal:
+    credential = extract_credential(request, bearer, x_api_key)
+    if credential is None:
+        raise AuthenticationFailed("Not authenticated")
+    principal = await resolve_credential(session, resources, credential)
+    log_context = getattr(request.state, "log_context", None)
+    if isinstance(log_context, dict):
+        log_context["tenant_id"] = str(principal.tenant_id)
+        log_context["user_id"] = str(principal.user_id) if principal.user_id else None
+        log_context["auth"] = principal.kind
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_platform_admin(principal: PrincipalDep) -> Principal:
+    principal.require_platform_admin()
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(get_platform_admin)]

@@ -1,0 +1,153 @@
+"""Sign-up, login and session endpoints, in the canonical shape and the seeds' shapes."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request, Response, status
+from pydantic import ValidationError
+
+from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.errors import ValidationFailed
+from topichub.identity import service
+from topichub.identity.dependencies import PrincipalDep
+from topichub.identity.schemas import (
+    LoginIn,
+    MeUpdate,
+    RefreshIn,
+    RegisterIn,
+    SignupIn,
+    TokenOut,
+    UserOut,
+)
+from topichub.resources import Resources
+
+router = APIRouter(tags=["auth"])
+
+
+def _token_settings(resources: Resources) -> service.TokenSettings:
+    settings = resources.settings
+    return service.TokenSettings(
+        refresh_ttl_s=settings.refresh_token_ttl_s, reuse_grace_s=settings.refresh_reuse_grace_s
+    )
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/auth/signup", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
+    """Create an account with its own tenant, default project and default topic."""
+    user = await service.create_user(
+        session, resources.hasher, email=data.email, username=data.username, password=data.password
+    )
+    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+
+
+@router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+async def register(data: RegisterIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
+    """Seed 004's registration: a username and/or an email, and a password."""
+    user = await service.create_user(
+        session, resources.hasher, email=data.email, username=data.username, password=data.password
+    )
+    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+
+
+async def _read_login(request: Request, username: str | None, password: str | None) -> LoginIn:
+    """Seed 001 logs in with query parameters; everyone else sends JSON."""
+    try:
+        if username is not None or password is not None:
+            return LoginIn(username=username, password=password or "")
+        body = await request.body()
+        if not body:
+            raise ValidationFailed("Send a JSON body with email (or username) and password")
+        return LoginIn.model_validate(json.loads(body))
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()
+        ]
+        raise ValidationFailed(f"Invalid login: {details[0]['reason']}", details=details) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("Body is not valid JSON") from exc
+
+
+_LOGIN_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": LoginIn.model_json_schema()}},
+    }
+}
+
+
+@router.post("/auth/login", response_model=TokenOut, openapi_extra=_LOGIN_BODY)
+async def login(
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    username: Annotated[str | None, Query(max_length=320)] = None,
+    password: Annotated[str | None, Query(max_length=1024)] = None,
+) -> TokenOut:
+    """Log in with a JSON body ``{"email"|"username", "password"}``, or (seed 001) with
+    ``?username=…&password=…``."""
+    data = await _read_login(request, username, password)
+    user = await service.authenticate(
+        session,
+        resources.hasher,
+        resources.login_throttle,
+        login=data.login,
+        password=data.password,
+        address=_client_address(request),
+    )
+    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+
+
+@router.post("/token", response_model=TokenOut)
+async def oauth2_token(
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    username: Annotated[str, Form(min_length=1, max_length=320)],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
+) -> TokenOut:
+    """OAuth2 password flow (seed 004): form fields ``username`` (or email) and ``password``."""
+    user = await service.authenticate(
+        session,
+        resources.hasher,
+        resources.login_throttle,
+        login=username,
+        password=password,
+        address=_client_address(request),
+    )
+    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+
+
+@router.post("/auth/refresh", response_model=TokenOut)
+async def refresh(data: RefreshIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+    return await service.refresh(
+        session, resources.tokens, _token_settings(resources), data.refresh_token
+    )
+
+
+@router.get("/auth/me", response_model=UserOut)
+async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
+    user = await service.get_user(session, principal.require_user())
+    return await service.user_out(session, user)
+
+
+@router.patch("/auth/me", response_model=UserOut)
+async def update_me(
+    data: MeUpdate, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> UserOut:
+    """Change email and/or password. A password change ends every other session."""
+    user = await service.update_me(session, resources.hasher, principal, data)
+    return await service.user_out(session, user)
+
+
+@router.delete("/auth/me", status_code=status.HTTP_204_NO_CONTENT)
+async def deactivate_me(principal: PrincipalDep, session: SessionDep) -> Response:
+    """Deactivate the account: its tokens, refresh tokens and API keys stop working."""
+    await service.deactivate(session, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

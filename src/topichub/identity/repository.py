@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.models import RefreshToken, User
+
+
+class IdentityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *objects: object) -> None:
+        self.session.add_all(objects)
+        await self.session.flush()
+
+    async def get_user(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def by_login(self, login: str) -> User | None:
+        """Find by email (case-insensitive) or username."""
+        login = login.strip()
+        return await self.session.scalar(
+            select(User).where(or_(User.email == login.lower(), User.username == login))
+        )
+
+    async def email_taken(self, email: str, *, other_than: uuid.UUID | None = None) -> bool:
+        statement = select(User.id).where(User.email == email)
+        if other_than is not None:
+            statement = statement.where(User.id != other_than)
+        return await self.session.scalar(statement) is not None
+
+    async def username_taken(self, username: str) -> bool:
+        return (
+            await self.session.scalar(select(User.id).where(User.username == username)) is not None
+        )
+
+    async def list_users(self, *, limit: int, offset: int) -> Sequence[User]:
+        statement = select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+        return (await self.session.scalars(statement)).all()
+
+    async def count_users(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)
+
+    async def refresh_by_hash(self, token_hash: str) -> RefreshToken | None:
+        return await self.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        )
+
+    async def revoke_family(self, family_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+
+    async def revoke_user_refresh_tokens(self, user_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"
+    ),
+]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: EmailStr
+    password: Password
+    username: Username | None = None
+
+
+class RegisterIn(BaseModel):
+    """Seed 004's ``/register``: a username, an email, or both."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    username: Username | None = None
+    email: EmailStr | None = None
+    password: Password
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> RegisterIn:
+        if self.username is None and self.email is None:
+            raise ValueError("Give a username or an email")
+        return self
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: Annotated[str, Field(min_length=1, max_length=320)] | None = None
+    username: Annotated[str, Field(min_length=1, max_length=320)] | None = None
+    password: Password
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> LoginIn:
+        if not (self.email or self.username):
+            raise ValueError("Give an email or a username")
+        return self
+
+    @property
+    def login(self) -> str:
+        return self.email or self.username or ""
+
+
+class RefreshIn(BaseModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class MeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr | None = None
+    password: Password | None = None
+    current_password: Password | None = None
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str | None
+    username: str | None
+    is_active: bool
+    is_platform_admin: bool
+    tenant_id: uuid.UUID | None = None
+    role: str | None = None
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    """Carries every field any seed's client reads (COMPAT.md)."""
+
+    token: str
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str
+    user: UserOut

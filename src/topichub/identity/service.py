@@ -1,0 +1,235 @@
+"""Accounts and sessions. Services never commit: the request owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.api_keys import service as api_keys
+from topichub.errors import (
+    AuthenticationFailed,
+    Conflict,
+    RateLimitExceeded,
+    ValidationFailed,
+)
+from topichub.identity.passwords import Hasher, PasswordPolicyError, check_policy
+from topichub.identity.principal import ROLE_PERMISSIONS, Principal
+from topichub.identity.repository import IdentityRepository
+from topichub.identity.schemas import MeUpdate, TokenOut, UserOut
+from topichub.identity.throttle import LoginThrottle
+from topichub.identity.tokens import InvalidToken, TokenCodec
+from topichub.kit.crypto import random_token, sha256_hex
+from topichub.kit.time import utcnow
+from topichub.models import RefreshToken, User
+from topichub.tenancy import service as tenancy
+
+REFRESH_PREFIX = "thr_"
+INVALID_CREDENTIALS = "Incorrect email/username or password"
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    refresh_ttl_s: int
+    reuse_grace_s: int
+
+
+def _policy(password: str, *identifiers: str | None) -> None:
+    try:
+        check_policy(password, identifiers=identifiers)
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(
+            str(exc), details=[{"field": "password", "reason": str(exc)}]
+        ) from exc
+
+
+async def create_user(
+    session: AsyncSession,
+    hasher: Hasher,
+    *,
+    email: str | None,
+    username: str | None,
+    password: str,
+    enforce_policy: bool = True,
+    platform_admin: bool = False,
+) -> User:
+    repo = IdentityRepository(session)
+    email = email.lower() if email else None
+    if enforce_policy:
+        _policy(password, email, username)
+    if email and await repo.email_taken(email):
+        raise Conflict("Email already registered")
+    if username and await repo.username_taken(username):
+        raise Conflict("Username already registered")
+    user = User(
+        email=email,
+        username=username,
+        password_hash=await hasher.hash(password),
+        is_platform_admin=platform_admin,
+    )
+    await repo.add(user)
+    await tenancy.create_personal_tenant(session, user, label=email or username or str(user.id))
+    return user
+
+
+async def user_out(session: AsyncSession, user: User) -> UserOut:
+    out = UserOut.model_validate(user)
+    if user.default_tenant_id is not None:
+        membership = await tenancy.membership(session, user.default_tenant_id, user.id)
+        out.tenant_id = user.default_tenant_id
+        out.role = membership.role if membership else None
+    return out
+
+
+async def issue_tokens(
+    session: AsyncSession,
+    codec: TokenCodec,
+    settings: TokenSettings,
+    user: User,
+    *,
+    family_id: uuid.UUID | None = None,
+) -> TokenOut:
+    if user.default_tenant_id is None:
+        raise AuthenticationFailed("This account has no tenant")
+    access = codec.issue(user.id, user.default_tenant_id, user.token_version)
+    raw_refresh = REFRESH_PREFIX + random_token(32)
+    now = utcnow()
+    await IdentityRepository(session).add(
+        RefreshToken(
+            user_id=user.id,
+            tenant_id=user.default_tenant_id,
+            family_id=family_id or uuid.uuid4(),
+            token_hash=sha256_hex(raw_refresh),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.refresh_ttl_s),
+        )
+    )
+    return TokenOut(
+        token=access,
+        access_token=access,
+        expires_in=codec.access_ttl_s,
+        refresh_token=raw_refresh,
+        user=await user_out(session, user),
+    )
+
+
+async def authenticate(
+    session: AsyncSession,
+    hasher: Hasher,
+    throttle: LoginThrottle,
+    *,
+    login: str,
+    password: str,
+    address: str,
+) -> User:
+    """Check a login. Every failure looks the same and costs the same time, whether or
+    not the account exists; repeated failures are throttled."""
+    wait = await throttle.check(login, address)
+    if wait is not None:
+        raise RateLimitExceeded(
+            f"Too many login attempts; try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    user = await IdentityRepository(session).by_login(login)
+    valid = await hasher.verify(password, user.password_hash if user else None)
+    if user is None or not valid or not user.is_active:
+        await throttle.failed(login)
+        raise AuthenticationFailed(INVALID_CREDENTIALS)
+    return user
+
+
+async def refresh(
+    session: AsyncSession, codec: TokenCodec, settings: TokenSettings, raw_token: str
+) -> TokenOut:
+    """Rotate a refresh token. A token presented twice outside a short grace window
+    (a concurrent retry) means it leaked: the whole family is revoked."""
+    repo = IdentityRepository(session)
+    now = utcnow()
+    stored = await repo.refresh_by_hash(sha256_hex(raw_token))
+    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+        raise AuthenticationFailed("Invalid or expired refresh token")
+    if stored.used_at is not None:
+        if now - stored.used_at > timedelta(seconds=settings.reuse_grace_s):
+            await repo.revoke_family(stored.family_id, now)
+            # Commit the revocation even though the request fails.
+            await session.commit()
+            raise AuthenticationFailed("Refresh token reuse detected; please log in again")
+        raise AuthenticationFailed("Refresh token already used")
+    user = await repo.get_user(stored.user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("Invalid or expired refresh token")
+    stored.used_at = now
+    return await issue_tokens(session, codec, settings, user, family_id=stored.family_id)
+
+
+async def principal_from_access_token(
+    session: AsyncSession, codec: TokenCodec, token: str
+) -> Principal:
+    try:
+        claims = codec.decode(token)
+    except InvalidToken as exc:
+        raise AuthenticationFailed(str(exc)) from exc
+    user = await IdentityRepository(session).get_user(claims.user_id)
+    if user is None or not user.is_active or user.token_version != claims.version:
+        raise AuthenticationFailed("Invalid or expired token")
+    membership = await tenancy.membership(session, claims.tenant_id, user.id)
+    tenant = await tenancy.get_tenant(session, claims.tenant_id)
+    if membership is None or tenant is None or not tenant.is_active:
+        raise AuthenticationFailed("Invalid or expired token")
+    return Principal(
+        kind="user",
+        user_id=user.id,
+        tenant_id=claims.tenant_id,
+        permissions=frozenset({ROLE_PERMISSIONS.get(membership.role, ROLE_PERMISSIONS["member"])}),
+        role=membership.role,
+        is_platform_admin=user.is_platform_admin,
+        email=user.email,
+        username=user.username,
+    )
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await IdentityRepository(session).get_user(user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("Invalid or expired token")
+    return user
+
+
+async def update_me(
+    session: AsyncSession, hasher: Hasher, principal: Principal, data: MeUpdate
+) -> User:
+    user = await get_user(session, principal.require_user())
+    repo = IdentityRepository(session)
+    if data.current_password is not None and not await hasher.verify(
+        data.current_password, user.password_hash
+    ):
+        raise AuthenticationFailed("Current password is incorrect")
+    if data.email is not None:
+        email = data.email.lower()
+        if email != user.email:
+            if await repo.email_taken(email, other_than=user.id):
+                raise Conflict("Email already registered")
+            user.email = email
+    if data.password is not None:
+        _policy(data.password, user.email, user.username)
+        user.password_hash = await hasher.hash(data.password)
+        # Every session issued with the old password ends now.
+        user.token_version += 1
+        await repo.revoke_user_refresh_tokens(user.id, utcnow())
+    await session.flush()
+    return user
+
+
+async def deactivate(session: AsyncSession, principal: Principal) -> User:
+    """Deactivate the caller: tokens stop working, refresh tokens and API keys are revoked."""
+    user = await get_user(session, principal.require_user())
+    now = utcnow()
+    user.is_active = False
+    user.deactivated_at = now
+    user.token_version += 1
+    await IdentityRepository(session).revoke_user_refresh_tokens(user.id, now)
+    await api_keys.revoke_all_created_by(session, user.id)
+    await session.flush()
+    return user

@@ -1,0 +1,150 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it buffers and breaks streaming)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from topichub.errors import PayloadTooLarge, envelope
+from topichub.kit.context import request_id_var
+from topichub.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+access_log = logging.getLogger("topichub.access")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+API_PREFIX = "/api/v1"
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not path:
+        return "unmatched"
+    # Routers included under a prefix keep their unprefixed route object here.
+    if str(scope.get("path", "")).startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX):
+        return API_PREFIX + str(path)
+    return str(path)
+
+
+class RequestContextMiddleware:
+    """Request id (echoed or generated), one JSON access-log line per request, metrics,
+    and security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        log_context: dict[str, Any] = {}
+        scope.setdefault("state", {})["log_context"] = log_context
+        started = time.perf_counter()
+        status_holder = {"status": 500 if scope["type"] == "http" else 101}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(SECURITY_HEADERS)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            duration = time.perf_counter() - started
+            endpoint = _route_template(scope)
+            method = scope.get("method", "WS")
+            status = status_holder["status"]
+            HTTP_REQUESTS.labels(method, endpoint, str(status)).inc()
+            HTTP_DURATION.labels(method, endpoint).observe(duration)
+            access_log.info(
+                "%s %s %s %.1fms",
+                method,
+                endpoint,
+                status,
+                duration * 1000,
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "route": endpoint,
+                    "path": scope.get("path"),
+                    "status_code": status,
+                    "duration_ms": round(duration * 1000, 2),
+                    **log_context,
+                },
+            )
+            request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413, whether or not they announce a
+    Content-Length (Starlette itself reads bodies of any size)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                too_big = False
+            if too_big:
+                response = envelope(
+                    413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {self.max_bytes} bytes"
+                )
+                await response(scope, receive, send)
+                return
+        received = 0
+        exceeded = False
+        replied = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    exceeded = True
+                    raise PayloadTooLarge(f"Request body exceeds {self.max_bytes} bytes")
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            # Body parsers may turn our exception into their own 400; the real answer
+            # is 413, so it replaces whatever the app tries to send.
+            nonlocal replied
+            if not exceeded:
+                await send(message)
+                return
+            if not replied and message["type"] == "http.response.start":
+                replied = True
+                response = envelope(
+                    413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {self.max_bytes} bytes"
+                )
+                await response(scope, receive, send)
+
+        await self.app(scope, limited_receive, guarded_send)

@@ -1,0 +1,1 @@
+"""Tenants, memberships with roles, projects and plans."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from topichub.dependencies import SessionDep
+from topichub.identity.dependencies import PrincipalDep
+from topichub.tenancy import service
+from topichub.tenancy.schemas import ProjectCreate, ProjectOut, ProjectUpdate
+
+router = APIRouter(tags=["projects"])
+
+
+@router.get("/projects", response_model=list[ProjectOut])
+async def list_projects(principal: PrincipalDep, session: SessionDep) -> list[ProjectOut]:
+    projects = await service.list_projects(session, principal)
+    return [ProjectOut.model_validate(p) for p in projects]
+
+
+@router.post("/projects", response_model=ProjectOut, status_code=status.HTTP_201_CREATED)
+async def create_project(
+    data: ProjectCreate, principal: PrincipalDep, session: SessionDep
+) -> ProjectOut:
+    return ProjectOut.model_validate(await service.create_project(session, principal, data))
+
+
+@router.get("/projects/{project_id}", response_model=ProjectOut)
+async def get_project(
+    project_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> ProjectOut:
+    return ProjectOut.model_validate(await service.get_project(session, principal, project_id))
+
+
+@router.patch("/projects/{project_id}", response_model=ProjectOut)
+async def update_project(
+    project_id: uuid.UUID, data: ProjectUpdate, principal: PrincipalDep, session: SessionDep
+) -> ProjectOut:
+    project = await service.update_project(session, principal, project_id, data)
+    return ProjectOut.model_validate(project)
+
+
+@router.delete("/projects/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_project(
+    project_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> None:
+    await service.delete_project(session, principal, project_id)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.kit.repository import scoped
+from topichub.models import Membership, Project, Tenant
+
+
+class TenancyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *objects: object) -> None:
+        self.session.add_all(objects)
+        await self.session.flush()
+
+    async def get_tenant(self, tenant_id: uuid.UUID) -> Tenant | None:
+        return await self.session.get(Tenant, tenant_id)
+
+    async def membership(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.tenant_id == tenant_id, Membership.user_id == user_id
+            )
+        )
+
+    async def list_projects(
+        self, tenant_id: uuid.UUID, project_id: uuid.UUID | None
+    ) -> Sequence[Project]:
+        statement = scoped(
+            select(Project), Project, tenant_id=tenant_id, project_id=project_id
+        ).order_by(Project.created_at, Project.id)
+        return (await self.session.scalars(statement)).all()
+
+    async def get_project(
+        self, tenant_id: uuid.UUID, project_id: uuid.UUID, *, only: uuid.UUID | None = None
+    ) -> Project | None:
+        statement = scoped(select(Project), Project, tenant_id=tenant_id, project_id=only).where(
+            Project.id == project_id
+        )
+        return await self.session.scalar(statement)
+
+    async def get_project_by_name(self, tenant_id: uuid.UUID, name: str) -> Project | None:
+        return await self.session.scalar(
+            select(Project).where(Project.tenant_id == tenant_id, Project.name == name)
+        )
+
+    async def default_project(self, tenant_id: uuid.UUID) -> Project | None:
+        return await self.session.scalar(
+            select(Project).where(Project.tenant_id == tenant_id, Project.is_default.is_(True))
+        )
+
+    async def count_projects(self, tenant_id: uuid.UUID) -> int:
+        count = await self.session.scalar(
+            select(func.count()).select_from(Project).where(Project.tenant_id == tenant_id)
+        )
+        return int(count or 0)
+
+    async def delete(self, obj: object) -> None:
+        await self.session.delete(obj)
+        await self.session.flush()
