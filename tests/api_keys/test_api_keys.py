@@ -8,7 +8,6 @@ import uuid
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
 
 from tests.support.factories import bearer, create_key, signup
 from topichub.kit.time import utcnow
