@@ -28,6 +28,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "login_attempts_per_minute": 10_000,
         "refresh_reuse_grace_s": 0,
         "log_json": False,
+        # tansu completes a consumer-group join in about half the session timeout.
+        "kafka_session_timeout_ms": 1_000,
+        "kafka_heartbeat_interval_ms": 200,
     }
     values.update(overrides)
     return Settings(**values)
@@ -80,3 +83,44 @@ async def app(
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(app) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def base_url(app: FastAPI) -> AsyncIterator[str]:
+    """The session app served over real HTTP (uvicorn on a free loopback port)."""
+    from tests.support.server import serving
+
+    async with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def kafka_bootstrap() -> AsyncIterator[str]:
+    """A Kafka-protocol broker (tansu) for the whole session; fails if it cannot start."""
+    from tests.support.tansu import running_tansu
+
+    async with running_tansu() as broker:
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    """The machine's Redis, or skip (fail in CI) when it is not there."""
+    import redis.asyncio as aioredis
+
+    from tests.support.services import REDIS_URL
+
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:
+        unavailable("Redis", exc)
+    finally:
+        await client.aclose()
+    return REDIS_URL

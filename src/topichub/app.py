@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,29 +11,64 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub import __version__
+from topichub.admin.endpoints import router as admin_router
 from topichub.api_keys.endpoints import router as api_keys_router
+from topichub.bus import BusOptions, EventBus, create_bus
 from topichub.config import Settings
 from topichub.errors import install_error_handlers
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
+from topichub.identity.endpoints import provision_account
 from topichub.identity.endpoints import router as identity_router
 from topichub.identity.passwords import Hasher
 from topichub.identity.throttle import LoginThrottle
+from topichub.identity.tickets import TicketBook
 from topichub.identity.tokens import TokenCodec
 from topichub.kit import migrations
 from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite
+from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
+from topichub.limits.endpoints import router as usage_router
 from topichub.logging import configure_logging
 from topichub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from topichub.models import Topic, User
 from topichub.resources import Resources
 from topichub.tenancy.endpoints import router as projects_router
+from topichub.topics.endpoints import router as topics_router
+from topichub.topics.service import ensure_log_topic
+from topichub.topics.stream.hub import StreamHub
+from topichub.topics.stream_endpoints import router as streams_router
+from topichub.topics.streams import StreamRegistry
 
 log = logging.getLogger("topichub")
 
 # Routers served both at the seeds' paths and under the canonical /api/v1 prefix. The
 # OpenAPI document shows the canonical paths only.
-DOMAIN_ROUTERS: list[APIRouter] = [identity_router, projects_router, api_keys_router]
+DOMAIN_ROUTERS: list[APIRouter] = [
+    identity_router,
+    projects_router,
+    api_keys_router,
+    topics_router,
+    streams_router,
+    usage_router,
+    admin_router,
+]
+
+
+RETENTION_INTERVAL_S = 60.0
+
+
+async def _retention_loop(bus: EventBus) -> None:
+    while True:
+        await asyncio.sleep(RETENTION_INTERVAL_S)
+        try:
+            dropped = await bus.enforce_retention()
+            if dropped:
+                log.info("retention dropped %d records", dropped)
+        except Exception:
+            log.warning("retention failed", exc_info=True)
 
 
 async def build_resources(settings: Settings) -> Resources:
@@ -44,44 +80,94 @@ async def build_resources(settings: Settings) -> Resources:
     if migrate:
         await migrations.upgrade(engine)
     sessionmaker = create_sessionmaker(engine)
+    bus = create_bus(
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+        engine=engine,
+        options=BusOptions(
+            publish_timeout_s=settings.publish_timeout_s,
+            kafka_idempotence=settings.kafka_idempotence,
+            kafka_replication_factor=settings.kafka_replication_factor,
+            kafka_session_timeout_ms=settings.kafka_session_timeout_ms,
+            kafka_heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        ),
+    )
+    await bus.start()
+    hub = StreamHub(
+        bus, buffer_size=settings.stream_buffer, heartbeat_s=settings.stream_heartbeat_s
+    )
+    await hub.start()
+    store = create_store(settings.redis_url, key_prefix=settings.redis_key_prefix)
+    quotas = QuotaService(store, sessionmaker)
+    await quotas.start()
+    connections = ConnectionLimiter(store)
+    await connections.start()
+    streams = StreamRegistry(sessionmaker)
+    await streams.start()
+    tokens = TokenCodec(settings.secret_key(), settings.access_token_ttl_s)
     resources = Resources(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
-        tokens=TokenCodec(settings.secret_key(), settings.access_token_ttl_s),
+        tokens=tokens,
+        tickets=TicketBook(
+            tokens,
+            settings.stream_ticket_ttl_s,
+            settings.redis_url,
+            key_prefix=settings.redis_key_prefix,
+        ),
         hasher=Hasher(settings.password_hash_concurrency),
         login_throttle=LoginThrottle(
             per_account=settings.login_attempts_per_minute,
             per_address=settings.login_attempts_per_minute * 5,
             storage_uri=settings.redis_url,
         ),
+        bus=bus,
+        hub=hub,
+        rate_limiter=RateLimiter(
+            settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:rate"
+        ),
+        quotas=quotas,
+        connections=connections,
+        limits_store=store,
+        streams=streams,
     )
+    resources.tasks.append(asyncio.create_task(_retention_loop(bus), name="retention"))
 
     async def database_check() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     resources.checks["database"] = database_check
+    resources.checks["event_bus"] = bus.check
     return resources
 
 
 async def run_bootstrap(resources: Resources) -> list[str]:
     settings = resources.settings
     notes = []
+
+    new_topics: list[Topic] = []
+
+    async def provision(session: AsyncSession, user: User) -> None:
+        new_topics.append(await provision_account(session, resources, user))
+
     async with resources.sessionmaker() as session:
         if settings.admin_email and settings.admin_password:
             notes.append(
                 await bootstrap.ensure_admin(
                     session,
                     resources.hasher,
+                    provision,
                     settings.admin_email,
                     settings.admin_password.get_secret_value(),
                 )
             )
         if settings.demo:
-            created = await bootstrap.load_demo_users(session, resources.hasher)
+            created = await bootstrap.load_demo_users(session, resources.hasher, provision)
             notes.append(f"demo users loaded: {', '.join(created) or 'already present'}")
         await session.commit()
+    for topic in new_topics:
+        await ensure_log_topic(resources.bus, topic)
     return notes
 
 
@@ -97,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield {}
         finally:
-            await resources.engine.dispose()
+            await resources.aclose()
 
     app = FastAPI(
         title="topichub",

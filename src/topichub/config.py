@@ -43,7 +43,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_idempotence: bool = False
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=100)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=50)
     redis_url: str | None = None
+    redis_key_prefix: str = Field(default="topichub", pattern=r"^[A-Za-z0-9_.:\-]{1,64}$")
     jwt_secret: SecretStr | None = None
     access_token_ttl_s: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     refresh_token_ttl_s: int = Field(default=7 * 24 * 3600, ge=300)
@@ -52,7 +56,26 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     demo: bool = False
     cors_origins: list[str] = Field(default_factory=list)
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Plan defaults (seed 000 quotas and stream limit, seed 003 rate limits).
+    rate_limit_enabled: bool = True
+    rate_per_minute: int | None = Field(default=1_000, ge=0)
+    rate_per_hour: int | None = Field(default=50_000, ge=0)
+    rate_per_day: int | None = Field(default=1_000_000, ge=0)
+    quota_user_messages_per_day: int | None = Field(default=10_000, ge=0)
+    quota_user_bytes_per_day: int | None = Field(default=100 * 1024 * 1024, ge=0)
+    quota_cluster_messages_in_per_day: int | None = Field(default=200_000, ge=0)
+    quota_cluster_bytes_in_per_day: int | None = Field(default=2 * 1024**3, ge=0)
+    max_streams_per_user: int = Field(default=2, ge=0)
+    max_topics_per_project: int = Field(default=100, ge=1)
+    max_partitions: int = Field(default=32, ge=1, le=1024)
+    # Publishing and streaming.
+    max_message_bytes: int = Field(default=64 * 1024, ge=16)
+    max_batch_messages: int = Field(default=1_000, ge=1)
+    publish_timeout_s: float = Field(default=10.0, gt=0)
+    stream_heartbeat_s: float = Field(default=15.0, gt=0)
+    stream_buffer: int = Field(default=1_000, ge=1)
+    stream_ticket_ttl_s: int = Field(default=60, ge=5, le=3600)
     migrate_on_start: bool | None = None
     """None: migrate on start with SQLite (embedded mode) only; run `topichub migrate`
     before starting several processes on PostgreSQL."""

@@ -63,6 +63,14 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                rate_headers = scope.get("state", {}).get("rate_headers")
+                if rate_headers:
+                    present = {name.lower() for name, _ in headers}
+                    headers.extend(
+                        (name.lower().encode(), value.encode())
+                        for name, value in rate_headers.items()
+                        if name.lower().encode() not in present
+                    )
                 headers.extend(SECURITY_HEADERS)
                 message["headers"] = headers
             await send(message)

@@ -166,7 +166,12 @@ class EventBus(Protocol):
 
     def reader(self, topic: str, positions: Positions) -> Reader: ...
 
-    def group_consumer(self, group: str, topics: Sequence[str]) -> GroupConsumer: ...
+    def group_consumer(
+        self, group: str, topics: Sequence[str], *, pattern: str | None = None
+    ) -> GroupConsumer:
+        """Join ``group`` on ``topics``, or on every topic whose name matches the regular
+        expression ``pattern`` (``re.match``), including topics created later."""
+        ...
 
     async def enforce_retention(self) -> int:
         """Apply retention now; returns how many records were dropped (0 where the

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.identity import service
 from topichub.identity.passwords import Hasher
 from topichub.identity.repository import IdentityRepository
+from topichub.models import User
 
 log = logging.getLogger(__name__)
 
@@ -16,15 +18,21 @@ log = logging.getLogger(__name__)
 DEMO_USERS = (("admin", "admin123"), ("user", "user123"), ("demo", "demo123"))
 
 
-async def ensure_admin(session: AsyncSession, hasher: Hasher, email: str, password: str) -> str:
+Provision = Callable[[AsyncSession, User], Awaitable[object]]
+
+
+async def ensure_admin(
+    session: AsyncSession, hasher: Hasher, provision: Provision, email: str, password: str
+) -> str:
     """Create the platform admin, or make sure the existing account is one.
     An existing password is never overwritten."""
     repo = IdentityRepository(session)
     user = await repo.by_login(email)
     if user is None:
-        await service.create_user(
+        user = await service.create_user(
             session, hasher, email=email, username=None, password=password, platform_admin=True
         )
+        await provision(session, user)
         return f"created platform admin {email}"
     changed = not user.is_platform_admin or not user.is_active
     user.is_platform_admin = True
@@ -33,7 +41,7 @@ async def ensure_admin(session: AsyncSession, hasher: Hasher, email: str, passwo
     return f"{'promoted' if changed else 'kept'} platform admin {email}"
 
 
-async def load_demo_users(session: AsyncSession, hasher: Hasher) -> list[str]:
+async def load_demo_users(session: AsyncSession, hasher: Hasher, provision: Provision) -> list[str]:
     repo = IdentityRepository(session)
     created = []
     for username, password in DEMO_USERS:

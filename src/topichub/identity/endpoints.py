@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response, status
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import ValidationFailed
@@ -21,7 +22,10 @@ from topichub.identity.schemas import (
     TokenOut,
     UserOut,
 )
+from topichub.models import Topic, User
 from topichub.resources import Resources
+from topichub.tenancy import service as tenancy
+from topichub.topics import service as topics
 
 router = APIRouter(tags=["auth"])
 
@@ -31,6 +35,22 @@ def _token_settings(resources: Resources) -> service.TokenSettings:
     return service.TokenSettings(
         refresh_ttl_s=settings.refresh_token_ttl_s, reuse_grace_s=settings.refresh_reuse_grace_s
     )
+
+
+async def provision_account(session: AsyncSession, resources: Resources, user: User) -> Topic:
+    """What a new account starts with beyond its tenant: the default topic ``events``.
+    The caller commits, then calls ``topics.ensure_log_topic``."""
+    assert user.default_tenant_id is not None
+    project = await tenancy.default_project(session, user.default_tenant_id)
+    return await topics.create_default_topics(session, resources.bus, project)
+
+
+async def _new_account(session: AsyncSession, resources: Resources, user: User) -> TokenOut:
+    topic = await provision_account(session, resources, user)
+    tokens = await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+    await session.commit()
+    await topics.ensure_log_topic(resources.bus, topic)
+    return tokens
 
 
 def _client_address(request: Request) -> str:
@@ -43,7 +63,7 @@ async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -
     user = await service.create_user(
         session, resources.hasher, email=data.email, username=data.username, password=data.password
     )
-    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+    return await _new_account(session, resources, user)
 
 
 @router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
@@ -52,7 +72,7 @@ async def register(data: RegisterIn, session: SessionDep, resources: ResourcesDe
     user = await service.create_user(
         session, resources.hasher, email=data.email, username=data.username, password=data.password
     )
-    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+    return await _new_account(session, resources, user)
 
 
 async def _read_login(request: Request, username: str | None, password: str | None) -> LoginIn:

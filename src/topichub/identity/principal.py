@@ -44,6 +44,14 @@ class Principal:
     is_platform_admin: bool = False
     email: str | None = None
     username: str | None = None
+    token_version: int | None = None
+    """For user tokens: the version they were issued with (streams watch it)."""
+
+    @property
+    def quota_holder(self) -> str:
+        """Whose daily quota and stream slots this credential uses: the person (a key
+        counts against its creator, as seed 000 does), else the key itself."""
+        return str(self.user_id) if self.user_id else f"key:{self.api_key_id}"
 
     @property
     def is_key(self) -> bool:

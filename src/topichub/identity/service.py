@@ -171,22 +171,30 @@ async def principal_from_access_token(
         claims = codec.decode(token)
     except InvalidToken as exc:
         raise AuthenticationFailed(str(exc)) from exc
-    user = await IdentityRepository(session).get_user(claims.user_id)
-    if user is None or not user.is_active or user.token_version != claims.version:
+    return await principal_for_user(session, claims.user_id, claims.tenant_id, claims.version)
+
+
+async def principal_for_user(
+    session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID, version: int
+) -> Principal:
+    """The principal of a user acting in a tenant, if the credential's version is current."""
+    user = await IdentityRepository(session).get_user(user_id)
+    if user is None or not user.is_active or user.token_version != version:
         raise AuthenticationFailed("Invalid or expired token")
-    membership = await tenancy.membership(session, claims.tenant_id, user.id)
-    tenant = await tenancy.get_tenant(session, claims.tenant_id)
+    membership = await tenancy.membership(session, tenant_id, user.id)
+    tenant = await tenancy.get_tenant(session, tenant_id)
     if membership is None or tenant is None or not tenant.is_active:
         raise AuthenticationFailed("Invalid or expired token")
     return Principal(
         kind="user",
         user_id=user.id,
-        tenant_id=claims.tenant_id,
+        tenant_id=tenant_id,
         permissions=frozenset({ROLE_PERMISSIONS.get(membership.role, ROLE_PERMISSIONS["member"])}),
         role=membership.role,
         is_platform_admin=user.is_platform_admin,
         email=user.email,
         username=user.username,
+        token_version=user.token_version,
     )
 
 

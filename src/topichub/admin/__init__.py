@@ -1,0 +1,1 @@
+"""Cross-tenant endpoints for platform administrators; they call other modules' services."""

@@ -1,0 +1,812 @@
+"""The Kafka engine: the bus port on any Kafka-protocol cluster, through aiokafka.
+
+Delivery semantics (the port's, made concrete):
+
+- ``publish`` produces with ``acks=all`` and returns once the leader has the records
+  replicated to every in-sync replica. Records go out in ``create_batch()`` /
+  ``send_batch()`` batches, one future per batch (a future per message costs more than
+  the broker does, see DESIGN.md). Concurrent publishes to a partition share batches:
+  while one batch waits for the producer, the next one fills, so many small publishes
+  cost few requests (like the embedded engine's group commit).
+  ``BusTimeout``/``BusUnavailable`` mean *unknown*: the producer may still deliver a
+  batch after we gave up, a call spanning several batches may be partly stored, and
+  without the idempotent producer (``idempotence=False``, required by the tansu test
+  broker) an internal retry can store a record twice. Consumers de-duplicate, as
+  RELIABILITY.md asks. Other ``BusError`` s (a record too large, ...) mean nothing of
+  the call was stored.
+- Partitions are chosen here, by ``topichub.bus.partitioner`` (murmur2 as Kafka's
+  default partitioner), never by aiokafka, so both engines place keys alike.
+- Readers are ``AIOKafkaConsumer`` s without a group (assign + seek); group consumers
+  use normal group membership, never auto-commit, and start at the earliest offset
+  when the group has no commit for a partition.
+- Every call to the cluster is bounded by an asyncio timeout, so a paused or
+  partitioned broker turns into ``BusTimeout``/``BusUnavailable``, never a hang.
+
+Broker quirks handled here:
+
+- Metadata look-ups ask with ``allow_auto_topic_creation=False``: brokers with
+  ``auto.create.topics.enable`` (tansu, and Apache Kafka by default) would otherwise
+  create any topic we merely ask about. aiokafka's own clients do not send that flag,
+  so a producer refreshing metadata for a deleted topic can re-create it on such a
+  broker; disable auto-creation on production clusters.
+- ``retention.ms``/``retention.bytes`` are passed as topic configs. tansu 0.6 accepts
+  and reports them (DescribeConfigs) but did not enforce them in our probes (records
+  a minute past ``retention.ms`` stayed readable); a broker that refuses them gets the
+  topic without them, with a warning. Retention is the broker's
+  job here, so ``enforce_retention`` returns 0.
+- ``end_offsets`` confirms the broker's ListOffsets answer by fetching the last record
+  it admits to: tansu reports the last *batch's* base offset + 1, which is short by the
+  batch's length minus one. On Kafka that fetch returns exactly one record.
+- ``offsets_for_time`` takes the broker's ListOffsets answer as a starting point and
+  reads forward to the first record at or after the time: tansu answers offset 0 for
+  any time, while a real Kafka broker's answer is already exact (one fetch confirms it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import (
+    ConsumerStoppedError,
+    CorruptRecordException,
+    InvalidConfigurationError,
+    InvalidPartitionsError,
+    InvalidReplicationFactorError,
+    InvalidTopicError,
+    KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    PolicyViolationError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    RequestTimedOutError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+    for_code,
+)
+from aiokafka.protocol.metadata import MetadataRequest
+
+from topichub.bus.partitioner import Partitioner
+from topichub.bus.port import (
+    BusError,
+    BusTimeout,
+    BusUnavailable,
+    InvalidPartition,
+    OutRecord,
+    Positions,
+    Record,
+    RecordMetadata,
+    TopicNotFound,
+    TopicSpec,
+)
+from topichub.kit.time import now_ms
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_BYTES = 512 * 1024
+"""Producer batch size; below the brokers' default ``message.max.bytes`` (about 1 MiB)."""
+
+_METADATA_TTL_S = 5.0
+_CHECK_TIMEOUT_S = 5.0
+_POLL_INTERVAL_S = 0.05
+_RETENTION_CONFIG_ERRORS = (InvalidConfigurationError, PolicyViolationError)
+# Errors after which the records were certainly not stored: report them as such rather
+# than as "unknown outcome".
+_DEFINITE_ERRORS = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    InvalidTopicError,
+    CorruptRecordException,
+    InvalidPartitionsError,
+    InvalidReplicationFactorError,
+)
+
+
+def _to_bus_error(exc: BaseException, what: str) -> BusError:
+    if isinstance(exc, BusError):
+        return exc
+    if isinstance(exc, (TimeoutError, KafkaTimeoutError, RequestTimedOutError)):
+        return BusTimeout(f"{what}: no answer in time (outcome unknown)")
+    if isinstance(exc, UnknownTopicOrPartitionError):
+        return TopicNotFound(what)
+    if isinstance(exc, _DEFINITE_ERRORS):
+        return BusError(f"{what}: {exc!r}")
+    return BusUnavailable(f"{what}: {exc!r}")
+
+
+@contextlib.asynccontextmanager
+async def _bounded(what: str, timeout: float) -> AsyncIterator[None]:
+    """Run a block against the cluster within ``timeout`` and in bus error terms."""
+    try:
+        async with asyncio.timeout(timeout):
+            yield
+    except BusError:
+        raise
+    except (KafkaError, ConsumerStoppedError, TimeoutError, OSError) as exc:
+        raise _to_bus_error(exc, what) from exc
+
+
+def _retrieve_exception(future: asyncio.Future[Any]) -> None:
+    # A batch future we stopped waiting for (our timeout fired first) still completes
+    # later; reading its exception keeps asyncio from logging it as never retrieved.
+    if not future.cancelled():
+        future.exception()
+
+
+def _to_record(message: Any) -> Record:
+    return Record(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=message.timestamp,
+        value=message.value if message.value is not None else b"",
+        key=message.key,
+        headers=tuple(message.headers or ()),
+    )
+
+
+class _Slot:
+    """One producer batch being filled, and the future its callers wait on."""
+
+    __slots__ = ("batch", "count", "delivered")
+
+    def __init__(self, batch: Any) -> None:
+        self.batch = batch
+        self.count = 0
+        self.delivered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        # Callers that timed out no longer read it; keep asyncio from reporting that.
+        self.delivered.add_done_callback(_retrieve_exception)
+
+    def settle(self, sent: asyncio.Future[Any]) -> None:
+        if self.delivered.done():
+            return
+        if sent.cancelled():
+            self.delivered.set_exception(BusUnavailable("the batch was cancelled"))
+        elif (error := sent.exception()) is not None:
+            self.delivered.set_exception(error)
+        else:
+            self.delivered.set_result(sent.result())
+
+    def fail(self, error: BaseException) -> None:
+        if not self.delivered.done():
+            self.delivered.set_exception(error)
+
+
+class _Lane:
+    """The records waiting for one partition: batches in send order, the last one open
+    to further appends until its flusher takes it."""
+
+    __slots__ = ("flusher", "slots")
+
+    def __init__(self) -> None:
+        self.slots: deque[_Slot] = deque()
+        self.flusher: asyncio.Task[None] | None = None
+
+    def append(self, producer: Any, record: OutRecord, timestamp: int) -> tuple[_Slot, int]:
+        fields = {
+            "timestamp": timestamp,
+            "key": record.key,
+            "value": record.value,
+            "headers": list(record.headers),
+        }
+        if self.slots and self.slots[-1].batch.append(**fields) is not None:
+            slot = self.slots[-1]
+        else:
+            # No open batch, or it is full: start another. The first record always fits
+            # (an oversized one is refused by the broker, and the error reaches the caller).
+            slot = _Slot(producer.create_batch())
+            slot.batch.append(**fields)
+            self.slots.append(slot)
+        slot.count += 1
+        return slot, slot.count - 1
+
+
+class KafkaBus:
+    """The event bus on a Kafka-protocol cluster. See the module docstring for its
+    delivery semantics and the broker quirks it handles."""
+
+    name = "kafka"
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str = "topichub",
+        publish_timeout_s: float = 10.0,
+        idempotence: bool = False,
+        replication_factor: int = 1,
+        request_timeout_ms: int = 30_000,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        topic_scan_interval_s: float = 1.0,
+    ) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._publish_timeout_s = publish_timeout_s
+        self._idempotence = idempotence
+        self._replication_factor = replication_factor
+        self._request_timeout_ms = request_timeout_ms
+        self._request_timeout_s = request_timeout_ms / 1000
+        self._session_timeout_ms = session_timeout_ms
+        self._heartbeat_interval_ms = heartbeat_interval_ms
+        self._topic_scan_interval_s = topic_scan_interval_s
+        self._partitioner = Partitioner()
+        self._partition_cache: dict[str, tuple[int, float]] = {}
+        self._producer: Any = None
+        self._admin: Any = None
+        self._meta: Any = None
+        self._offsets: Any = None
+        # Reads a few records to pin down offsets (see end_offsets); one task at a time.
+        self._probe: Any = None
+        self._probe_lock = asyncio.Lock()
+        self._consumers: set[KafkaReader | KafkaGroupConsumer] = set()
+        # Per (topic, partition): publishes waiting to be handed to the producer.
+        self._lanes: dict[tuple[str, int], _Lane] = {}
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._lifecycle = asyncio.Lock()
+        self._state = "new"
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def _consumer_config(self) -> dict[str, Any]:
+        return {
+            "bootstrap_servers": self._bootstrap_servers,
+            "client_id": self._client_id,
+            "enable_auto_commit": False,
+        }
+
+    async def start(self) -> None:
+        """Connect the producer and the admin/metadata clients; ``BusUnavailable`` when
+        the cluster cannot be reached within the request timeout."""
+        async with self._lifecycle:
+            if self._state == "running":
+                return
+            if self._state != "new":
+                raise BusUnavailable("a stopped KafkaBus cannot be restarted; create a new one")
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap_servers,
+                client_id=self._client_id,
+                acks="all",
+                enable_idempotence=self._idempotence,
+                linger_ms=0,
+                max_batch_size=MAX_BATCH_BYTES,
+                request_timeout_ms=self._request_timeout_ms,
+            )
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._bootstrap_servers,
+                client_id=self._client_id,
+                request_timeout_ms=self._request_timeout_ms,
+            )
+            self._meta = AIOKafkaClient(
+                bootstrap_servers=self._bootstrap_servers,
+                client_id=self._client_id,
+                request_timeout_ms=self._request_timeout_ms,
+            )
+            self._offsets = AIOKafkaConsumer(group_id=None, **self._consumer_config())
+            self._probe = AIOKafkaConsumer(
+                group_id=None,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=100,
+                **self._consumer_config(),
+            )
+            try:
+                async with _bounded("connecting to Kafka", self._request_timeout_s):
+                    await self._producer.start()
+                    await self._admin.start()
+                    await self._meta.bootstrap()
+                    await self._offsets.start()
+                    await self._probe.start()
+            except BaseException:
+                await self._close_clients()
+                self._state = "stopped"
+                raise
+            self._state = "running"
+
+    async def stop(self) -> None:
+        """Refuse new publishes, wait for those in flight (each is bounded by
+        ``publish_timeout_s``), then close every client; idempotent."""
+        async with self._lifecycle:
+            if self._state != "running":
+                self._state = "stopped"
+                return
+            self._state = "stopping"
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._publish_timeout_s + 1):
+                    await self._idle.wait()
+            for consumer in list(self._consumers):
+                await consumer.close()
+            await self._close_clients()
+            self._state = "stopped"
+
+    async def _close_clients(self) -> None:
+        # A paused broker can keep a close waiting on its requests; after the request
+        # timeout the clients give up by themselves, so this bound is a backstop.
+        for what, close in (
+            ("producer", self._producer.stop if self._producer else None),
+            ("admin client", self._admin.close if self._admin else None),
+            ("metadata client", self._meta.close if self._meta else None),
+            ("offsets consumer", self._offsets.stop if self._offsets else None),
+            ("probe consumer", self._probe.stop if self._probe else None),
+        ):
+            if close is None:
+                continue
+            try:
+                async with asyncio.timeout(self._request_timeout_s + 5):
+                    await close()
+            except (KafkaError, TimeoutError, OSError) as exc:
+                logger.warning("closing the Kafka %s failed: %r", what, exc)
+
+    def _ensure_running(self) -> None:
+        if self._state != "running":
+            raise BusUnavailable(f"the Kafka bus is {self._state}")
+
+    async def check(self) -> None:
+        self._ensure_running()
+        async with _bounded("Kafka health check", min(_CHECK_TIMEOUT_S, self._request_timeout_s)):
+            await self._metadata([])
+
+    # -- topics ----------------------------------------------------------------------
+
+    async def _metadata(self, topics: list[str]) -> dict[str, Any]:
+        """A metadata request that never creates the topics it names."""
+        node = self._meta.get_random_node()
+        if node is None:
+            raise BusUnavailable("no Kafka broker known")
+        response = await self._meta.send(
+            node, MetadataRequest(topics, allow_auto_topic_creation=False)
+        )
+        return dict(response.to_object())
+
+    async def _lookup(self, topic: str) -> int | None:
+        """Partition count from the cluster, None when the topic does not exist."""
+        metadata = await self._metadata([topic])
+        for entry in metadata["topics"]:
+            if entry["topic"] != topic:
+                continue
+            code = entry["error_code"]
+            if code == UnknownTopicOrPartitionError.errno:
+                return None
+            if code != 0:
+                raise _to_bus_error(for_code(code)(), f"metadata of {topic!r}")
+            return len(entry["partitions"]) or None
+        return None
+
+    async def _partition_count(self, topic: str) -> int:
+        cached = self._partition_cache.get(topic)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        async with _bounded(f"metadata of {topic!r}", self._request_timeout_s):
+            count = await self._lookup(topic)
+        if count is None:
+            self._partition_cache.pop(topic, None)
+            raise TopicNotFound(topic)
+        self._partition_cache[topic] = (count, time.monotonic() + _METADATA_TTL_S)
+        return count
+
+    async def partitions(self, topic: str) -> int:
+        self._ensure_running()
+        return await self._partition_count(topic)
+
+    async def create_topic(self, spec: TopicSpec) -> None:
+        self._ensure_running()
+        if spec.partitions < 1:
+            raise BusError(f"a topic needs at least one partition, got {spec.partitions}")
+        configs: dict[str, str] = {}
+        if spec.retention_ms is not None:
+            configs["retention.ms"] = str(spec.retention_ms)
+        if spec.retention_bytes is not None:
+            configs["retention.bytes"] = str(spec.retention_bytes)
+        async with _bounded(f"creating topic {spec.name!r}", self._request_timeout_s):
+            error = await self._create(spec, configs)
+            if isinstance(error, _RETENTION_CONFIG_ERRORS) and configs:
+                logger.warning(
+                    "broker refused retention configs for %r (%r); creating it without",
+                    spec.name,
+                    error,
+                )
+                error = await self._create(spec, {})
+            if error is not None and not isinstance(error, TopicAlreadyExistsError):
+                raise _to_bus_error(error, f"creating topic {spec.name!r}")
+            # Creation is asynchronous in Kafka: wait until metadata serves the topic so
+            # a publish right after this call finds it.
+            count = await self._await_topic(spec.name, present=True)
+        if count is not None:
+            self._partition_cache[spec.name] = (count, time.monotonic() + _METADATA_TTL_S)
+
+    async def _await_topic(self, name: str, *, present: bool) -> int | None:
+        """Poll metadata until the topic is (or is no longer) served; the protocol has
+        no notification for it. The caller bounds the wait."""
+        while True:
+            count = await self._lookup(name)
+            if (count is not None) == present:
+                return count
+            await asyncio.sleep(_POLL_INTERVAL_S)
+
+    async def _create(self, spec: TopicSpec, configs: dict[str, str]) -> KafkaError | None:
+        response = await self._admin.create_topics(
+            [NewTopic(spec.name, spec.partitions, self._replication_factor, topic_configs=configs)]
+        )
+        for entry in response.topic_errors:
+            name, code = entry[0], entry[1]
+            if name == spec.name and code != 0:
+                error: KafkaError = for_code(code)(*entry[2:])
+                return error
+        return None
+
+    async def delete_topic(self, name: str) -> None:
+        self._ensure_running()
+        async with _bounded(f"deleting topic {name!r}", self._request_timeout_s):
+            response = await self._admin.delete_topics([name])
+            for topic, code in response.topic_error_codes:
+                if topic == name and code not in (0, UnknownTopicOrPartitionError.errno):
+                    raise _to_bus_error(for_code(code)(), f"deleting topic {name!r}")
+            # Deletion is asynchronous too; a create right after must not race it.
+            await self._await_topic(name, present=False)
+            # Stop the producer refreshing metadata for the topic: on a broker that
+            # auto-creates topics, that refresh would bring it back.
+            client = self._producer.client
+            await client.set_topics(client.cluster.topics() - {name})
+        self._partition_cache.pop(name, None)
+        self._partitioner.forget(name)
+
+    # -- publish ---------------------------------------------------------------------
+
+    async def publish(self, topic: str, records: Sequence[OutRecord]) -> list[RecordMetadata]:
+        self._ensure_running()
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            async with _bounded(f"publish to {topic!r}", self._publish_timeout_s):
+                partitions = self._partitioner.assign(
+                    topic, records, await self._partition_count(topic)
+                )
+                if not records:
+                    return []
+                return await self._produce(topic, records, partitions)
+        finally:
+            self._inflight -= 1
+            if self._inflight == 0:
+                self._idle.set()
+
+    async def _produce(
+        self, topic: str, records: Sequence[OutRecord], partitions: list[int]
+    ) -> list[RecordMetadata]:
+        now = now_ms()
+        timestamps = [r.timestamp_ms if r.timestamp_ms is not None else now for r in records]
+        placed: list[tuple[_Slot, int]] = []
+        touched: dict[int, _Lane] = {}
+        # No await in this loop: appends of concurrent calls never interleave.
+        for record, partition, ts in zip(records, partitions, timestamps, strict=True):
+            lane = self._lanes.get((topic, partition))
+            if lane is None:
+                lane = self._lanes[(topic, partition)] = _Lane()
+            placed.append(lane.append(self._producer, record, ts))
+            touched[partition] = lane
+        for partition, lane in touched.items():
+            if lane.flusher is None:
+                lane.flusher = asyncio.create_task(self._flush(topic, partition, lane))
+        slots = {slot for slot, _ in placed}
+        # asyncio.wait, not gather: a caller that gives up must not cancel the slots
+        # other callers share.
+        await asyncio.wait([slot.delivered for slot in slots])
+        failed = [slot for slot in slots if slot.delivered.exception() is not None]
+        if failed and len(failed) < len(slots):
+            # Other batches of this call are stored: a definite error for the failed
+            # ones must not read as "nothing stored".
+            raise BusUnavailable(
+                f"publish to {topic!r} partly failed ({failed[0].delivered.exception()!r}); "
+                "some records were stored"
+            )
+        out: list[RecordMetadata] = []
+        for (slot, relative), partition, ts in zip(placed, partitions, timestamps, strict=True):
+            delivered = slot.delivered.result()  # raises the batch's error
+            if delivered.timestamp != -1:  # LogAppendTime: the broker's clock wins
+                ts = delivered.timestamp
+            out.append(RecordMetadata(topic, partition, delivered.offset + relative, ts))
+        return out
+
+    async def _flush(self, topic: str, partition: int, lane: _Lane) -> None:
+        """Hand a lane's batches to the producer, oldest first. aiokafka accepts a
+        partition's next batch only once the previous one is on its way, and that wait
+        is what lets concurrent publishes pile into the lane's open batch meanwhile."""
+        try:
+            while lane.slots:
+                slot = lane.slots.popleft()
+                slot.batch.close()
+                try:
+                    future = await self._producer.send_batch(slot.batch, topic, partition=partition)
+                except Exception as exc:  # noqa: BLE001  (handed to every waiting caller)
+                    slot.fail(exc)
+                    continue
+                future.add_done_callback(slot.settle)
+        except asyncio.CancelledError:
+            for slot in lane.slots:
+                slot.fail(BusUnavailable("the Kafka bus stopped"))
+            raise
+        finally:
+            lane.flusher = None
+            if not lane.slots and self._lanes.get((topic, partition)) is lane:
+                del self._lanes[(topic, partition)]
+
+    # -- offsets ---------------------------------------------------------------------
+
+    async def _partitions_of(self, topic: str) -> list[TopicPartition]:
+        self._ensure_running()
+        return [TopicPartition(topic, p) for p in range(await self._partition_count(topic))]
+
+    async def beginning_offsets(self, topic: str) -> Positions:
+        tps = await self._partitions_of(topic)
+        async with _bounded(f"beginning offsets of {topic!r}", self._request_timeout_s):
+            offsets = await self._offsets.beginning_offsets(tps)
+        return {tp.partition: int(offset) for tp, offset in offsets.items()}
+
+    async def end_offsets(self, topic: str) -> Positions:
+        tps = await self._partitions_of(topic)
+        async with _bounded(f"end offsets of {topic!r}", self._request_timeout_s):
+            listed = await self._offsets.end_offsets(tps)
+            first = await self._offsets.beginning_offsets(tps)
+            ends = {tp.partition: int(offset) for tp, offset in listed.items()}
+            # Confirm each end by fetching the last record the broker admits to: a
+            # Kafka broker hands back exactly that record, while tansu, which reports
+            # the last *batch's* base offset + 1, hands back the whole last batch.
+            probe = {p: end - 1 for p, end in ends.items() if end > first[TopicPartition(topic, p)]}
+            if probe:
+                async with self._probing(topic, probe) as consumer:
+                    batches = await consumer.getmany(timeout_ms=1000)
+                for tp, messages in batches.items():
+                    if messages:
+                        ends[tp.partition] = max(ends[tp.partition], messages[-1].offset + 1)
+        return ends
+
+    async def offsets_for_time(self, topic: str, timestamp_ms: int) -> Positions:
+        tps = await self._partitions_of(topic)
+        ends = await self.end_offsets(topic)
+        async with _bounded(f"offsets of {topic!r} for a time", self._request_timeout_s):
+            found = await self._offsets.offsets_for_times(dict.fromkeys(tps, timestamp_ms))
+            hints = {
+                tp.partition: (ends[tp.partition] if answer is None else int(answer.offset))
+                for tp, answer in found.items()
+            }
+            return await self._first_at_or_after(topic, hints, ends, timestamp_ms)
+
+    @contextlib.asynccontextmanager
+    async def _probing(self, topic: str, starts: Positions) -> AsyncIterator[Any]:
+        """The probe consumer, assigned to ``starts`` and seeked there, for one task at
+        a time."""
+        async with self._probe_lock:
+            consumer = self._probe
+            consumer.assign([TopicPartition(topic, p) for p in starts])
+            try:
+                for p, offset in starts.items():
+                    consumer.seek(TopicPartition(topic, p), offset)
+                yield consumer
+            finally:
+                consumer.unsubscribe()
+
+    async def _first_at_or_after(
+        self, topic: str, hints: Positions, ends: Positions, timestamp_ms: int
+    ) -> Positions:
+        """Read forward from each hint to the first record with a timestamp at or after
+        ``timestamp_ms``; the end offset when there is none."""
+        result = {p: ends[p] for p, hint in hints.items() if hint >= ends[p]}
+        todo = {p: hint for p, hint in hints.items() if hint < ends[p]}
+        if not todo:
+            return result
+        async with self._probing(topic, todo) as consumer:
+            while todo:
+                batches = await consumer.getmany(timeout_ms=200)
+                for tp, messages in batches.items():
+                    match = next((m for m in messages if m.timestamp >= timestamp_ms), None)
+                    if match is not None and tp.partition in todo:
+                        result[tp.partition] = match.offset
+                        del todo[tp.partition]
+                        consumer.pause(tp)
+                for p in list(todo):
+                    tp = TopicPartition(topic, p)
+                    if await consumer.position(tp) >= ends[p]:
+                        result[p] = ends[p]
+                        del todo[p]
+                        consumer.pause(tp)
+        return result
+
+    # -- reading ---------------------------------------------------------------------
+
+    def reader(self, topic: str, positions: Positions) -> KafkaReader:
+        self._ensure_running()
+        reader = KafkaReader(self, topic, positions)
+        self._consumers.add(reader)
+        return reader
+
+    def group_consumer(
+        self, group: str, topics: Sequence[str], *, pattern: str | None = None
+    ) -> KafkaGroupConsumer:
+        self._ensure_running()
+        consumer = KafkaGroupConsumer(self, group, topics, pattern)
+        self._consumers.add(consumer)
+        return consumer
+
+    async def enforce_retention(self) -> int:
+        """Retention is the broker's job on Kafka."""
+        return 0
+
+
+class KafkaReader:
+    """Reads one topic from explicit positions with a group-less ``AIOKafkaConsumer``
+    (assign + seek). A position the broker no longer holds (retention) or never held
+    restarts at the earliest offset (``auto_offset_reset="earliest"``); callers spot a
+    gap because the first record's offset is above the position they asked for."""
+
+    def __init__(self, bus: KafkaBus, topic: str, positions: Positions) -> None:
+        self._bus = bus
+        self._topic = topic
+        self._positions = dict(positions)
+        self._consumer: Any = None
+        self._closed = False
+
+    async def _ensure_consumer(self) -> Any:
+        if self._consumer is not None:
+            return self._consumer
+        partitions = await self._bus._partition_count(self._topic)
+        for partition in self._positions:
+            if not 0 <= partition < partitions:
+                raise InvalidPartition(
+                    f"partition {partition} out of range for {self._topic!r} ({partitions})"
+                )
+        consumer = AIOKafkaConsumer(
+            group_id=None, auto_offset_reset="earliest", **self._bus._consumer_config()
+        )
+        # Everything up to the hand-over is one unit: a failure or a cancellation at any
+        # await (start, seek) must stop the consumer, or its connections leak.
+        try:
+            await consumer.start()
+            consumer.assign([TopicPartition(self._topic, p) for p in self._positions])
+            for partition, offset in self._positions.items():
+                tp = TopicPartition(self._topic, partition)
+                if offset <= 0:
+                    await consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, offset)
+        except BaseException:
+            await asyncio.shield(consumer.stop())
+            raise
+        self._consumer = consumer
+        return consumer
+
+    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]:
+        if self._closed:
+            raise BusError("reader is closed")
+        self._bus._ensure_running()
+        if not self._positions:
+            return []
+        async with _bounded(f"reading {self._topic!r}", timeout + self._bus._request_timeout_s):
+            consumer = await self._ensure_consumer()
+            batches = await consumer.getmany(
+                timeout_ms=int(timeout * 1000), max_records=max_records
+            )
+        records: list[Record] = []
+        for messages in batches.values():
+            records.extend(_to_record(m) for m in messages)
+            if messages:
+                last = messages[-1]
+                self._positions[last.partition] = last.offset + 1
+        return records
+
+    def positions(self) -> Positions:
+        return dict(self._positions)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._bus._consumers.discard(self)
+        if self._consumer is not None:
+            try:
+                async with asyncio.timeout(self._bus._request_timeout_s):
+                    await self._consumer.stop()
+            except (KafkaError, TimeoutError, OSError) as exc:
+                logger.warning("closing a Kafka reader failed: %r", exc)
+
+
+class KafkaGroupConsumer:
+    """A member of a Kafka consumer group over a topic list or a regex ``pattern``
+    (aiokafka pattern subscription; new matching topics are found within
+    ``topic_scan_interval_s``). Offsets are committed only by ``commit``; a partition
+    without a committed offset starts at the earliest record. After a rebalance or a
+    reopen, everything after the last commit is delivered again.
+
+    aiokafka asks for the metadata of listed topics without turning auto-creation off,
+    so on a broker that auto-creates topics (tansu) listing a missing topic creates it;
+    subscribe to topics that exist, or use a pattern."""
+
+    def __init__(
+        self,
+        bus: KafkaBus,
+        group: str,
+        topics: Sequence[str],
+        pattern: str | None,
+    ) -> None:
+        if not topics and pattern is None:
+            raise ValueError("subscribe to at least one topic or a pattern")
+        if topics and pattern is not None:
+            # aiokafka subscribes to one or the other; fold the names into the pattern.
+            names = "|".join(re.escape(t) for t in topics)
+            pattern = f"(?:{pattern})|(?:(?:{names})$)"
+        self._bus = bus
+        self._group = group
+        self._topics = list(topics)
+        self._pattern = pattern
+        self._consumer: Any = None
+        self._closed = False
+
+    async def _ensure_consumer(self) -> Any:
+        if self._consumer is not None:
+            return self._consumer
+        bus = self._bus
+        consumer = AIOKafkaConsumer(
+            group_id=self._group,
+            auto_offset_reset="earliest",
+            session_timeout_ms=bus._session_timeout_ms,
+            heartbeat_interval_ms=bus._heartbeat_interval_ms,
+            metadata_max_age_ms=int(bus._topic_scan_interval_s * 1000)
+            if self._pattern is not None
+            else 5 * 60 * 1000,
+            **bus._consumer_config(),
+        )
+        if self._pattern is not None:
+            consumer.subscribe(pattern=self._pattern)
+        else:
+            consumer.subscribe(topics=self._topics)
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
+        return consumer
+
+    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]:
+        if self._closed:
+            raise BusError("consumer is closed")
+        self._bus._ensure_running()
+        async with _bounded(f"group {self._group!r} read", timeout + self._bus._request_timeout_s):
+            consumer = await self._ensure_consumer()
+            batches = await consumer.getmany(
+                timeout_ms=int(timeout * 1000), max_records=max_records
+            )
+        return [_to_record(m) for messages in batches.values() for m in messages]
+
+    async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        if self._closed:
+            raise BusError("consumer is closed")
+        if not offsets:
+            return
+        async with _bounded(f"group {self._group!r} commit", self._bus._request_timeout_s):
+            consumer = await self._ensure_consumer()
+            await consumer.commit(
+                {TopicPartition(topic, p): offset for (topic, p), offset in offsets.items()}
+            )
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._bus._consumers.discard(self)
+        if self._consumer is not None:
+            try:
+                async with asyncio.timeout(self._bus._request_timeout_s):
+                    await self._consumer.stop()
+            except (KafkaError, TimeoutError, OSError) as exc:
+                logger.warning("closing Kafka group consumer %r failed: %r", self._group, exc)

@@ -1,0 +1,80 @@
+"""Key → partition, the same way in both engines and in Kafka's own clients.
+
+Keyed records use murmur2 exactly as Kafka's default partitioner does
+(``toPositive(murmur2(key)) % partitions``), so a topic moved between the embedded log and a
+Kafka cluster, or written by a Java or librdkafka producer with default settings, keeps
+every key on the same partition.
+
+Keyless records are *sticky per publish call*: all keyless records of one call go to one
+partition, and successive calls rotate round-robin over the partitions. That keeps a
+call's keyless records in order relative to each other, lets the Kafka engine send them
+as one batch (Kafka's own sticky partitioner, KIP-480, does this for the same reason) and
+still spreads load across partitions over time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator, Sequence
+
+from aiokafka.partitioner import murmur2 as _murmur2
+
+from topichub.bus.port import InvalidPartition, OutRecord
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 hash of ``data`` (unsigned 32 bits), as ``Utils.murmur2`` in Java."""
+    return int(_murmur2(data))
+
+
+def partition_for_key(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives ``key`` among ``partitions``."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class Partitioner:
+    """Assigns a partition to every record of a publish call.
+
+    Holds only the round-robin cursor for keyless records, per topic; safe to share
+    between tasks of one event loop (assignment never awaits).
+    """
+
+    def __init__(self) -> None:
+        self._cursors: dict[str, Iterator[int]] = {}
+
+    def assign(self, topic: str, records: Sequence[OutRecord], partitions: int) -> list[int]:
+        """One partition per record, in input order.
+
+        An explicit ``record.partition`` wins (``InvalidPartition`` when out of range),
+        then the key, then the call's sticky partition for keyless records.
+        """
+        sticky: int | None = None
+        result: list[int] = []
+        for record in records:
+            if record.partition is not None:
+                if not 0 <= record.partition < partitions:
+                    raise InvalidPartition(
+                        f"partition {record.partition} out of range for topic {topic!r} "
+                        f"with {partitions} partition(s)"
+                    )
+                result.append(record.partition)
+            elif record.key is not None:
+                result.append(partition_for_key(record.key, partitions))
+            else:
+                if sticky is None:
+                    sticky = self._next(topic, partitions)
+                result.append(sticky)
+        return result
+
+    def _next(self, topic: str, partitions: int) -> int:
+        cursor = self._cursors.get(topic)
+        if cursor is None:
+            # A random start keeps many processes from all beginning on partition 0.
+            start = random.randrange(partitions)  # noqa: S311  (load spreading, not security)
+            cursor = self._cursors[topic] = itertools.count(start)
+        return next(cursor) % partitions
+
+    def forget(self, topic: str) -> None:
+        """Drop the cursor of a deleted topic."""
+        self._cursors.pop(topic, None)

@@ -1,0 +1,108 @@
+"""Usage against today's quotas (seed 000's ``/usage`` and ``/usage/projects``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.identity.dependencies import PrincipalDep
+from topichub.identity.principal import Permission
+from topichub.kit.time import utctoday
+from topichub.limits import QuotaLimits, Usage
+from topichub.limits.enforce import plan_for
+from topichub.limits.schemas import Direction, Metric
+from topichub.tenancy import service as tenancy
+
+router = APIRouter(tags=["usage"])
+WARNING_RATIO = 0.8
+
+
+class Meter(BaseModel):
+    used: int
+    limit: int | None
+    remaining: int | None
+    percentage: float | None
+    warning: bool
+
+
+class UsageOut(BaseModel):
+    date: date
+    messages_in: Meter
+    bytes_in: Meter
+    messages_out: Meter
+    bytes_out: Meter
+    warnings: list[str]
+
+
+class ProjectUsageOut(UsageOut):
+    project_id: str
+    name: str
+
+
+class ProjectsUsageOut(BaseModel):
+    date: date
+    projects: list[ProjectUsageOut]
+
+
+def _meter(used: int, limit: int | None) -> Meter:
+    if limit is None:
+        return Meter(used=used, limit=None, remaining=None, percentage=None, warning=False)
+    percentage = round(100.0 * used / limit, 2) if limit else 100.0
+    return Meter(
+        used=used,
+        limit=limit,
+        remaining=max(0, limit - used),
+        percentage=percentage,
+        warning=percentage >= WARNING_RATIO * 100,
+    )
+
+
+def _usage_out(
+    usage: Usage, quotas: QuotaLimits, scope: Literal["user", "project"], day: date
+) -> UsageOut:
+    meters = {}
+    warnings = []
+    directions: tuple[Direction, ...] = ("in", "out")
+    metrics: tuple[Metric, ...] = ("messages", "bytes")
+    for direction in directions:
+        for metric in metrics:
+            limit = quotas.limit(scope, direction, metric)
+            meter = _meter(usage.get(direction, metric), limit)
+            meters[f"{metric}_{direction}"] = meter
+            if meter.warning:
+                warnings.append(
+                    f"{meter.percentage:.0f}% of today's {metric} {direction} quota used "
+                    f"({meter.used} of {meter.limit})"
+                )
+    return UsageOut(date=day, warnings=warnings, **meters)
+
+
+@router.get("/usage", response_model=UsageOut)
+async def usage(principal: PrincipalDep, session: SessionDep, resources: ResourcesDep) -> UsageOut:
+    """Today's (UTC) usage of the caller against their daily quotas; warns at 80 %."""
+    principal.require(Permission.read)
+    plan = await plan_for(session, resources, principal)
+    day = utctoday()
+    counted = await resources.quotas.usage("user", principal.quota_holder, day)
+    return _usage_out(counted, plan.quotas, "user", day)
+
+
+@router.get("/usage/projects", response_model=ProjectsUsageOut)
+async def usage_by_project(
+    principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> ProjectsUsageOut:
+    """Today's usage per project of the caller's tenant."""
+    plan = await plan_for(session, resources, principal)
+    day = utctoday()
+    projects = []
+    for project in await tenancy.list_projects(session, principal):
+        counted = await resources.quotas.usage("project", str(project.id), day)
+        out = _usage_out(counted, plan.quotas, "project", day)
+        projects.append(
+            ProjectUsageOut(project_id=str(project.id), name=project.name, **out.model_dump())
+        )
+    return ProjectsUsageOut(date=day, projects=projects)

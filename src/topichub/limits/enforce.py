@@ -1,0 +1,42 @@
+"""Applying the tenant's rate limit to an authenticated request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.errors import RateLimitExceeded
+from topichub.metrics import RATE_LIMITED
+from topichub.tenancy import service as tenancy
+from topichub.tenancy.plans import Plan, effective_plan
+
+if TYPE_CHECKING:
+    from topichub.identity.principal import Principal
+    from topichub.resources import Resources
+
+
+async def plan_for(session: AsyncSession, resources: Resources, principal: Principal) -> Plan:
+    tenant = await tenancy.get_tenant(session, principal.tenant_id)
+    return effective_plan(resources.settings, tenant)
+
+
+async def enforce_rate_limit(
+    request: Request, session: AsyncSession, resources: Resources, principal: Principal
+) -> None:
+    """Count the request against the tenant's windows; every response carries the
+    ``X-RateLimit-*`` headers (added by the request middleware), a refusal is a 429."""
+    if not resources.settings.rate_limit_enabled:
+        return
+    plan = await plan_for(session, resources, principal)
+    decision = await resources.rate_limiter.hit(f"tenant:{principal.tenant_id}", plan.rate)
+    headers = decision.headers()
+    request.state.rate_headers = headers
+    if not decision.allowed:
+        RATE_LIMITED.labels("rate").inc()
+        raise RateLimitExceeded(
+            f"Rate limit exceeded for this tenant; retry in {decision.retry_after} seconds",
+            headers=headers,
+            details={"limit": decision.limit, "window": decision.window},
+        )

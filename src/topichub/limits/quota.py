@@ -1,0 +1,665 @@
+"""Daily quotas (seed 000): messages and bytes per UTC day, per user, project, tenant and
+cluster, in each direction ("in" = published, "out" = delivered to streams).
+
+**Fast.** No database write per message: the live counters sit in this process
+(``MemoryStore``) or in Redis (``RedisStore``). ``consume_in`` checks every limited scope
+and records the consumption in all of them, or in none: in memory the check and the
+update run without an ``await`` in between, so no other coroutine interleaves; in Redis
+one Lua script does both, so any number of processes never together exceed a limit.
+
+**Durable.** ``flush()`` writes the counters that changed to ``usage_counters`` in
+batches, as absolute values that can only grow (``GREATEST``), so a repeated or
+concurrent flush from any process is harmless. ``start()`` flushes every
+``flush_interval`` seconds and ``stop()`` flushes once more. Anything counted since the
+last flush is lost if the process dies (memory) or if Redis loses its data (Redis);
+either way the loss is bounded by one flush interval. A counter's first use in a process
+(memory) or after Redis lost it loads today's stored value first, so restarts do not
+reset anyone's day. Redis keys expire two days after their last change.
+
+**Redis down.** Quotas fail open: a publish is not refused because the counter store is
+unreachable. The decision has ``degraded=True``, ``storage_errors`` counts it, a warning
+is logged at most every 30 s, and the consumption is kept in this process and added to
+Redis by the next ``flush()`` that reaches it, so usage is still recorded. Limits are not
+enforced for traffic accepted during the outage.
+
+The day is the UTC date of the injected ``clock``; a request straddling midnight counts
+towards the day on which it was checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack, suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from typing import Final, Protocol, cast
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from topichub.kit.db import create_sessionmaker
+from topichub.kit.time import utcnow
+from topichub.limits.repository import load_usage, store_usage
+from topichub.limits.schemas import (
+    CLUSTER_SCOPE_ID,
+    CounterKey,
+    Direction,
+    Metric,
+    QuotaDecision,
+    QuotaExceeded,
+    QuotaLimits,
+    Remaining,
+    Scope,
+    Usage,
+)
+from topichub.limits.store import (
+    DegradedLog,
+    LimitsStore,
+    RedisStore,
+    StoreUnavailable,
+    store_errors,
+)
+
+log = logging.getLogger(__name__)
+
+_METRICS: Final[tuple[Metric, Metric]] = ("messages", "bytes")
+_FIELDS: Final = ("messages_in", "bytes_in", "messages_out", "bytes_out")
+KEY_TTL_S: Final = 2 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    index: int  # into the keys of one call
+    metric: Metric
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """Per key (messages, bytes) of the direction: after the update when ``ok``, as
+    found when refused by ``failed``."""
+
+    ok: bool
+    values: list[tuple[int, int]]
+    failed: _Check | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Missing:
+    keys: list[CounterKey]
+
+
+class _Counters(Protocol):
+    def known(self, key: CounterKey) -> bool: ...
+
+    async def install(self, rows: dict[CounterKey, Usage]) -> None: ...
+
+    async def apply(
+        self,
+        keys: list[CounterKey],
+        direction: Direction,
+        messages: int,
+        nbytes: int,
+        checks: list[_Check],
+    ) -> _Applied | _Missing: ...
+
+    async def read(self, key: CounterKey) -> Usage | None: ...
+
+    async def take_dirty(self) -> tuple[list[tuple[CounterKey, Usage]], object]: ...
+
+    async def settle_dirty(self, token: object, *, written: bool) -> None: ...
+
+    def prune(self, today: date) -> None: ...
+
+
+class QuotaService:
+    """Daily quota counters on a ``MemoryStore`` or ``RedisStore``; see the module
+    docstring for what is atomic and what is durable."""
+
+    def __init__(
+        self,
+        store: LimitsStore,
+        db: AsyncEngine | async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        flush_interval: float = 5.0,
+    ) -> None:
+        self._sessions = create_sessionmaker(db) if isinstance(db, AsyncEngine) else db
+        self._clock = clock
+        self._flush_interval = flush_interval
+        self._counters: _Counters = (
+            _RedisCounters(store) if isinstance(store, RedisStore) else _MemoryCounters()
+        )
+        self._load_locks: dict[CounterKey, asyncio.Lock] = {}
+        self._pending: dict[CounterKey, Usage] = {}
+        self._degraded = DegradedLog("quota counters")
+        self._flush_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def storage_errors(self) -> int:
+        """How many consumptions were accepted unchecked because Redis was unreachable."""
+        return self._degraded.errors
+
+    # -- consuming ---------------------------------------------------------------------
+
+    async def consume_in(
+        self,
+        user_id: str,
+        project_id: str | None,
+        messages: int,
+        nbytes: int,
+        limits: QuotaLimits,
+        *,
+        tenant_id: str | None = None,
+    ) -> QuotaDecision:
+        """Check user, project, tenant (when limited) and cluster limits for a publish
+        of ``messages`` totalling ``nbytes``; record it in every scope or in none."""
+        return await self._consume(
+            "in", user_id, project_id, tenant_id, messages, nbytes, limits, enforce=True
+        )
+
+    async def consume_out(
+        self,
+        user_id: str,
+        project_id: str | None,
+        messages: int,
+        nbytes: int,
+        limits: QuotaLimits,
+        *,
+        tenant_id: str | None = None,
+        enforce: bool = False,
+    ) -> QuotaDecision:
+        """Record deliveries. By default never refuses (a message already read from
+        the log is delivered); the stream stops once ``decision.remaining.exhausted``.
+        With ``enforce=True`` it checks like ``consume_in``."""
+        return await self._consume(
+            "out", user_id, project_id, tenant_id, messages, nbytes, limits, enforce=enforce
+        )
+
+    async def remaining_out(
+        self,
+        user_id: str,
+        project_id: str | None,
+        limits: QuotaLimits,
+        *,
+        tenant_id: str | None = None,
+    ) -> Remaining:
+        """What may still be delivered today; check before opening a stream."""
+        decision = await self._consume(
+            "out", user_id, project_id, tenant_id, 0, 0, limits, enforce=False
+        )
+        return decision.remaining
+
+    async def _consume(
+        self,
+        direction: Direction,
+        user_id: str,
+        project_id: str | None,
+        tenant_id: str | None,
+        messages: int,
+        nbytes: int,
+        limits: QuotaLimits,
+        *,
+        enforce: bool,
+    ) -> QuotaDecision:
+        if messages < 0 or nbytes < 0:
+            raise ValueError("messages and bytes must be >= 0")
+        now = self._now()
+        day = now.date()
+        scopes: list[tuple[Scope, str]] = [("user", user_id)]
+        if project_id is not None:
+            scopes.append(("project", project_id))
+        if tenant_id is not None:
+            scopes.append(("tenant", tenant_id))
+        scopes.append(("cluster", CLUSTER_SCOPE_ID))
+        keys = [CounterKey(scope, sid, day) for scope, sid in scopes]
+        limited = [
+            _Check(i, metric, limit)
+            for i, key in enumerate(keys)
+            for metric in _METRICS
+            if (limit := limits.limit(key.scope, direction, metric)) is not None
+        ]
+        try:
+            if messages or nbytes:
+                checks = limited if enforce else []
+                applied = await self._apply(keys, direction, messages, nbytes, checks)
+            else:
+                applied = await self._peek(keys, direction)
+        except StoreUnavailable as exc:
+            self._degraded.record(exc)
+            delta = Usage().plus(direction, messages, nbytes)
+            for key in keys:
+                self._pending[key] = self._pending.get(key, Usage()) + delta
+            return _decision(now, True, Remaining(None, None), degraded=True)
+        remaining = _remaining(applied.values, limited)
+        if applied.ok:
+            return _decision(now, True, remaining)
+        failed = cast(_Check, applied.failed)
+        key = keys[failed.index]
+        used = applied.values[failed.index][0 if failed.metric == "messages" else 1]
+        exceeded = QuotaExceeded(
+            scope=key.scope,
+            scope_id=key.scope_id,
+            direction=direction,
+            metric=failed.metric,
+            limit=failed.limit,
+            used=used,
+            requested=messages if failed.metric == "messages" else nbytes,
+        )
+        return _decision(now, False, remaining, exceeded)
+
+    async def _apply(
+        self,
+        keys: list[CounterKey],
+        direction: Direction,
+        messages: int,
+        nbytes: int,
+        checks: list[_Check],
+    ) -> _Applied:
+        for _attempt in range(3):
+            result = await self._counters.apply(keys, direction, messages, nbytes, checks)
+            if isinstance(result, _Applied):
+                return result
+            await self._load(result.keys, force=True)
+        raise RuntimeError("usage counters keep disappearing from the store")
+
+    async def _peek(self, keys: list[CounterKey], direction: Direction) -> _Applied:
+        values = []
+        for key in keys:
+            usage = await self._counters.read(key)
+            if usage is None:
+                await self._load([key], force=True)
+                usage = await self._counters.read(key) or Usage()
+            values.append((usage.get(direction, "messages"), usage.get(direction, "bytes")))
+        return _Applied(True, values)
+
+    async def _load(self, keys: Sequence[CounterKey], *, force: bool = False) -> None:
+        """Bring stored counters into the live store, once per key even when many
+        callers miss it at the same time. ``force`` reloads keys the store reported
+        missing although this process had loaded them (Redis lost its data)."""
+        ordered = sorted(set(keys), key=lambda k: (k.day, k.scope, k.scope_id))
+        wanted = ordered if force else [k for k in ordered if not self._counters.known(k)]
+        if not wanted:
+            return
+        locked = wanted
+        async with AsyncExitStack() as stack:
+            locks = [self._load_locks.setdefault(k, asyncio.Lock()) for k in locked]
+            waited = False
+            for lock in locks:
+                waited |= lock.locked()
+                await stack.enter_async_context(lock)
+            if waited:
+                # Someone loaded while we waited; the store's HSETNX/setdefault make a
+                # second load harmless, this only saves the query.
+                wanted = [k for k in wanted if not self._counters.known(k)]
+            if wanted:
+                async with self._sessions() as session:
+                    rows = await load_usage(session, wanted)
+                await self._counters.install({k: rows.get(k, Usage()) for k in wanted})
+        for key in locked:
+            self._load_locks.pop(key, None)
+
+    # -- reading -----------------------------------------------------------------------
+
+    async def usage(self, scope: Scope, scope_id: str, day: date | None = None) -> Usage:
+        """Current counts of one scope on one UTC day (today by default)."""
+        key = CounterKey(scope, scope_id, day or self._now().date())
+        try:
+            live = await self._counters.read(key)
+        except StoreUnavailable as exc:
+            self._degraded.record(exc)
+            live = None
+        if live is not None:
+            return live
+        async with self._sessions() as session:
+            stored = (await load_usage(session, [key])).get(key, Usage())
+        return stored + self._pending.get(key, Usage())
+
+    # -- durability ----------------------------------------------------------------------
+
+    async def flush(self) -> int:
+        """Write changed counters to ``usage_counters``; returns how many rows."""
+        async with self._flush_lock:
+            if self._pending:
+                await self._replay_pending()
+            try:
+                rows, token = await self._counters.take_dirty()
+            except StoreUnavailable as exc:
+                self._degraded.record(exc)
+                return 0
+            written = False
+            try:
+                if rows:
+                    async with self._sessions() as session:
+                        await store_usage(session, rows, self._now())
+                        await session.commit()
+                written = True
+            finally:
+                try:
+                    await self._counters.settle_dirty(token, written=written)
+                except StoreUnavailable as exc:
+                    # Still marked: the next flush writes the same values again.
+                    self._degraded.record(exc)
+            self._counters.prune(self._now().date())
+            return len(rows)
+
+    async def _replay_pending(self) -> None:
+        """Add what was accepted during a store outage to the store, unchecked."""
+        pending, self._pending = self._pending, {}
+        items = list(pending.items())
+        for i, (key, delta) in enumerate(items):
+            try:
+                if delta.messages_in or delta.bytes_in:
+                    await self._apply([key], "in", delta.messages_in, delta.bytes_in, [])
+                    delta = Usage(0, 0, delta.messages_out, delta.bytes_out)
+                if delta.messages_out or delta.bytes_out:
+                    await self._apply([key], "out", delta.messages_out, delta.bytes_out, [])
+            except BaseException as exc:
+                for k, d in [(key, delta), *items[i + 1 :]]:
+                    self._pending[k] = self._pending.get(k, Usage()) + d
+                if isinstance(exc, StoreUnavailable):
+                    self._degraded.record(exc)
+                    return
+                raise
+        log.info("usage accepted while the counter store was down is now counted in it")
+
+    async def start(self) -> None:
+        """Flush in the background every ``flush_interval`` seconds."""
+        if self._task is None:
+            self._stopping.clear()
+            self._task = asyncio.create_task(self._flush_loop(), name="quota-flush")
+
+    async def stop(self) -> None:
+        """Stop the background flush and flush one last time."""
+        if self._task is not None:
+            self._stopping.set()
+            await self._task
+            self._task = None
+        try:
+            await self.flush()
+        except Exception:
+            log.exception("final usage flush failed; counts since the last flush are lost")
+
+    async def _flush_loop(self) -> None:
+        while not self._stopping.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._flush_interval)
+            if self._stopping.is_set():
+                return
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("usage flush failed; retrying at the next interval")
+
+    def _now(self) -> datetime:
+        return self._clock().astimezone(UTC)
+
+
+def _remaining(values: list[tuple[int, int]], limited: list[_Check]) -> Remaining:
+    left: dict[Metric, int | None] = {"messages": None, "bytes": None}
+    for check in limited:
+        used = values[check.index][0 if check.metric == "messages" else 1]
+        value = max(0, check.limit - used)
+        current = left[check.metric]
+        left[check.metric] = value if current is None else min(current, value)
+    return Remaining(left["messages"], left["bytes"])
+
+
+def _decision(
+    now: datetime,
+    allowed: bool,
+    remaining: Remaining,
+    exceeded: QuotaExceeded | None = None,
+    *,
+    degraded: bool = False,
+) -> QuotaDecision:
+    resets_at = datetime.combine(now.date() + timedelta(days=1), dt_time(0), tzinfo=UTC)
+    retry_after = max(1, math.ceil((resets_at - now).total_seconds()))
+    return QuotaDecision(allowed, remaining, resets_at, retry_after, exceeded, degraded)
+
+
+# -- in-process counters ---------------------------------------------------------------
+
+
+class _MemoryCounters:
+    def __init__(self) -> None:
+        self._values: dict[CounterKey, Usage] = {}
+        self._dirty: set[CounterKey] = set()
+
+    def known(self, key: CounterKey) -> bool:
+        return key in self._values
+
+    async def install(self, rows: dict[CounterKey, Usage]) -> None:
+        for key, usage in rows.items():
+            self._values.setdefault(key, usage)
+
+    async def apply(
+        self,
+        keys: list[CounterKey],
+        direction: Direction,
+        messages: int,
+        nbytes: int,
+        checks: list[_Check],
+    ) -> _Applied | _Missing:
+        missing = [k for k in keys if k not in self._values]
+        if missing:
+            return _Missing(missing)
+        # No await from here on: this check-and-update is atomic within the process.
+        current = [self._values[k] for k in keys]
+        before = [(u.get(direction, "messages"), u.get(direction, "bytes")) for u in current]
+        for check in checks:
+            used, amount = (
+                (before[check.index][0], messages)
+                if check.metric == "messages"
+                else (before[check.index][1], nbytes)
+            )
+            if used + amount > check.limit:
+                return _Applied(False, before, check)
+        after = []
+        for key, usage in zip(keys, current, strict=True):
+            updated = usage.plus(direction, messages, nbytes)
+            self._values[key] = updated
+            self._dirty.add(key)
+            after.append((updated.get(direction, "messages"), updated.get(direction, "bytes")))
+        return _Applied(True, after)
+
+    async def read(self, key: CounterKey) -> Usage | None:
+        return self._values.get(key)
+
+    async def take_dirty(self) -> tuple[list[tuple[CounterKey, Usage]], object]:
+        keys, self._dirty = self._dirty, set()
+        return [(k, self._values[k]) for k in keys], keys
+
+    async def settle_dirty(self, token: object, *, written: bool) -> None:
+        if not written:
+            self._dirty |= cast(set[CounterKey], token)
+
+    def prune(self, today: date) -> None:
+        # Yesterday stays: a request checked just before midnight may still record.
+        stale = [k for k in self._values if k.day < today - timedelta(days=1)]
+        for key in stale:
+            if key not in self._dirty:
+                del self._values[key]
+
+
+# -- Redis counters --------------------------------------------------------------------
+
+# KEYS: counter hashes..., dirty hash. ARGV: messages field, bytes field, messages, bytes,
+# ttl, then (key index, field, limit, amount) per check.
+# Returns {-1, missing indexes...} | {0, failed check number, m1, b1, ...} (as found)
+#       | {1, m1, b1, ...} (after the update).
+_CONSUME_LUA = """
+local n = #KEYS - 1
+local missing = {-1}
+for i = 1, n do
+  if redis.call('HEXISTS', KEYS[i], '_s') == 0 then missing[#missing + 1] = i end
+end
+if #missing > 1 then return missing end
+local fm, fb = ARGV[1], ARGV[2]
+local function values(status, extra)
+  local out = {status}
+  if extra then out[#out + 1] = extra end
+  for i = 1, n do
+    out[#out + 1] = tonumber(redis.call('HGET', KEYS[i], fm) or '0')
+    out[#out + 1] = tonumber(redis.call('HGET', KEYS[i], fb) or '0')
+  end
+  return out
+end
+local c = 0
+for j = 6, #ARGV, 4 do
+  c = c + 1
+  local used = tonumber(redis.call('HGET', KEYS[tonumber(ARGV[j])], ARGV[j + 1]) or '0')
+  if used + tonumber(ARGV[j + 3]) > tonumber(ARGV[j + 2]) then return values(0, c) end
+end
+local ttl = tonumber(ARGV[5])
+for i = 1, n do
+  redis.call('HINCRBY', KEYS[i], fm, ARGV[3])
+  redis.call('HINCRBY', KEYS[i], fb, ARGV[4])
+  redis.call('EXPIRE', KEYS[i], ttl)
+  redis.call('HINCRBY', KEYS[n + 1], KEYS[i], 1)
+end
+return values(1)
+"""
+
+# KEYS: counter hashes. ARGV: ttl, then the four stored counts per key. A hash is seeded
+# once (HSETNX on the marker); a second seed of the same key changes nothing.
+_SEED_LUA = """
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  if redis.call('HSETNX', KEYS[i], '_s', '1') == 1 then
+    local b = 1 + (i - 1) * 4
+    redis.call('HINCRBY', KEYS[i], 'messages_in', ARGV[b + 1])
+    redis.call('HINCRBY', KEYS[i], 'bytes_in', ARGV[b + 2])
+    redis.call('HINCRBY', KEYS[i], 'messages_out', ARGV[b + 3])
+    redis.call('HINCRBY', KEYS[i], 'bytes_out', ARGV[b + 4])
+  end
+  redis.call('EXPIRE', KEYS[i], ttl)
+end
+return 1
+"""
+
+# KEYS: dirty hash. ARGV: (counter key, sequence seen before reading it) pairs. A key
+# changed since it was read keeps its mark and is written again by the next flush.
+_SETTLE_LUA = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return 1
+"""
+
+
+class _RedisCounters:
+    def __init__(self, store: RedisStore) -> None:
+        self._client: Redis = store.client
+        self._prefix = store.key("quota") + ":"
+        self._dirty_key = store.key("quota-dirty")
+        self._consume = self._client.register_script(_CONSUME_LUA)
+        self._seed = self._client.register_script(_SEED_LUA)
+        self._settle = self._client.register_script(_SETTLE_LUA)
+        # Keys this process has seen seeded; only saves database reads.
+        self._seeded: set[CounterKey] = set()
+
+    def _key(self, key: CounterKey) -> str:
+        return f"{self._prefix}{key.day.isoformat()}:{key.scope}:{key.scope_id}"
+
+    def _parse(self, name: str) -> CounterKey:
+        day, scope, scope_id = name.removeprefix(self._prefix).split(":", 2)
+        return CounterKey(cast(Scope, scope), scope_id, date.fromisoformat(day))
+
+    def known(self, key: CounterKey) -> bool:
+        return key in self._seeded
+
+    async def install(self, rows: dict[CounterKey, Usage]) -> None:
+        args: list[int | str] = [KEY_TTL_S]
+        for usage in rows.values():
+            args.extend((usage.messages_in, usage.bytes_in, usage.messages_out, usage.bytes_out))
+        with store_errors():
+            await self._seed(keys=[self._key(k) for k in rows], args=args)
+        self._seeded.update(rows)
+
+    async def apply(
+        self,
+        keys: list[CounterKey],
+        direction: Direction,
+        messages: int,
+        nbytes: int,
+        checks: list[_Check],
+    ) -> _Applied | _Missing:
+        args: list[int | str] = [
+            f"messages_{direction}",
+            f"bytes_{direction}",
+            messages,
+            nbytes,
+            KEY_TTL_S,
+        ]
+        for check in checks:
+            args.extend(
+                (
+                    check.index + 1,
+                    f"{check.metric}_{direction}",
+                    check.limit,
+                    messages if check.metric == "messages" else nbytes,
+                )
+            )
+        with store_errors():
+            reply = await self._consume(keys=[*map(self._key, keys), self._dirty_key], args=args)
+        raw = [int(x) for x in reply]
+        if raw[0] == -1:
+            missing = [keys[i - 1] for i in raw[1:]]
+            self._seeded.difference_update(missing)
+            return _Missing(missing)
+        if raw[0] == 1:
+            self._seeded.update(keys)
+            return _Applied(True, _pairs(raw[1:]))
+        return _Applied(False, _pairs(raw[2:]), checks[raw[1] - 1])
+
+    async def read(self, key: CounterKey) -> Usage | None:
+        with store_errors():
+            found = cast(dict[str, str], await self._client.hgetall(self._key(key)))
+        if not found.get("_s"):
+            return None
+        return _usage(found)
+
+    async def take_dirty(self) -> tuple[list[tuple[CounterKey, Usage]], object]:
+        # Sequences first, values second: a change in between re-marks the key.
+        with store_errors():
+            seqs = cast(dict[str, str], await self._client.hgetall(self._dirty_key))
+            if not seqs:
+                return [], seqs
+            pipe = self._client.pipeline(transaction=False)
+            for name in seqs:
+                pipe.hgetall(name)
+            found = await pipe.execute()
+        rows = [
+            (self._parse(name), _usage(values))
+            for name, values in zip(seqs, found, strict=True)
+            if values.get("_s")
+        ]
+        return rows, seqs
+
+    async def settle_dirty(self, token: object, *, written: bool) -> None:
+        seqs = cast(dict[str, str], token)
+        if written and seqs:
+            with store_errors():
+                await self._settle(
+                    keys=[self._dirty_key], args=[x for kv in seqs.items() for x in kv]
+                )
+
+    def prune(self, today: date) -> None:
+        self._seeded = {k for k in self._seeded if k.day >= today - timedelta(days=1)}
+
+
+def _pairs(flat: list[int]) -> list[tuple[int, int]]:
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def _usage(found: dict[str, str]) -> Usage:
+    return Usage(*(int(found.get(name, 0)) for name in _FIELDS))

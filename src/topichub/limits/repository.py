@@ -1,0 +1,82 @@
+"""SQL for ``usage_counters``: read rows, and write absolute counters in batches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.limits.schemas import CounterKey, Usage
+from topichub.models.usage import UsageCounter
+
+_COUNTS = ("messages_in", "bytes_in", "messages_out", "bytes_out")
+_BATCH = 500
+
+
+async def load_usage(session: AsyncSession, keys: Iterable[CounterKey]) -> dict[CounterKey, Usage]:
+    """The stored counters of ``keys``; keys without a row are absent from the result."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[CounterKey, Usage] = {}
+    for start in range(0, len(wanted), _BATCH):
+        chunk = wanted[start : start + _BATCH]
+        stmt = select(UsageCounter).where(
+            or_(
+                *(
+                    and_(
+                        UsageCounter.scope == k.scope,
+                        UsageCounter.scope_id == k.scope_id,
+                        UsageCounter.day == k.day,
+                    )
+                    for k in chunk
+                )
+            )
+        )
+        for row in (await session.scalars(stmt)).all():
+            key = CounterKey(row.scope, row.scope_id, row.day)  # type: ignore[arg-type]
+            found[key] = Usage(row.messages_in, row.bytes_in, row.messages_out, row.bytes_out)
+    return found
+
+
+async def store_usage(
+    session: AsyncSession, counters: Sequence[tuple[CounterKey, Usage]], now: datetime
+) -> None:
+    """Upsert absolute counter values. A stored value only ever grows (``GREATEST``), so
+    writing the same or an older snapshot twice, from any process, is harmless."""
+    if not counters:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert: Any = postgresql.insert
+        greatest: Any = func.greatest
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+        greatest = func.max
+    else:  # pragma: no cover - topichub supports exactly these two
+        raise NotImplementedError(f"usage counters on {dialect}")
+    table = UsageCounter.__table__
+    for start in range(0, len(counters), _BATCH):
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "scope": key.scope,
+                "scope_id": key.scope_id,
+                "day": key.day,
+                "messages_in": usage.messages_in,
+                "bytes_in": usage.bytes_in,
+                "messages_out": usage.messages_out,
+                "bytes_out": usage.bytes_out,
+                "updated_at": now,
+            }
+            for key, usage in counters[start : start + _BATCH]
+        ]
+        stmt = insert(table).values(rows)
+        update = {name: greatest(table.c[name], stmt.excluded[name]) for name in _COUNTS}
+        update["updated_at"] = stmt.excluded.updated_at
+        await session.execute(
+            stmt.on_conflict_do_update(index_elements=["scope", "scope_id", "day"], set_=update)
+        )

@@ -1,0 +1,1 @@
+"""Topics: the registry, publishing and realtime streams (SSE and WebSocket)."""

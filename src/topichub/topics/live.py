@@ -1,0 +1,222 @@
+"""Opening a live stream for a request: start position, limits, registration, metering.
+
+Shared by the SSE and WebSocket endpoints. No database session is held while a stream
+runs: everything that needs the database happens before ``open_stream`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.bus import TopicNotFound as BusTopicNotFound
+from topichub.errors import QuotaExceeded, RateLimitExceeded, ValidationFailed
+from topichub.identity.principal import Permission, Principal
+from topichub.limits import Slot
+from topichub.limits.enforce import plan_for
+from topichub.metrics import MESSAGES_DELIVERED, RATE_LIMITED
+from topichub.models import Topic
+from topichub.resources import Resources
+from topichub.tenancy.plans import Plan
+from topichub.topics.service import ensure_log_topic
+from topichub.topics.stream.cursor import CursorError, decode_cursor
+from topichub.topics.stream.hub import Start, Subscription
+from topichub.topics.streams import OpenStream
+
+log = logging.getLogger(__name__)
+
+METER_INTERVAL_S = 2.0
+QUOTA_EXHAUSTED = "quota_exceeded"
+
+
+def parse_start(
+    topic: Topic,
+    *,
+    start_from: str | None,
+    since: datetime | None,
+    cursor: str | None,
+    last_event_id: str | None,
+) -> Start:
+    """Where a stream begins. ``Last-Event-ID`` wins: a reconnecting EventSource sends it
+    with the original URL, and resuming must beat the URL's ``from``."""
+    if last_event_id:
+        return _from_cursor(topic, last_event_id, "Last-Event-ID")
+    given = [name for name, v in (("from", start_from), ("since", since), ("cursor", cursor)) if v]
+    if len(given) > 1:
+        raise ValidationFailed(
+            f"Use only one of from, since and cursor (got {', '.join(given)})",
+            details=[{"field": f, "reason": "conflicting start position"} for f in given],
+        )
+    if cursor:
+        return _from_cursor(topic, cursor, "cursor")
+    if since is not None:
+        if since.tzinfo is None:
+            raise ValidationFailed(
+                "since needs a timezone, e.g. 2026-01-01T00:00:00Z",
+                details=[{"field": "since", "reason": "timezone required"}],
+            )
+        return Start.since(int(since.timestamp() * 1000))
+    if start_from in (None, "latest"):
+        return Start.latest()
+    if start_from == "earliest":
+        return Start.earliest()
+    raise ValidationFailed(
+        "from must be 'earliest' or 'latest'",
+        details=[{"field": "from", "reason": "expected earliest or latest"}],
+    )
+
+
+def _from_cursor(topic: Topic, text: str, field: str) -> Start:
+    try:
+        positions = decode_cursor(text)
+    except CursorError as exc:
+        raise ValidationFailed(
+            f"Invalid {field}: {exc}", details=[{"field": field, "reason": str(exc)}]
+        ) from exc
+    if any(p >= topic.partitions for p in positions):
+        raise ValidationFailed(
+            f"Invalid {field}: it names a partition this topic does not have",
+            details=[{"field": field, "reason": "partition out of range"}],
+        )
+    return Start.cursor(positions)
+
+
+@dataclass
+class LiveStream:
+    """An open stream: its subscription, its slot and its registry entry."""
+
+    resources: Resources
+    subscription: Subscription
+    slot: Slot | None
+    entry: OpenStream
+    principal: Principal
+    plan: Plan
+    _meter: asyncio.Task[None] | None = None
+    _metered_messages: int = 0
+    _metered_bytes: int = 0
+
+    def start_metering(self) -> None:
+        self._meter = asyncio.create_task(self._metering(), name=f"meter-{self.entry.id}")
+
+    async def _metering(self) -> None:
+        while True:
+            await asyncio.sleep(METER_INTERVAL_S)
+            try:
+                await self._record()
+            except Exception:
+                log.warning("stream metering failed", exc_info=True)
+
+    async def _record(self) -> None:
+        """Count what was delivered since the last call against the outbound quota
+        (in batches, never per message); close the stream once it is exhausted."""
+        messages = self.subscription.delivered_messages
+        nbytes = self.subscription.delivered_bytes
+        new_messages = messages - self._metered_messages
+        if new_messages <= 0:
+            return
+        new_bytes = nbytes - self._metered_bytes
+        self._metered_messages, self._metered_bytes = messages, nbytes
+        MESSAGES_DELIVERED.labels(self.entry.transport).inc(new_messages)
+        decision = await self.resources.quotas.consume_out(
+            self.principal.quota_holder,
+            str(self.entry.project_id),
+            new_messages,
+            new_bytes,
+            self.plan.quotas,
+            tenant_id=str(self.principal.tenant_id),
+        )
+        if decision.remaining.exhausted:
+            self.subscription.close(QUOTA_EXHAUSTED)
+
+    async def finish(self) -> None:
+        """Release everything; safe to call more than once."""
+        self.subscription.close()
+        self.resources.streams.remove(self.entry)
+        if self._meter is not None:
+            self._meter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._meter
+            self._meter = None
+            with contextlib.suppress(Exception):
+                await self._record()
+        if self.slot is not None:
+            slot, self.slot = self.slot, None
+            with contextlib.suppress(Exception):
+                await slot.release()
+
+
+async def open_stream(
+    session: AsyncSession,
+    resources: Resources,
+    principal: Principal,
+    topic: Topic,
+    start: Start,
+    transport: str,
+) -> LiveStream:
+    principal.require(Permission.read)
+    plan = await plan_for(session, resources, principal)
+    holder = principal.quota_holder
+    remaining = await resources.quotas.remaining_out(
+        holder, str(topic.project_id), plan.quotas, tenant_id=str(principal.tenant_id)
+    )
+    if remaining.exhausted:
+        RATE_LIMITED.labels("quota").inc()
+        raise QuotaExceeded("Daily outbound quota exhausted; streams resume tomorrow (UTC)")
+    info = {
+        "user_id": str(principal.user_id) if principal.user_id else None,
+        "tenant_id": str(principal.tenant_id),
+        "topic": topic.name,
+        "project_id": str(topic.project_id),
+        "transport": transport,
+    }
+    slot = await resources.connections.acquire(holder, plan.max_streams_per_user, info)
+    if slot is None:
+        RATE_LIMITED.labels("streams").inc()
+        raise RateLimitExceeded(
+            f"Maximum {plan.max_streams_per_user} active stream connections allowed per user",
+            headers={"Retry-After": "5"},
+        )
+    try:
+        await _ensure_in_log(resources, topic)
+        subscription = await resources.hub.subscribe(
+            topic.physical_name, start, labels={"transport": transport}
+        )
+    except BaseException:
+        await slot.release()
+        raise
+    entry = OpenStream(
+        tenant_id=principal.tenant_id,
+        project_id=topic.project_id,
+        topic=topic.physical_name,
+        transport=transport,
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        token_version=principal.token_version if not principal.is_key else None,
+        close=subscription.close,
+    )
+    resources.streams.add(entry)
+    live = LiveStream(resources, subscription, slot, entry, principal, plan)
+    live.start_metering()
+    return live
+
+
+async def _ensure_in_log(resources: Resources, topic: Topic) -> None:
+    try:
+        await resources.bus.partitions(topic.physical_name)
+    except BusTopicNotFound:
+        await ensure_log_topic(resources.bus, topic, strict=True)
+
+
+async def guarded(body: AsyncIterator[bytes], live: LiveStream) -> AsyncIterator[bytes]:
+    """Run an SSE body and release the stream's resources however it ends."""
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        await live.finish()

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.kit.repository import scoped
+from topichub.models import Topic
+
+
+class TopicRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, topic: Topic) -> None:
+        self.session.add(topic)
+        await self.session.flush()
+
+    async def by_name(self, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str) -> Topic | None:
+        statement = scoped(select(Topic), Topic, tenant_id=tenant_id, project_id=project_id)
+        return await self.session.scalar(statement.where(Topic.name == name))
+
+    async def in_project(self, tenant_id: uuid.UUID, project_id: uuid.UUID) -> Sequence[Topic]:
+        statement = scoped(select(Topic), Topic, tenant_id=tenant_id, project_id=project_id)
+        return (await self.session.scalars(statement.order_by(Topic.name))).all()
+
+    async def count(self, project_id: uuid.UUID) -> int:
+        statement = select(func.count()).select_from(Topic).where(Topic.project_id == project_id)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def physical_names_of_project(self, project_id: uuid.UUID) -> list[str]:
+        rows = await self.session.scalars(
+            select(Topic.physical_name).where(Topic.project_id == project_id)
+        )
+        return list(rows.all())
+
+    async def delete(self, topic: Topic) -> None:
+        await self.session.delete(topic)
+        await self.session.flush()

@@ -1,0 +1,259 @@
+"""The topic registry and publishing. Services never commit: the request does."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.bus import BusError, BusUnavailable, EventBus, OutRecord, TopicSpec
+from topichub.bus import TopicNotFound as BusTopicNotFound
+from topichub.errors import Conflict, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
+from topichub.identity.principal import Permission, Principal
+from topichub.kit.time import from_ms
+from topichub.models import Project, Topic, TopicKind
+from topichub.tenancy import service as tenancy
+from topichub.tenancy.plans import Plan
+from topichub.topics.repository import TopicRepository
+from topichub.topics.schemas import (
+    MessageIn,
+    PublishedMessage,
+    PublishOut,
+    TopicCreate,
+    TopicOut,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TOPIC = "events"
+HOUR_MS = 3_600_000
+
+
+def physical_name(topic_id: uuid.UUID, kind: str) -> str:
+    """The log's name for a topic: from ids only. ``th.app.*`` is what the audit
+    consumer subscribes to; user topics are ``th.t.*``."""
+    return f"th.{'app' if kind == TopicKind.app else 't'}.{topic_id.hex}"
+
+
+def to_out(topic: Topic) -> TopicOut:
+    return TopicOut(
+        id=topic.id,
+        project_id=topic.project_id,
+        name=topic.name,
+        kind=topic.kind,
+        partitions=topic.partitions,
+        retention_hours=topic.retention_ms / HOUR_MS if topic.retention_ms else None,
+        retention_bytes=topic.retention_bytes,
+        created_at=topic.created_at,
+    )
+
+
+async def _create(
+    session: AsyncSession,
+    bus: EventBus,
+    project: Project,
+    name: str,
+    *,
+    kind: TopicKind = TopicKind.user,
+    partitions: int = 1,
+    retention_ms: int | None = None,
+    retention_bytes: int | None = None,
+) -> Topic:
+    topic_id = uuid.uuid4()
+    topic = Topic(
+        id=topic_id,
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        name=name,
+        physical_name=physical_name(topic_id, kind),
+        kind=kind.value,
+        partitions=partitions,
+        retention_ms=retention_ms,
+        retention_bytes=retention_bytes,
+    )
+    await TopicRepository(session).add(topic)
+    return topic
+
+
+def topic_spec(topic: Topic) -> TopicSpec:
+    return TopicSpec(
+        name=topic.physical_name,
+        partitions=topic.partitions,
+        retention_ms=topic.retention_ms,
+        retention_bytes=topic.retention_bytes,
+    )
+
+
+async def ensure_log_topic(bus: EventBus, topic: Topic, *, strict: bool = False) -> None:
+    """Create the topic in the log. Called after the registry row is committed (the
+    embedded log shares the database, and SQLite has one writer); idempotent, and
+    repeated lazily by publish and streams, so a failure here only delays creation."""
+    try:
+        await bus.create_topic(topic_spec(topic))
+    except BusError as exc:
+        if strict:
+            raise Unavailable(
+                "The event log is unavailable; try again shortly", headers={"Retry-After": "5"}
+            ) from exc
+        log.warning("could not create log topic %s yet", topic.physical_name, exc_info=True)
+
+
+async def create_default_topics(session: AsyncSession, bus: EventBus, project: Project) -> Topic:
+    return await _create(session, bus, project, DEFAULT_TOPIC)
+
+
+async def ensure_topic(
+    session: AsyncSession, bus: EventBus, project: Project, name: str, kind: TopicKind
+) -> Topic:
+    """The named topic of a project, created on first use (the apps' topics)."""
+    existing = await TopicRepository(session).by_name(project.tenant_id, project.id, name)
+    if existing is not None:
+        return existing
+    return await _create(session, bus, project, name, kind=kind)
+
+
+async def list_topics(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID | None
+) -> Sequence[Topic]:
+    project = await tenancy.resolve_project(session, principal, project_id)
+    return await TopicRepository(session).in_project(principal.tenant_id, project.id)
+
+
+async def get_topic(
+    session: AsyncSession, principal: Principal, name: str, project_id: uuid.UUID | None = None
+) -> Topic:
+    """Look a topic up by name in the caller's project; another tenant's topic of the
+    same name is simply not found."""
+    principal.require(Permission.read)
+    project = await tenancy.resolve_project(session, principal, project_id)
+    topic = await TopicRepository(session).by_name(principal.tenant_id, project.id, name)
+    if topic is None:
+        raise NotFound(f"Topic '{name}' not found")
+    return topic
+
+
+async def create_topic(
+    session: AsyncSession,
+    bus: EventBus,
+    principal: Principal,
+    plan: Plan,
+    data: TopicCreate,
+    project_id: uuid.UUID | None,
+) -> Topic:
+    principal.require(Permission.admin)
+    project = await tenancy.resolve_project(session, principal, project_id)
+    repo = TopicRepository(session)
+    if data.partitions > plan.max_partitions:
+        raise ValidationFailed(
+            f"A topic can have at most {plan.max_partitions} partitions",
+            details=[{"field": "partitions", "reason": f"at most {plan.max_partitions}"}],
+        )
+    if await repo.by_name(principal.tenant_id, project.id, data.name) is not None:
+        raise Conflict(f"Topic '{data.name}' already exists")
+    if await repo.count(project.id) >= plan.max_topics_per_project:
+        raise Conflict(f"A project can have at most {plan.max_topics_per_project} topics")
+    return await _create(
+        session,
+        bus,
+        project,
+        data.name,
+        partitions=data.partitions,
+        retention_ms=data.retention_hours * HOUR_MS if data.retention_hours else None,
+        retention_bytes=data.retention_bytes,
+    )
+
+
+async def delete_topic(
+    session: AsyncSession, principal: Principal, name: str, project_id: uuid.UUID | None
+) -> Topic:
+    topic = await get_topic(session, principal, name, project_id)
+    principal.require(Permission.admin)
+    await TopicRepository(session).delete(topic)
+    return topic
+
+
+async def drop_log_topics(bus: EventBus, names: Sequence[str]) -> None:
+    """Delete log topics after their registry rows are gone; failures are logged, the
+    names are never reused."""
+    for name in names:
+        try:
+            await bus.delete_topic(name)
+        except BusError:
+            log.warning("could not delete log topic %s", name, exc_info=True)
+
+
+async def project_log_topics(session: AsyncSession, project_id: uuid.UUID) -> list[str]:
+    return await TopicRepository(session).physical_names_of_project(project_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedBatch:
+    records: list[OutRecord]
+    total_bytes: int
+
+
+def encode_messages(
+    messages: Sequence[MessageIn], *, topic: Topic, max_batch: int, max_message_bytes: int
+) -> EncodedBatch:
+    """Validate and encode a batch. Every message is checked before any is stored."""
+    if len(messages) > max_batch:
+        raise ValidationFailed(
+            f"A batch can hold at most {max_batch} messages (got {len(messages)})",
+            details=[{"field": "messages", "reason": f"at most {max_batch} messages"}],
+        )
+    records = []
+    total = 0
+    for index, message in enumerate(messages):
+        value = json.dumps(message.value, separators=(",", ":"), ensure_ascii=False).encode()
+        key = message.key.encode() if message.key is not None else None
+        headers = tuple((k, v.encode()) for k, v in (message.headers or {}).items())
+        size = len(value) + len(key or b"") + sum(len(k) + len(v) for k, v in headers)
+        if size > max_message_bytes:
+            raise PayloadTooLarge(
+                f"Message at index {index} is {size} bytes; the limit is {max_message_bytes} bytes",
+                details={"index": index, "size": size, "limit": max_message_bytes},
+            )
+        if message.partition is not None and message.partition >= topic.partitions:
+            raise ValidationFailed(
+                f"Message at index {index} names partition {message.partition}, but the "
+                f"topic has {topic.partitions}",
+                details=[{"field": f"messages.{index}.partition", "reason": "out of range"}],
+            )
+        records.append(
+            OutRecord(value=value, key=key, headers=headers, partition=message.partition)
+        )
+        total += size
+    return EncodedBatch(records=records, total_bytes=total)
+
+
+async def publish(bus: EventBus, topic: Topic, batch: EncodedBatch) -> PublishOut:
+    """Hand the batch to the log; answer only once it is durable. A failure here leaves
+    the outcome unknown, and the answer says so rather than claiming "not stored"."""
+    try:
+        try:
+            stored = await bus.publish(topic.physical_name, batch.records)
+        except BusTopicNotFound:
+            # Registered but not yet in the log (its creation after commit failed).
+            await ensure_log_topic(bus, topic, strict=True)
+            stored = await bus.publish(topic.physical_name, batch.records)
+    except BusUnavailable as exc:
+        raise Unavailable(
+            "The event log did not confirm the write in time; the messages may or may not "
+            "have been stored. Retry with the same Idempotency-Key to be safe.",
+            headers={"Retry-After": "2"},
+            details={"outcome": "unknown"},
+        ) from exc
+    return PublishOut(
+        topic=topic.name,
+        count=len(stored),
+        messages=[
+            PublishedMessage(
+                index=i, partition=m.partition, offset=m.offset, timestamp=from_ms(m.timestamp_ms)
+            )
+            for i, m in enumerate(stored)
+        ],
+    )

@@ -1,0 +1,44 @@
+"""Realtime streams: the hub fanning a topic out to local subscribers, cursors, and the
+SSE and WebSocket layers on top of it."""
+
+from topichub.topics.stream.cursor import CursorError, decode_cursor, encode_cursor
+from topichub.topics.stream.hub import (
+    WS_CLOSE_CODES,
+    Closed,
+    CloseReason,
+    Event,
+    Gap,
+    HubClosed,
+    HubStats,
+    Item,
+    Start,
+    StreamHub,
+    Subscription,
+    event_payload,
+    ws_close_code,
+)
+from topichub.topics.stream.sse import format_comment, format_event, sse_body
+from topichub.topics.stream.websocket import pump
+
+__all__ = [
+    "WS_CLOSE_CODES",
+    "CloseReason",
+    "Closed",
+    "CursorError",
+    "Event",
+    "Gap",
+    "HubClosed",
+    "HubStats",
+    "Item",
+    "Start",
+    "StreamHub",
+    "Subscription",
+    "decode_cursor",
+    "encode_cursor",
+    "event_payload",
+    "format_comment",
+    "format_event",
+    "pump",
+    "sse_body",
+    "ws_close_code",
+]

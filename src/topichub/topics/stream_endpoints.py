@@ -1,0 +1,217 @@
+"""Live streams of a topic over Server-Sent Events and WebSocket.
+
+Authentication: the usual headers, or ``?ticket=`` (a single-use stream ticket from
+``POST /api/v1/stream-tickets``) for browsers, whose EventSource and WebSocket cannot set
+headers; WebSocket clients may also send ``{"type": "auth", "ticket"|"token": …}`` as
+their first frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.websockets import WebSocketDisconnect
+
+from topichub.dependencies import ResourcesDep, SessionDep, get_resources
+from topichub.errors import AuthenticationFailed, TopichubError
+from topichub.identity import service as identity
+from topichub.identity.dependencies import (
+    PrincipalDep,
+    extract_credential,
+    get_principal,
+    resolve_credential,
+)
+from topichub.identity.principal import Principal
+from topichub.identity.tokens import InvalidToken
+from topichub.limits.enforce import enforce_rate_limit
+from topichub.resources import Resources
+from topichub.topics import service
+from topichub.topics.live import guarded, open_stream, parse_start
+from topichub.topics.schemas import StreamTicketOut
+from topichub.topics.stream.hub import CloseReason, ws_close_code
+from topichub.topics.stream.sse import sse_body
+from topichub.topics.stream.websocket import pump
+
+router = APIRouter(tags=["streams"])
+
+AUTH_FRAME_TIMEOUT_S = 5.0
+FromQuery = Annotated[
+    str | None, Query(alias="from", description="`earliest` or `latest` (default)")
+]
+SinceQuery = Annotated[datetime | None, Query(description="ISO-8601 time to start from")]
+CursorQuery = Annotated[
+    str | None, Query(max_length=4096, description="An event id to resume after")
+]
+TicketQuery = Annotated[
+    str | None, Query(max_length=2048, description="A single-use stream ticket")
+]
+ProjectQuery = Annotated[uuid.UUID | None, Query()]
+
+
+async def _principal_from_ticket(
+    session: AsyncSession, resources: Resources, ticket: str
+) -> Principal:
+    try:
+        user_id, tenant_id, version = await resources.tickets.redeem(ticket)
+    except InvalidToken as exc:
+        raise AuthenticationFailed(f"Invalid stream ticket: {exc}") from exc
+    return await identity.principal_for_user(session, user_id, tenant_id, version)
+
+
+@router.post("/stream-tickets", response_model=StreamTicketOut)
+async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep) -> StreamTicketOut:
+    """A single-use credential for one stream, valid for a minute (for browsers)."""
+    user_id = principal.require_user()
+    assert principal.token_version is not None
+    ticket = resources.tickets.issue(user_id, principal.tenant_id, principal.token_version)
+    return StreamTicketOut(ticket=ticket, expires_in=resources.tickets.ttl_s)
+
+
+@router.get(
+    "/topics/{name}/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "An SSE stream"}},
+)
+async def stream_sse(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    start_from: FromQuery = None,
+    since: SinceQuery = None,
+    cursor: CursorQuery = None,
+    ticket: TicketQuery = None,
+    project_id: ProjectQuery = None,
+    last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: a comment on connect, then `id: <cursor>` and `data: {…}` per
+    message, heartbeat comments, and `event: close` when the server ends the stream.
+    Reconnect with `Last-Event-ID` (browsers do it by themselves) to resume with no gap
+    and no duplicate."""
+    if ticket:
+        principal = await _principal_from_ticket(session, resources, ticket)
+        await enforce_rate_limit(request, session, resources, principal)
+    else:
+        principal = await get_principal(
+            request, session, resources, _bearer(request), request.headers.get("x-api-key")
+        )
+    topic = await service.get_topic(session, principal, name, project_id)
+    start = parse_start(
+        topic, start_from=start_from, since=since, cursor=cursor, last_event_id=last_event_id
+    )
+    # End the request's transaction now: the stream must hold no database session, and
+    # the embedded log may need to write.
+    await session.commit()
+    live = await open_stream(session, resources, principal, topic, start, "sse")
+    body = sse_body(live.subscription, heartbeat_s=resources.settings.stream_heartbeat_s)
+    return StreamingResponse(
+        guarded(body, live),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _bearer(request: Request) -> HTTPAuthorizationCredentials | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return HTTPAuthorizationCredentials(scheme="Bearer", credentials=value.strip())
+    return None
+
+
+def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
+    """Browsers always send Origin on a WebSocket upgrade; a page of another site must not
+    ride on the user's credentials. Non-browser clients send none."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc == host
+
+
+async def _ws_credential(websocket: WebSocket, ticket: str | None) -> tuple[str, str] | None:
+    """("ticket" | "token", value) from the query, the headers, or a first auth frame."""
+    if ticket:
+        return "ticket", ticket
+    bearer = None
+    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value:
+        bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=value.strip())
+    credential = extract_credential(websocket, bearer, websocket.headers.get("x-api-key"))  # type: ignore[arg-type]
+    if credential:
+        return "token", credential
+    try:
+        async with asyncio.timeout(AUTH_FRAME_TIMEOUT_S):
+            frame = await websocket.receive_text()
+        message: Any = json.loads(frame)
+    except (TimeoutError, ValueError, KeyError, RuntimeError, WebSocketDisconnect):
+        return None
+    if not isinstance(message, dict) or message.get("type") != "auth":
+        return None
+    for kind in ("ticket", "token"):
+        candidate = message.get(kind)
+        if isinstance(candidate, str) and candidate:
+            return kind, candidate
+    return None
+
+
+@router.websocket("/topics/{name}/ws")
+async def stream_ws(
+    websocket: WebSocket,
+    name: str,
+    start_from: FromQuery = None,
+    since: SinceQuery = None,
+    cursor: CursorQuery = None,
+    ticket: TicketQuery = None,
+    project_id: ProjectQuery = None,
+) -> None:
+    """WebSocket stream: one JSON text frame per message (`{"id": <cursor>, "value": …}`),
+    heartbeats, and a close code saying why the server ended it (4001 unauthenticated,
+    4003 revoked or forbidden, 4004 not found, 4008 slow consumer, 4022 bad request,
+    4029 stream limit or quota, 1001 shutdown)."""
+    resources = get_resources(websocket)
+    if not origin_allowed(websocket, resources.settings.cors_origins):
+        await websocket.close(code=ws_close_code(CloseReason.FORBIDDEN), reason="origin")
+        return
+    await websocket.accept()
+    credential = await _ws_credential(websocket, ticket)
+    if credential is None:
+        await websocket.close(code=4001, reason="unauthenticated")
+        return
+    try:
+        # The session is closed before streaming starts: nothing holds it while we pump.
+        async with resources.sessionmaker() as session:
+            kind, value = credential
+            if kind == "ticket":
+                principal = await _principal_from_ticket(session, resources, value)
+            else:
+                principal = await resolve_credential(session, resources, value)
+            topic = await service.get_topic(session, principal, name, project_id)
+            start = parse_start(
+                topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None
+            )
+            await session.commit()
+            live = await open_stream(session, resources, principal, topic, start, "ws")
+    except TopichubError as exc:
+        await websocket.close(code=_ws_code(exc), reason=exc.message[:120])
+        return
+    try:
+        await pump(websocket, live.subscription, heartbeat_s=resources.settings.stream_heartbeat_s)
+    finally:
+        await live.finish()
+
+
+def _ws_code(error: TopichubError) -> int:
+    return {401: 4001, 403: 4003, 404: 4004, 422: 4022, 429: 4029, 503: 1013}.get(
+        error.status_code, 1011
+    )

@@ -1,0 +1,103 @@
+"""The topic registry: default topic, create/list/delete, validation, isolation."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.support.factories import bearer, create_key, signup
+
+
+async def test_signup_creates_the_events_topic(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    response = await client.get("/topics", headers=account.headers)
+    assert response.status_code == 200
+    assert [t["name"] for t in response.json()["topics"]] == ["events"]
+
+
+async def test_topic_lifecycle(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    created = await client.post(
+        "/api/v1/topics",
+        json={"name": "orders.v1", "partitions": 3, "retention_hours": 24},
+        headers=account.headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["partitions"] == 3
+    assert created.json()["retention_hours"] == 24
+    got = await client.get("/api/v1/topics/orders.v1", headers=account.headers)
+    assert got.status_code == 200
+    deleted = await client.delete("/api/v1/topics/orders.v1", headers=account.headers)
+    assert deleted.status_code == 204
+    assert (
+        await client.get("/api/v1/topics/orders.v1", headers=account.headers)
+    ).status_code == 404
+
+
+async def test_duplicate_topic_is_a_conflict(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    response = await client.post("/api/v1/topics", json={"name": "events"}, headers=account.headers)
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": ""},
+        {"name": "../etc/passwd"},
+        {"name": "has space"},
+        {"name": ".hidden"},
+        {"name": "x" * 101},
+        {"name": "ok", "partitions": 0},
+        {"name": "ok", "partitions": 10_000},
+        {"name": "ok", "retention_hours": 0},
+        {"name": "ok", "retention_bytes": 1},
+        {"name": "ok", "physical_name": "th.t.stolen"},
+    ],
+)
+async def test_bad_topic_payloads_are_422(
+    client: httpx.AsyncClient, payload: dict[str, object]
+) -> None:
+    account = await signup(client)
+    response = await client.post("/api/v1/topics", json=payload, headers=account.headers)
+    assert response.status_code == 422, response.text
+
+
+async def test_same_topic_name_in_two_tenants_never_meets(client: httpx.AsyncClient) -> None:
+    first, second = await signup(client), await signup(client)
+    a = (await client.get("/api/v1/topics/events", headers=first.headers)).json()
+    b = (await client.get("/api/v1/topics/events", headers=second.headers)).json()
+    assert a["id"] != b["id"]
+
+
+async def test_another_tenants_topic_is_not_found(client: httpx.AsyncClient) -> None:
+    owner, stranger = await signup(client), await signup(client)
+    await client.post("/api/v1/topics", json={"name": "secret"}, headers=owner.headers)
+    for method, url in [
+        ("GET", "/api/v1/topics/secret"),
+        ("DELETE", "/api/v1/topics/secret"),
+        ("POST", "/api/v1/topics/secret/publish"),
+    ]:
+        response = await client.request(
+            method, url, headers=stranger.headers, json={"messages": [{"value": 1}]}
+        )
+        assert response.status_code == 404, (method, url, response.text)
+    # Naming the owner's project explicitly does not help either.
+    projects = (await client.get("/projects", headers=owner.headers)).json()
+    response = await client.get(
+        "/api/v1/topics/secret",
+        params={"project_id": projects[0]["id"]},
+        headers=stranger.headers,
+    )
+    assert response.status_code == 404
+
+
+async def test_keys_need_admin_to_create_or_delete_topics(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    writer = await create_key(client, account, ["read", "write"])
+    response = await client.post(
+        "/api/v1/topics", json={"name": "new"}, headers=bearer(writer["key"])
+    )
+    assert response.status_code == 403
+    response = await client.delete("/api/v1/topics/events", headers=bearer(writer["key"]))
+    assert response.status_code == 403
