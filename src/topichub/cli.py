@@ -166,3 +166,95 @@ def list_users(limit: int = 100) -> None:
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+def _client_headers(key: str | None) -> dict[str, str]:
+    if not key:
+        console.print("[red]an API key or token is needed:[/red] --key or TOPICHUB_API_KEY")
+        raise typer.Exit(2)
+    return {"Authorization": f"Bearer {key}"}
+
+
+KeyOption = Annotated[
+    str | None, typer.Option("--key", envvar="TOPICHUB_API_KEY", help="API key or access token")
+]
+UrlOption = Annotated[str, typer.Option("--url", envvar="TOPICHUB_URL", help="Server URL")]
+
+
+@app.command()
+def publish(
+    topic: Annotated[str, typer.Argument(help="Topic name")],
+    values: Annotated[
+        list[str] | None, typer.Argument(help="JSON values; read lines from stdin when absent")
+    ] = None,
+    key: KeyOption = None,
+    url: UrlOption = "http://127.0.0.1:8000",
+    message_key: Annotated[str | None, typer.Option("--message-key", help="Record key")] = None,
+) -> None:
+    """Publish JSON values (arguments, or one per line on stdin) to a topic."""
+    import json
+
+    import httpx
+
+    raw = values if values else [line for line in sys.stdin.read().splitlines() if line.strip()]
+    messages = []
+    for text in raw:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text  # plain text is published as a JSON string
+        message: dict[str, object] = {"value": value}
+        if message_key is not None:
+            message["key"] = message_key
+        messages.append(message)
+    if not messages:
+        console.print("nothing to publish")
+        raise typer.Exit(1)
+    with httpx.Client(base_url=url, headers=_client_headers(key), timeout=30) as client:
+        for start in range(0, len(messages), 1000):
+            response = client.post(
+                f"/api/v1/topics/{topic}/publish", json={"messages": messages[start : start + 1000]}
+            )
+            if response.status_code != 200:
+                console.print(f"[red]{response.status_code}:[/red] {response.json().get('detail')}")
+                raise typer.Exit(1)
+            for result in response.json()["messages"]:
+                console.print(
+                    f"stored at partition {result['partition']} offset {result['offset']}"
+                )
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic name")],
+    key: KeyOption = None,
+    url: UrlOption = "http://127.0.0.1:8000",
+    start: Annotated[str, typer.Option("--from", help="earliest or latest")] = "latest",
+    cursor: Annotated[str | None, typer.Option(help="Resume after this event id")] = None,
+) -> None:
+    """Print a topic's messages as they arrive (Ctrl-C to stop)."""
+    import httpx
+
+    params = {"cursor": cursor} if cursor else {"from": start}
+    try:
+        with (
+            # No read timeout: a quiet topic sends only heartbeats, every 15 s by default.
+            httpx.Client(
+                base_url=url,
+                headers=_client_headers(key),
+                timeout=httpx.Timeout(10.0, read=60.0),
+            ) as client,
+            client.stream("GET", f"/api/v1/topics/{topic}/stream", params=params) as response,
+        ):
+            if response.status_code != 200:
+                response.read()
+                console.print(f"[red]{response.status_code}:[/red] {response.json().get('detail')}")
+                raise typer.Exit(1)
+            event_id = None
+            for line in response.iter_lines():
+                if line.startswith("id:"):
+                    event_id = line[3:].strip()
+                elif line.startswith("data:"):
+                    typer.echo(f"{event_id}\t{line[5:].strip()}")
+    except KeyboardInterrupt:
+        pass

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.support.factories import bearer, create_key, signup
+from topichub.bus import TopicNotFound as BusTopicNotFound
+from topichub.models import Topic
 
 
 async def test_signup_creates_the_events_topic(client: httpx.AsyncClient) -> None:
@@ -101,3 +106,36 @@ async def test_keys_need_admin_to_create_or_delete_topics(client: httpx.AsyncCli
     assert response.status_code == 403
     response = await client.delete("/api/v1/topics/events", headers=bearer(writer["key"]))
     assert response.status_code == 403
+
+
+async def test_deleting_a_project_deletes_its_topics_from_the_log(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    account = await signup(client)
+    project = (
+        await client.post("/projects", json={"name": "doomed"}, headers=account.headers)
+    ).json()
+    scoped = {"project_id": project["id"]}
+    created = await client.post(
+        "/api/v1/topics", params=scoped, json={"name": "t"}, headers=account.headers
+    )
+    assert created.status_code == 201
+    published = await client.post(
+        "/api/v1/topics/t/publish",
+        params=scoped,
+        json={"messages": [{"value": 1}]},
+        headers=account.headers,
+    )
+    assert published.status_code == 200
+    resources = app.state.resources
+    async with resources.sessionmaker() as session:
+        topic = await session.get(Topic, uuid.UUID(created.json()["id"]))
+        assert topic is not None
+        physical = topic.physical_name
+    assert await resources.bus.partitions(physical) == 1
+    deleted = await client.delete(f"/projects/{project['id']}", headers=account.headers)
+    assert deleted.status_code == 204
+    with pytest.raises(BusTopicNotFound):
+        await resources.bus.partitions(physical)
+    # The tenant's other project and its topic are untouched.
+    assert (await client.get("/api/v1/topics/events", headers=account.headers)).status_code == 200

@@ -162,12 +162,35 @@ async def test_password_change_closes_the_users_streams(http: httpx.AsyncClient)
     assert closing.event == "close"
 
 
-async def test_admin_sees_active_streams_and_others_are_refused(
-    http: httpx.AsyncClient, tmp_path: Path
+async def test_platform_admin_lists_active_streams_and_others_are_refused(
+    tmp_path: Path,
 ) -> None:
-    account = await signup(http)
-    refused = await http.get("/admin/active-streams", headers=account.headers)
-    assert refused.status_code == 403
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite",
+        tmp_path,
+        admin_email="root@example.com",
+        admin_password=PASSWORD,
+    )
+    async with (
+        running_app(settings) as app,
+        serving(app) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        login = await http.post(
+            "/auth/login", json={"email": "root@example.com", "password": PASSWORD}
+        )
+        admin = bearer(login.json()["access_token"])
+        account = await signup(http)
+        refused = await http.get("/admin/active-streams", headers=account.headers)
+        assert refused.status_code == 403
+        async with sse(http, "/topics/events/stream", headers=account.headers) as stream:
+            await stream._frame()
+            listed = (await http.get("/admin/active-streams", headers=admin)).json()
+            assert listed["count"] == 1
+            assert listed["streams"][0]["topic"] == "events"
+            assert listed["this_process"][0]["transport"] == "sse"
+        after = (await http.get("/admin/active-streams", headers=admin)).json()
+        assert after["count"] == 0
 
 
 async def test_websocket_stream_with_header_and_resume(

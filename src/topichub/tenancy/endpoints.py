@@ -4,10 +4,11 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from topichub.dependencies import SessionDep
+from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.identity.dependencies import PrincipalDep
 from topichub.tenancy import service
 from topichub.tenancy.schemas import ProjectCreate, ProjectOut, ProjectUpdate
+from topichub.topics import service as topics
 
 router = APIRouter(tags=["projects"])
 
@@ -42,6 +43,15 @@ async def update_project(
 
 @router.delete("/projects/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_project(
-    project_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+    project_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> None:
+    """Delete a project with its topics, their messages and their keys; open streams on
+    its topics are closed."""
+    project = await service.get_project(session, principal, project_id)
+    log_topics = await topics.project_log_topics(session, project.id)
     await service.delete_project(session, principal, project_id)
+    await session.commit()
+    for stream in resources.streams.list():
+        if stream.topic in log_topics:
+            stream.close("topic_deleted")
+    await topics.drop_log_topics(resources.bus, log_topics)
