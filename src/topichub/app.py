@@ -11,12 +11,18 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from topichub import __version__
+from topichub.admin.endpoints import platform_router
 from topichub.admin.endpoints import router as admin_router
 from topichub.api_keys.endpoints import router as api_keys_router
+from topichub.audit.consumer import AuditConsumer
+from topichub.audit.endpoints import router as events_router
 from topichub.bus import BusOptions, EventBus, create_bus
+from topichub.bus.outbox import RELAY_KEY, OutboxRelay
+from topichub.chat.endpoints import router as chat_router
+from topichub.chat.service import FANOUT as CHAT_FANOUT
 from topichub.config import Settings
 from topichub.errors import install_error_handlers
 from topichub.health.endpoints import router as health_router
@@ -31,11 +37,18 @@ from topichub.kit import migrations
 from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite
 from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
 from topichub.limits.endpoints import router as usage_router
+from topichub.limits.metering import ApiMeter
 from topichub.logging import configure_logging
+from topichub.math.endpoints import router as math_router
+from topichub.metrics import watch_hub
 from topichub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from topichub.models import Topic, User
+from topichub.recommend import consumer as recommend_consumer
+from topichub.recommend.endpoints import router as recommend_router
 from topichub.resources import Resources
 from topichub.tenancy.endpoints import router as projects_router
+from topichub.todos.endpoints import router as todos_router
+from topichub.topics import idempotency
 from topichub.topics.endpoints import router as topics_router
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.hub import StreamHub
@@ -54,21 +67,29 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     streams_router,
     usage_router,
     admin_router,
+    todos_router,
+    chat_router,
+    math_router,
+    events_router,
 ]
 
 
 RETENTION_INTERVAL_S = 60.0
 
 
-async def _retention_loop(bus: EventBus) -> None:
+async def _retention_loop(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Housekeeping: the embedded log's retention and expired idempotency keys."""
     while True:
         await asyncio.sleep(RETENTION_INTERVAL_S)
         try:
             dropped = await bus.enforce_retention()
             if dropped:
                 log.info("retention dropped %d records", dropped)
+            async with sessionmaker() as session:
+                await idempotency.purge_expired(session)
+                await session.commit()
         except Exception:
-            log.warning("retention failed", exc_info=True)
+            log.warning("housekeeping failed; will retry", exc_info=True)
 
 
 async def build_resources(settings: Settings) -> Resources:
@@ -96,6 +117,7 @@ async def build_resources(settings: Settings) -> Resources:
         bus, buffer_size=settings.stream_buffer, heartbeat_s=settings.stream_heartbeat_s
     )
     await hub.start()
+    watch_hub(hub.stats)
     store = create_store(settings.redis_url, key_prefix=settings.redis_key_prefix)
     quotas = QuotaService(store, sessionmaker)
     await quotas.start()
@@ -103,6 +125,8 @@ async def build_resources(settings: Settings) -> Resources:
     await connections.start()
     streams = StreamRegistry(sessionmaker)
     await streams.start()
+    meter = ApiMeter(sessionmaker)
+    await meter.start()
     tokens = TokenCodec(settings.secret_key(), settings.access_token_ttl_s)
     resources = Resources(
         settings=settings,
@@ -129,9 +153,21 @@ async def build_resources(settings: Settings) -> Resources:
         quotas=quotas,
         connections=connections,
         limits_store=store,
+        meter=meter,
         streams=streams,
     )
-    resources.tasks.append(asyncio.create_task(_retention_loop(bus), name="retention"))
+    resources.tasks.append(
+        asyncio.create_task(_retention_loop(bus, sessionmaker), name="retention")
+    )
+    # App events: the outbox relay publishes them, the audit consumer stores them.
+    relay = OutboxRelay(sessionmaker, bus, system_topics=[CHAT_FANOUT])
+    resources.extras[RELAY_KEY] = relay
+    resources.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+    audit = AuditConsumer(sessionmaker, bus)
+    resources.extras["audit_consumer"] = audit
+    resources.tasks.append(asyncio.create_task(audit.run(), name="audit-consumer"))
+    # The recommender's models follow interactions from the bus (recommend/consumer.py).
+    resources.tasks.append(recommend_consumer.start(resources))
 
     async def database_check() -> None:
         async with engine.connect() as connection:
@@ -204,6 +240,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     app.include_router(health_router)
+    app.include_router(platform_router)
+    # Seed 003's recommender paths already start with /api/v1: mounted once.
+    app.include_router(recommend_router)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix="/api/v1")
         app.include_router(router, include_in_schema=False)

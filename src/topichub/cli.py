@@ -53,7 +53,7 @@ def serve(
     engines = settings.engines_summary()
     console.print(
         f"topichub {__version__} listening on http://{settings.host}:{settings.port} "
-        f"(console /, API docs /docs) — database: {engines['database']}, "
+        f"(API docs /docs) — database: {engines['database']}, "
         f"event log: {engines['event_log']}, limits: {engines['limits']}, "
         f"workers: {settings.workers}, env: {settings.env.value}"
     )

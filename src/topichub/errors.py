@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from topichub.kit.context import request_id_var
@@ -197,8 +198,52 @@ async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return envelope(500, "INTERNAL_ERROR", "Internal server error")
 
 
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+    request_id: str | None = None
+    timestamp: str
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer (the OpenAPI document's schema for 4xx/5xx responses)."""
+
+    detail: str
+    error: ErrorBody
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Describe error responses as the envelope the handlers really send: FastAPI's
+    default 422 schema (``detail`` as a list) is not what clients get."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        envelope_schema = ErrorEnvelope.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        components.update(envelope_schema.pop("$defs", {}))
+        components["ErrorEnvelope"] = envelope_schema
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = content
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TopichubError, _handle_topichub_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
     app.add_exception_handler(Exception, _handle_unexpected)
+    _document_errors(app)

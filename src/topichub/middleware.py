@@ -83,6 +83,7 @@ class RequestContextMiddleware:
             method = scope.get("method", "WS")
             status = status_holder["status"]
             HTTP_REQUESTS.labels(method, endpoint, str(status)).inc()
+            _meter(scope, log_context, duration, status)
             HTTP_DURATION.labels(method, endpoint).observe(duration)
             access_log.info(
                 "%s %s %s %.1fms",
@@ -101,6 +102,15 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+def _meter(scope: Scope, log_context: dict[str, Any], duration: float, status: int) -> None:
+    """Count an authenticated call for its tenant's usage (seed 003's billing)."""
+    tenant = log_context.get("tenant_id")
+    resources = getattr(getattr(scope.get("app"), "state", None), "resources", None)
+    if tenant is None or resources is None:
+        return
+    resources.meter.record_call(uuid.UUID(tenant), duration * 1000, status)
 
 
 class BodySizeLimitMiddleware:

@@ -27,6 +27,7 @@ from topichub.limits import (
     RateLimiter,
     RedisStore,
 )
+from topichub.limits.metering import ApiMeter
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.streams import StreamRegistry
 
@@ -51,6 +52,7 @@ class Resources:
     limits_store: LimitsStore
     streams: StreamRegistry
     tickets: TicketBook
+    meter: ApiMeter
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     """Readiness probes by name; each raises when its dependency is down."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -70,6 +72,7 @@ class Resources:
             ("stream registry", self.streams.stop),
             ("connection slots", self.connections.stop),
             ("quota counters", self.quotas.stop),
+            ("api metering", self.meter.stop),
             ("rate limiter", self.rate_limiter.aclose),
             ("stream tickets", self.tickets.aclose),
             ("event bus", self.bus.stop),

@@ -191,6 +191,9 @@ async def test_concurrent_hits_never_exceed_the_limit(make_limiter: MakeLimiter)
 
     decisions = await asyncio.gather(*(limiter.hit(key, policy) for _ in range(60)))
 
+    # A Redis timeout fails open to the per-process budget (documented); that would be a
+    # different test, so make sure this one measured the shared budget only.
+    assert not any(d.degraded for d in decisions), "Redis timed out: the run was degraded"
     assert sum(d.allowed for d in decisions) == 20
     assert all(d.retry_after and d.retry_after >= 1 for d in decisions if not d.allowed)
 

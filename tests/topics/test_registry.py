@@ -139,3 +139,28 @@ async def test_deleting_a_project_deletes_its_topics_from_the_log(
         await resources.bus.partitions(physical)
     # The tenant's other project and its topic are untouched.
     assert (await client.get("/api/v1/topics/events", headers=account.headers)).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["todos", "chat", "logs", "interactions"])
+async def test_app_topic_names_are_reserved(client: httpx.AsyncClient, name: str) -> None:
+    account = await signup(client)
+    response = await client.post("/api/v1/topics", json={"name": name}, headers=account.headers)
+    assert response.status_code == 409
+    assert "reserved" in response.json()["detail"]
+
+
+async def test_app_topics_can_be_read_but_not_published_to(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    created = await client.post(
+        "/todos",
+        json={"title": "t", "description": "d", "completed": False},
+        headers=account.headers,
+    )
+    assert created.status_code == 201
+    assert (await client.get("/api/v1/topics/todos", headers=account.headers)).status_code == 200
+    response = await client.post(
+        "/api/v1/topics/todos/publish",
+        json={"messages": [{"value": {"event": "todo_deleted"}}]},
+        headers=account.headers,
+    )
+    assert response.status_code == 403

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.kafka]
 
 @contextlib.asynccontextmanager
 async def two_instances(
-    tmp_path: Path, kafka_bootstrap: str, redis_url: str
+    tmp_path: Path, kafka_bootstrap: str, redis_url: str, **overrides: object
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     try:
         database = await create_pg_database()
@@ -33,6 +33,7 @@ async def two_instances(
         "kafka_bootstrap_servers": kafka_bootstrap,
         "redis_url": redis_url,
         "redis_key_prefix": prefix,
+        **overrides,
     }
     try:
         async with (
@@ -85,3 +86,14 @@ async def test_publish_on_one_instance_is_received_on_the_other(
             assert published.status_code == 200, published.text
             events = await stream.events(3, timeout=15)
         assert [e.json()["value"]["n"] for e in events] == [0, 1, 2]
+
+
+async def test_rate_limit_budget_is_shared_across_instances(
+    tmp_path: Path, kafka_bootstrap: str, redis_url: str
+) -> None:
+    async with two_instances(tmp_path, kafka_bootstrap, redis_url, rate_per_minute=4) as (a, b):
+        account = await signup(a)
+        statuses = []
+        for client in (a, b, a, b, a, b):
+            statuses.append((await client.get("/topics", headers=account.headers)).status_code)
+        assert statuses == [200, 200, 200, 200, 429, 429]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.identity import service
@@ -20,12 +21,23 @@ DEMO_USERS = (("admin", "admin123"), ("user", "user123"), ("demo", "demo123"))
 
 Provision = Callable[[AsyncSession, User], Awaitable[object]]
 
+BOOTSTRAP_LOCK_KEY = 0x7468_626F_6F74  # "thboot"
+
+
+async def _one_process_at_a_time(session: AsyncSession) -> None:
+    """Replicas started together run this at once: on PostgreSQL they take turns (a
+    transaction-level advisory lock, released by the caller's commit), so the second
+    finds the first one's users instead of failing on the unique email."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(BOOTSTRAP_LOCK_KEY)))
+
 
 async def ensure_admin(
     session: AsyncSession, hasher: Hasher, provision: Provision, email: str, password: str
 ) -> str:
     """Create the platform admin, or make sure the existing account is one.
     An existing password is never overwritten."""
+    await _one_process_at_a_time(session)
     repo = IdentityRepository(session)
     user = await repo.by_login(email)
     if user is None:
@@ -42,6 +54,7 @@ async def ensure_admin(
 
 
 async def load_demo_users(session: AsyncSession, hasher: Hasher, provision: Provision) -> list[str]:
+    await _one_process_at_a_time(session)
     repo = IdentityRepository(session)
     created = []
     for username, password in DEMO_USERS:

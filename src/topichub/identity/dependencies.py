@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from topichub.api_keys import service as api_keys
 from topichub.dependencies import ResourcesDep, SessionDep
@@ -26,7 +27,7 @@ api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 
 
 def extract_credential(
-    request: Request,
+    request: HTTPConnection,
     bearer: HTTPAuthorizationCredentials | None,
     x_api_key: str | None,
 ) -> str | None:

@@ -233,6 +233,12 @@ async def update_me(
 async def deactivate(session: AsyncSession, principal: Principal) -> User:
     """Deactivate the caller: tokens stop working, refresh tokens and API keys are revoked."""
     user = await get_user(session, principal.require_user())
+    return await deactivate_user(session, user)
+
+
+async def deactivate_user(session: AsyncSession, user: User) -> User:
+    """Tokens stop working at once, refresh tokens and the user's API keys are revoked;
+    open streams close within about a second (the stream registry watches)."""
     now = utcnow()
     user.is_active = False
     user.deactivated_at = now
@@ -241,3 +247,19 @@ async def deactivate(session: AsyncSession, principal: Principal) -> User:
     await api_keys.revoke_all_created_by(session, user.id)
     await session.flush()
     return user
+
+
+async def find_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await IdentityRepository(session).get_user(user_id)
+
+
+async def find_by_login(session: AsyncSession, login: str) -> User | None:
+    return await IdentityRepository(session).by_login(login)
+
+
+async def list_users(session: AsyncSession, *, limit: int, offset: int) -> list[User]:
+    return list(await IdentityRepository(session).list_users(limit=limit, offset=offset))
+
+
+async def count_users(session: AsyncSession) -> int:
+    return await IdentityRepository(session).count_users()

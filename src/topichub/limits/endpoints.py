@@ -29,6 +29,16 @@ class Meter(BaseModel):
     warning: bool
 
 
+class ApiUsageOut(BaseModel):
+    """Seed 003's billing view of the tenant's day."""
+
+    api_calls: int
+    errors: int
+    recommendations_served: int
+    items_indexed: int
+    average_latency_ms: float
+
+
 class UsageOut(BaseModel):
     date: date
     messages_in: Meter
@@ -36,6 +46,11 @@ class UsageOut(BaseModel):
     messages_out: Meter
     bytes_out: Meter
     warnings: list[str]
+
+
+class UserUsageOut(UsageOut):
+    tenant_id: str
+    api: ApiUsageOut
 
 
 class ProjectUsageOut(UsageOut):
@@ -81,14 +96,29 @@ def _usage_out(
     return UsageOut(date=day, warnings=warnings, **meters)
 
 
-@router.get("/usage", response_model=UsageOut)
-async def usage(principal: PrincipalDep, session: SessionDep, resources: ResourcesDep) -> UsageOut:
-    """Today's (UTC) usage of the caller against their daily quotas; warns at 80 %."""
+@router.get("/usage", response_model=UserUsageOut)
+async def usage(
+    principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> UserUsageOut:
+    """Today's (UTC) usage: the caller's messages and bytes against their daily quotas
+    (warning at 80 %), and the tenant's API calls, recommendations, items indexed and
+    average latency."""
     principal.require(Permission.read)
     plan = await plan_for(session, resources, principal)
     day = utctoday()
     counted = await resources.quotas.usage("user", principal.quota_holder, day)
-    return _usage_out(counted, plan.quotas, "user", day)
+    api = await resources.meter.usage(principal.tenant_id, day)
+    return UserUsageOut(
+        **_usage_out(counted, plan.quotas, "user", day).model_dump(),
+        tenant_id=str(principal.tenant_id),
+        api=ApiUsageOut(
+            api_calls=api.api_calls,
+            errors=api.errors,
+            recommendations_served=api.recommendations,
+            items_indexed=api.items_indexed,
+            average_latency_ms=api.average_latency_ms,
+        ),
+    )
 
 
 @router.get("/usage/projects", response_model=ProjectsUsageOut)

@@ -144,7 +144,7 @@ class RateLimiter:
         storage_uri: str | None,
         *,
         key_prefix: str = f"{DEFAULT_KEY_PREFIX}:rate",
-        socket_timeout: float = 0.5,
+        socket_timeout: float = 2.0,
         max_connections: int = 64,
         pool_timeout: float = 2.0,
         retry_interval: float = 5.0,

@@ -2,26 +2,47 @@
 ``Base.metadata`` (Alembic and the schema test rely on that)."""
 
 from topichub.models.api_key import ApiKey
+from topichub.models.api_usage import ApiUsage
+from topichub.models.audit import DeadLetter, EventLogEntry
 from topichub.models.bus import BusGroupOffset, BusPartition, BusRecord, BusTopic
+from topichub.models.calculation import Calculation
+from topichub.models.chat import ChatGroup, ChatMember, ChatMessage, ChatRole
+from topichub.models.idempotency import IdempotencyKey
 from topichub.models.membership import Membership, Role
+from topichub.models.outbox import OutboxEvent
 from topichub.models.project import Project
+from topichub.models.recommend import RecommendInteraction, RecommendItem
 from topichub.models.refresh_token import RefreshToken
 from topichub.models.tenant import Tenant
+from topichub.models.todo import Todo
 from topichub.models.topic import Topic, TopicKind
 from topichub.models.usage import UsageCounter
 from topichub.models.user import User
 
 __all__ = [
     "ApiKey",
+    "ApiUsage",
     "BusGroupOffset",
     "BusPartition",
     "BusRecord",
     "BusTopic",
+    "Calculation",
+    "ChatGroup",
+    "ChatMember",
+    "ChatMessage",
+    "ChatRole",
+    "DeadLetter",
+    "EventLogEntry",
+    "IdempotencyKey",
     "Membership",
+    "OutboxEvent",
     "Project",
+    "RecommendInteraction",
+    "RecommendItem",
     "RefreshToken",
     "Role",
     "Tenant",
+    "Todo",
     "Topic",
     "TopicKind",
     "UsageCounter",

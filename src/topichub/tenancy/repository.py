@@ -63,3 +63,20 @@ class TenancyRepository:
     async def delete(self, obj: object) -> None:
         await self.session.delete(obj)
         await self.session.flush()
+
+    async def list_tenants(self, *, limit: int, offset: int) -> Sequence[Tenant]:
+        statement = select(Tenant).order_by(Tenant.created_at, Tenant.id)
+        return (await self.session.scalars(statement.limit(limit).offset(offset))).all()
+
+    async def count_tenants(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Tenant)) or 0)
+
+    async def member_count(self, tenant_id: uuid.UUID) -> int:
+        statement = select(func.count()).select_from(Membership)
+        return int(
+            await self.session.scalar(statement.where(Membership.tenant_id == tenant_id)) or 0
+        )
+
+    async def all_project_ids(self, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(select(Project.id).where(Project.tenant_id == tenant_id))
+        return list(rows.all())

@@ -5,15 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Header, Query, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import QuotaExceeded
 from topichub.identity.dependencies import PrincipalDep
-from topichub.identity.principal import Permission
+from topichub.identity.principal import Permission, Principal
 from topichub.limits.enforce import plan_for
 from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
-from topichub.topics import service
+from topichub.models import Topic
+from topichub.resources import Resources
+from topichub.topics import idempotency, service
 from topichub.topics.schemas import PublishIn, PublishOut, TopicCreate, TopicList, TopicOut
 
 router = APIRouter(tags=["topics"])
@@ -70,7 +74,16 @@ async def delete_topic(
     await service.drop_log_topics(resources.bus, [topic.physical_name])
 
 
-@router.post("/topics/{name}/publish", response_model=PublishOut)
+@router.post(
+    "/topics/{name}/publish",
+    response_model=PublishOut,
+    responses={
+        409: {"description": "A request with this Idempotency-Key is still running"},
+        413: {"description": "A message is over the size limit (the index is named)"},
+        429: {"description": "Rate limit or daily quota exceeded"},
+        503: {"description": "The log did not confirm in time: outcome unknown"},
+    },
+)
 async def publish(
     name: str,
     data: Annotated[PublishIn, Body()],
@@ -78,18 +91,69 @@ async def publish(
     session: SessionDep,
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
-) -> PublishOut:
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=idempotency.MAX_KEY_LENGTH,
+            description="Retry safely: the same key and body replay the first answer",
+        ),
+    ] = None,
+) -> PublishOut | JSONResponse:
     """Publish a batch. A 200 means every message is stored (embedded: committed;
     Kafka: acknowledged by all in-sync replicas), with its partition and offset."""
     principal.require(Permission.write)
     topic = await service.get_topic(session, principal, name, project_id)
+    service.check_publishable(topic)
     settings = resources.settings
+    extra_headers: tuple[tuple[str, bytes], ...] = ()
+    scope = str(topic.id)
+    if idempotency_key is not None:
+        key = idempotency.validate_key(idempotency_key)
+        extra_headers = (("idempotency-key", key.encode()),)
     batch = service.encode_messages(
         data.messages,
         topic=topic,
         max_batch=settings.max_batch_messages,
         max_message_bytes=settings.max_message_bytes,
+        extra_headers=extra_headers,
     )
+    if idempotency_key is not None:
+        digest = idempotency.request_hash(scope, data.model_dump(mode="json"))
+        earlier = await idempotency.begin(
+            session, principal.tenant_id, scope, idempotency_key, digest
+        )
+        if earlier is not None:
+            return JSONResponse(
+                earlier.response,
+                status_code=earlier.status_code or 200,
+                headers={"Idempotent-Replayed": "true"},
+            )
+    try:
+        result = await _publish(session, resources, principal, topic, batch)
+    except BaseException:
+        if idempotency_key is not None:
+            await idempotency.release(session, principal.tenant_id, scope, idempotency_key)
+        raise
+    if idempotency_key is not None:
+        await idempotency.finish(
+            session,
+            principal.tenant_id,
+            scope,
+            idempotency_key,
+            200,
+            result.model_dump(mode="json"),
+        )
+    return result
+
+
+async def _publish(
+    session: AsyncSession,
+    resources: Resources,
+    principal: Principal,
+    topic: Topic,
+    batch: service.EncodedBatch,
+) -> PublishOut:
     plan = await plan_for(session, resources, principal)
     decision = await resources.quotas.consume_in(
         principal.quota_holder,

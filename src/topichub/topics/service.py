@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.bus import BusError, BusUnavailable, EventBus, OutRecord, TopicSpec
 from topichub.bus import TopicNotFound as BusTopicNotFound
-from topichub.errors import Conflict, NotFound, PayloadTooLarge, Unavailable, ValidationFailed
+from topichub.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+    ValidationFailed,
+)
 from topichub.identity.principal import Permission, Principal
 from topichub.kit.time import from_ms
 from topichub.models import Project, Topic, TopicKind
@@ -30,6 +37,8 @@ from topichub.topics.schemas import (
 log = logging.getLogger(__name__)
 
 DEFAULT_TOPIC = "events"
+RESERVED_TOPICS = frozenset({"todos", "chat", "logs", "interactions"})
+"""Written only by the built-in apps (through the outbox), in every project."""
 HOUR_MS = 3_600_000
 
 
@@ -152,6 +161,8 @@ async def create_topic(
             f"A topic can have at most {plan.max_partitions} partitions",
             details=[{"field": "partitions", "reason": f"at most {plan.max_partitions}"}],
         )
+    if data.name in RESERVED_TOPICS:
+        raise Conflict(f"Topic name '{data.name}' is reserved for the built-in apps")
     if await repo.by_name(principal.tenant_id, project.id, data.name) is not None:
         raise Conflict(f"Topic '{data.name}' already exists")
     if await repo.count(project.id) >= plan.max_topics_per_project:
@@ -196,8 +207,23 @@ class EncodedBatch:
     total_bytes: int
 
 
+def check_publishable(topic: Topic) -> None:
+    """App topics carry events the apps wrote with their changes; a client may read
+    them, never write them (consumers trust their shape and their event ids)."""
+    if topic.kind == TopicKind.app:
+        raise Forbidden(
+            f"Topic '{topic.name}' is written by the built-in app; it can be streamed, "
+            "not published to"
+        )
+
+
 def encode_messages(
-    messages: Sequence[MessageIn], *, topic: Topic, max_batch: int, max_message_bytes: int
+    messages: Sequence[MessageIn],
+    *,
+    topic: Topic,
+    max_batch: int,
+    max_message_bytes: int,
+    extra_headers: tuple[tuple[str, bytes], ...] = (),
 ) -> EncodedBatch:
     """Validate and encode a batch. Every message is checked before any is stored."""
     if len(messages) > max_batch:
@@ -224,7 +250,9 @@ def encode_messages(
                 details=[{"field": f"messages.{index}.partition", "reason": "out of range"}],
             )
         records.append(
-            OutRecord(value=value, key=key, headers=headers, partition=message.partition)
+            OutRecord(
+                value=value, key=key, headers=headers + extra_headers, partition=message.partition
+            )
         )
         total += size
     return EncodedBatch(records=records, total_bytes=total)

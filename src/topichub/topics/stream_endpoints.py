@@ -8,32 +8,23 @@ their first frame.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.websockets import WebSocketDisconnect
 
 from topichub.dependencies import ResourcesDep, SessionDep, get_resources
-from topichub.errors import AuthenticationFailed, TopichubError
-from topichub.identity import service as identity
+from topichub.errors import TopichubError
 from topichub.identity.dependencies import (
     PrincipalDep,
-    extract_credential,
     get_principal,
-    resolve_credential,
 )
-from topichub.identity.principal import Principal
-from topichub.identity.tokens import InvalidToken
+from topichub.identity.websocket import principal_from_ticket, ws_credential, ws_principal
 from topichub.limits.enforce import enforce_rate_limit
-from topichub.resources import Resources
 from topichub.topics import service
 from topichub.topics.live import guarded, open_stream, parse_start
 from topichub.topics.schemas import StreamTicketOut
@@ -55,16 +46,6 @@ TicketQuery = Annotated[
     str | None, Query(max_length=2048, description="A single-use stream ticket")
 ]
 ProjectQuery = Annotated[uuid.UUID | None, Query()]
-
-
-async def _principal_from_ticket(
-    session: AsyncSession, resources: Resources, ticket: str
-) -> Principal:
-    try:
-        user_id, tenant_id, version = await resources.tickets.redeem(ticket)
-    except InvalidToken as exc:
-        raise AuthenticationFailed(f"Invalid stream ticket: {exc}") from exc
-    return await identity.principal_for_user(session, user_id, tenant_id, version)
 
 
 @router.post("/stream-tickets", response_model=StreamTicketOut)
@@ -98,7 +79,7 @@ async def stream_sse(
     Reconnect with `Last-Event-ID` (browsers do it by themselves) to resume with no gap
     and no duplicate."""
     if ticket:
-        principal = await _principal_from_ticket(session, resources, ticket)
+        principal = await principal_from_ticket(session, resources, ticket)
         await enforce_rate_limit(request, session, resources, principal)
     else:
         principal = await get_principal(
@@ -139,32 +120,6 @@ def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
     return urlsplit(origin).netloc == host
 
 
-async def _ws_credential(websocket: WebSocket, ticket: str | None) -> tuple[str, str] | None:
-    """("ticket" | "token", value) from the query, the headers, or a first auth frame."""
-    if ticket:
-        return "ticket", ticket
-    bearer = None
-    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value:
-        bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=value.strip())
-    credential = extract_credential(websocket, bearer, websocket.headers.get("x-api-key"))  # type: ignore[arg-type]
-    if credential:
-        return "token", credential
-    try:
-        async with asyncio.timeout(AUTH_FRAME_TIMEOUT_S):
-            frame = await websocket.receive_text()
-        message: Any = json.loads(frame)
-    except (TimeoutError, ValueError, KeyError, RuntimeError, WebSocketDisconnect):
-        return None
-    if not isinstance(message, dict) or message.get("type") != "auth":
-        return None
-    for kind in ("ticket", "token"):
-        candidate = message.get(kind)
-        if isinstance(candidate, str) and candidate:
-            return kind, candidate
-    return None
-
-
 @router.websocket("/topics/{name}/ws")
 async def stream_ws(
     websocket: WebSocket,
@@ -184,18 +139,14 @@ async def stream_ws(
         await websocket.close(code=ws_close_code(CloseReason.FORBIDDEN), reason="origin")
         return
     await websocket.accept()
-    credential = await _ws_credential(websocket, ticket)
+    credential = await ws_credential(websocket, ticket=ticket)
     if credential is None:
         await websocket.close(code=4001, reason="unauthenticated")
         return
     try:
         # The session is closed before streaming starts: nothing holds it while we pump.
         async with resources.sessionmaker() as session:
-            kind, value = credential
-            if kind == "ticket":
-                principal = await _principal_from_ticket(session, resources, value)
-            else:
-                principal = await resolve_credential(session, resources, value)
+            principal = await ws_principal(session, resources, credential)
             topic = await service.get_topic(session, principal, name, project_id)
             start = parse_start(
                 topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None

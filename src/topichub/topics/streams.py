@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from topichub.kit.time import utcnow
 from topichub.metrics import ACTIVE_STREAMS
-from topichub.models import ApiKey, User
+from topichub.models import ApiKey, Tenant, User
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,13 @@ class StreamRegistry:
                 log.warning("stream revocation check failed", exc_info=True)
 
     async def check_now(self) -> int:
-        """Close every stream whose key was revoked or expired, or whose user was
-        deactivated or changed password. Returns how many were closed."""
+        """Close every stream whose key was revoked or expired, whose user was
+        deactivated or changed password, or whose tenant was deactivated or deleted.
+        Returns how many were closed."""
         streams = list(self._streams.values())
         if not streams:
             return 0
+        tenant_ids = {s.tenant_id for s in streams}
         key_ids = {s.api_key_id for s in streams if s.api_key_id}
         user_ids = {s.user_id for s in streams if s.user_id}
         now = utcnow()
@@ -116,6 +118,10 @@ class StreamRegistry:
                     )
                 )
                 live_keys = {kid for kid, expires in rows if expires is None or expires > now}
+            tenant_rows = await session.execute(
+                select(Tenant.id).where(Tenant.id.in_(tenant_ids), Tenant.is_active.is_(True))
+            )
+            live_tenants = {tid for (tid,) in tenant_rows}
             users: dict[uuid.UUID, tuple[bool, int]] = {}
             if user_ids:
                 user_rows = await session.execute(
@@ -124,7 +130,7 @@ class StreamRegistry:
                 users = {uid: (active, version) for uid, active, version in user_rows}
         closed = 0
         for stream in streams:
-            if self._still_valid(stream, live_keys, users):
+            if stream.tenant_id in live_tenants and self._still_valid(stream, live_keys, users):
                 continue
             stream.close(REVOKED)
             closed += 1

@@ -1,0 +1,198 @@
+"""Group chat: seed 002's paths (``/send-message/``, ``/messages/{group_id}``,
+``/edit-message/{id}``, ``/delete-message/{id}``, ``WS /subscribe/{group_id}``) and the
+canonical group routes (``/api/v1/chat/groups…``). Everything is also under ``/api/v1``.
+
+Non-members get 404 on every route; members without the needed role get 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, WebSocket, status
+
+from topichub.bus.outbox import outbox_for
+from topichub.chat import live, service
+from topichub.chat.schemas import (
+    DeletedOut,
+    EditMessageIn,
+    GroupCreate,
+    GroupDetail,
+    GroupList,
+    GroupOut,
+    MemberIn,
+    MemberOut,
+    MessageOut,
+    SendMessageIn,
+)
+from topichub.dependencies import ResourcesDep, SessionDep, get_resources
+from topichub.identity.dependencies import PrincipalDep
+from topichub.identity.principal import Principal
+from topichub.models import ChatMessage, ChatRole, User
+
+router = APIRouter(tags=["chat"])
+
+MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The message's id")]
+
+
+def _message_out(message: ChatMessage, author: str | None) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        group_id=message.group_id,
+        user_id=message.author_id,
+        author=author,
+        message=message.body,
+        created_at=message.created_at,
+        edited_at=message.edited_at,
+    )
+
+
+def _member_out(user: User, role: str, joined: object) -> MemberOut:
+    return MemberOut.model_validate(
+        {
+            "user_id": user.id,
+            "email": user.email,
+            "username": user.username,
+            "role": role,
+            "joined_at": joined,
+        }
+    )
+
+
+def _actor(principal: Principal) -> str | None:
+    return principal.username or principal.email
+
+
+@router.post("/chat/groups", response_model=GroupOut, status_code=status.HTTP_201_CREATED)
+async def create_group(
+    data: GroupCreate, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> GroupOut:
+    """Create a group; you are its admin."""
+    group, member = await service.create_group(
+        session, outbox_for(resources.extras), principal, data.name
+    )
+    return GroupOut(
+        id=group.id, name=group.name, role=ChatRole(member.role), created_at=group.created_at
+    )
+
+
+@router.get("/chat/groups", response_model=GroupList)
+async def list_groups(principal: PrincipalDep, session: SessionDep) -> GroupList:
+    """The groups you are a member of, with your role in each."""
+    rows = await service.my_groups(session, principal)
+    return GroupList(
+        groups=[
+            GroupOut(id=g.id, name=g.name, role=ChatRole(role), created_at=g.created_at)
+            for g, role in rows
+        ]
+    )
+
+
+@router.get("/chat/groups/{group_id}", response_model=GroupDetail)
+async def get_group(
+    group_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> GroupDetail:
+    group, me, members = await service.group_detail(session, principal, group_id)
+    return GroupDetail(
+        id=group.id,
+        name=group.name,
+        role=ChatRole(me.role),
+        created_at=group.created_at,
+        members=[_member_out(user, m.role, m.created_at) for m, user in members],
+    )
+
+
+@router.post(
+    "/chat/groups/{group_id}/members",
+    response_model=MemberOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def add_member(
+    group_id: uuid.UUID,
+    data: MemberIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> MemberOut:
+    """Add someone (of any tenant) by email; group admins only."""
+    member, user = await service.add_member(
+        session, outbox_for(resources.extras), principal, group_id, data.email, data.role
+    )
+    return _member_out(user, member.role, member.created_at)
+
+
+@router.delete("/chat/groups/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(
+    group_id: uuid.UUID,
+    user_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> Response:
+    """Remove a member (group admins), or leave (yourself). Their live sockets close."""
+    await service.remove_member(session, outbox_for(resources.extras), principal, group_id, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/send-message/", response_model=MessageOut, status_code=status.HTTP_201_CREATED)
+async def send_message(
+    data: SendMessageIn, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> MessageOut:
+    """Send a message to a group you are a member of, as yourself."""
+    message = await service.send(
+        session, outbox_for(resources.extras), principal, data.group_id, data.message, data.user_id
+    )
+    return _message_out(message, _actor(principal))
+
+
+@router.get("/messages/{group_id}", response_model=list[MessageOut])
+async def list_messages(
+    group_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Only messages with a smaller id")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[MessageOut]:
+    """The group's history, newest first. For the next page pass `before=<smallest id>`."""
+    rows = await service.history(session, principal, group_id, before=before, limit=limit)
+    return [_message_out(message, service.display_name(user)) for message, user in rows]
+
+
+@router.put("/edit-message/{message_id}", response_model=MessageOut)
+async def edit_message(
+    message_id: MessageId,
+    data: EditMessageIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> MessageOut:
+    """Change your own message."""
+    message, author = await service.edit(
+        session, outbox_for(resources.extras), principal, message_id, data.message
+    )
+    return _message_out(message, service.display_name(author))
+
+
+@router.delete("/delete-message/{message_id}", response_model=DeletedOut)
+async def delete_message(
+    message_id: MessageId, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> DeletedOut:
+    """Delete your message, or (as a group moderator or admin) anyone's."""
+    message = await service.delete(session, outbox_for(resources.extras), principal, message_id)
+    return DeletedOut(message_id=message.id, group_id=message.group_id)
+
+
+@router.websocket("/subscribe/{group_id}")
+async def subscribe(
+    websocket: WebSocket,
+    group_id: str,
+    token: Annotated[str | None, Query(max_length=4096)] = None,
+    ticket: Annotated[str | None, Query(max_length=2048)] = None,
+) -> None:
+    """Live messages of a group (members only). Credential: `?token=` (an access token or
+    API key), `?ticket=` (a stream ticket), the usual headers, or a first frame
+    `{"type": "auth", "token": …}`. See `topichub.chat.live` for frames and close codes."""
+    await live.serve(websocket, get_resources(websocket), group_id, token, ticket)

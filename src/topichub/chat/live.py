@@ -1,0 +1,226 @@
+"""``WS /subscribe/{group_id}``: a group's new, edited and deleted messages, live.
+
+Delivery goes through the bus, never process memory: the outbox relay publishes every
+message event to the platform topic ``th.sys.chat`` (keyed by group id), each process's
+stream hub keeps one live reader on it, and each socket takes its group's events from
+that shared feed. A member connected to any process therefore gets the messages sent
+through every other one, in the order the relay published them.
+
+Frames sent (JSON text): first ``{"type": "subscribed", "group_id"}`` once the socket is
+live (everything committed after it is delivered), then each event as published, e.g.
+``{"event": "message_created", "event_id", "group_id", "id", "message_id", "user_id",
+"author", "message", "created_at", "edited_at", "occurred_at"}``; ``message_edited`` has
+the same shape and ``message_deleted`` carries ``id``/``message_id``/``deleted_by``. An
+event delivered twice by the at-least-once relay is sent once (``event_id``). No
+application heartbeats: the server's WebSocket pings keep idle connections alive.
+
+Close codes: 4001 no or bad credential, 4003 foreign origin or removed from the group or
+credential revoked, 4004 not a member (or no such group), 4008 too slow to keep up with
+the feed (reconnect and reload history), 1001 shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from topichub.bus import BusError, TopicNotFound
+from topichub.chat import service
+from topichub.errors import TopichubError
+from topichub.identity.principal import Permission, Principal
+from topichub.identity.websocket import Credential, ws_credential, ws_principal
+from topichub.resources import Resources
+from topichub.tenancy import service as tenancy
+from topichub.topics.stream.hub import (
+    Closed,
+    CloseReason,
+    Event,
+    HubClosed,
+    Start,
+    Subscription,
+    ws_close_code,
+)
+from topichub.topics.stream_endpoints import origin_allowed
+from topichub.topics.streams import OpenStream
+
+log = logging.getLogger(__name__)
+
+CLOSE_GRACE_S = 1.0
+REMOVED = 4003
+NOT_A_MEMBER = 4004
+UNAUTHENTICATED = 4001
+_DEDUP_WINDOW = 1024
+
+
+async def _authenticate(
+    resources: Resources, credential: Credential
+) -> tuple[Principal, uuid.UUID]:
+    """The principal and its default project, in a session closed before streaming."""
+    async with resources.sessionmaker() as session:
+        principal = await ws_principal(session, resources, credential)
+        principal.require(Permission.read)
+        project = await tenancy.default_project(session, principal.tenant_id)
+        # resolve_credential may record a key's last use: keep it.
+        await session.commit()
+    return principal, project.id
+
+
+async def _subscribe(resources: Resources, group_id: uuid.UUID) -> Subscription:
+    labels = {"transport": "chat-ws", "group": str(group_id)}
+    try:
+        return await resources.hub.subscribe(service.FANOUT.name, Start.latest(), labels=labels)
+    except TopicNotFound:
+        # Nothing was ever sent on this cluster yet: create the feed topic now.
+        await resources.bus.create_topic(service.FANOUT)
+        return await resources.hub.subscribe(service.FANOUT.name, Start.latest(), labels=labels)
+
+
+async def serve(
+    websocket: WebSocket,
+    resources: Resources,
+    group: str,
+    token: str | None,
+    ticket: str | None,
+) -> None:
+    """Authenticate, check membership, then stream the group's events until either side
+    ends it. No database session is held while streaming."""
+    if not origin_allowed(websocket, resources.settings.cors_origins):
+        await websocket.close(code=ws_close_code(CloseReason.FORBIDDEN), reason="origin")
+        return
+    await websocket.accept()
+    credential = await ws_credential(websocket, ticket=ticket, token=token)
+    if credential is None:
+        await websocket.close(code=UNAUTHENTICATED, reason="unauthenticated")
+        return
+    try:
+        group_id = uuid.UUID(group)
+    except ValueError:
+        await websocket.close(code=NOT_A_MEMBER, reason="group not found")
+        return
+    try:
+        principal, project_id = await _authenticate(resources, credential)
+    except TopichubError as exc:
+        code = UNAUTHENTICATED if exc.status_code == 401 else ws_close_code(CloseReason.FORBIDDEN)
+        await websocket.close(code=code, reason=exc.message[:120])
+        return
+    user_id = principal.user_id
+    try:
+        subscription = await _subscribe(resources, group_id)
+    except BusError:
+        log.warning("chat feed unavailable", exc_info=True)
+        await websocket.close(code=1013, reason="try again later")
+        return
+    except HubClosed:
+        await websocket.close(code=ws_close_code(CloseReason.SHUTDOWN), reason="shutdown")
+        return
+    try:
+        # Checked after subscribing: a removal committed in between is then either seen
+        # here or delivered on the feed, never missed.
+        async with resources.sessionmaker() as session:
+            member = user_id is not None and await service.is_member(session, group_id, user_id)
+        if not member:
+            subscription.close(CloseReason.FORBIDDEN)
+            await websocket.close(code=NOT_A_MEMBER, reason="group not found")
+            return
+        entry = OpenStream(
+            tenant_id=principal.tenant_id,
+            project_id=project_id,
+            topic=service.FANOUT.name,
+            transport="chat-ws",
+            user_id=user_id,
+            api_key_id=principal.api_key_id,
+            token_version=principal.token_version if not principal.is_key else None,
+            close=subscription.close,
+        )
+        resources.streams.add(entry)
+        try:
+            # Everything committed from now on will be delivered: say so, so a client
+            # knows from when on its history fetch and the live feed overlap.
+            with contextlib.suppress(WebSocketDisconnect):
+                await websocket.send_text(
+                    json.dumps({"type": "subscribed", "group_id": str(group_id)})
+                )
+                await _pump(websocket, subscription, str(group_id), str(user_id))
+        finally:
+            resources.streams.remove(entry)
+    finally:
+        subscription.close(CloseReason.CLIENT_GONE)
+
+
+async def _pump(websocket: WebSocket, sub: Subscription, group: str, user: str) -> None:
+    sender = asyncio.create_task(_send(websocket, sub, group, user))
+    receiver = asyncio.create_task(_receive(websocket))
+    closed = asyncio.create_task(sub.wait_closed())
+    tasks = (sender, receiver, closed)
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if receiver in done:
+            sub.close(CloseReason.CLIENT_GONE)
+        if not sender.done():
+            # A client that does not read cannot hold us: the close frame gets a grace
+            # period, then the connection is dropped.
+            await asyncio.wait((sender,), timeout=CLOSE_GRACE_S)
+    finally:
+        sub.close(CloseReason.CLIENT_GONE)
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, WebSocketDisconnect):
+            raise result
+
+
+def _event(item: Event, group: str) -> dict[str, Any] | None:
+    record = item.record
+    if record.key is None or record.key.decode("utf-8", "replace") != group:
+        return None
+    try:
+        value = json.loads(record.value)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def _send(websocket: WebSocket, sub: Subscription, group: str, user: str) -> None:
+    seen: OrderedDict[str, None] = OrderedDict()
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            item = await sub.get()
+            if isinstance(item, Closed):
+                if item.reason != CloseReason.CLIENT_GONE:
+                    await websocket.close(code=ws_close_code(item.reason), reason=item.reason)
+                return
+            if not isinstance(item, Event):
+                continue  # a gap: only possible for replays, which this feed never does
+            event = _event(item, group)
+            if event is None:
+                continue
+            event_id = str(event.get("event_id"))
+            if event_id in seen:
+                continue
+            seen[event_id] = None
+            if len(seen) > _DEDUP_WINDOW:
+                seen.popitem(last=False)
+            kind = event.get("event")
+            if kind == service.MEMBER_REMOVED and str(event.get("user_id")) == user:
+                sub.close(CloseReason.CLIENT_GONE)
+                await websocket.close(code=REMOVED, reason="removed from the group")
+                return
+            if kind in service.MESSAGE_EVENTS:
+                await websocket.send_text(item.record.value.decode("utf-8", "replace"))
+
+
+async def _receive(websocket: WebSocket) -> None:
+    # Frames from the client are read and ignored, so that its close is noticed at once.
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.models import ChatGroup, ChatMember, ChatMessage, ChatRole, User
+
+
+class ChatRepository:
+    """Chat is scoped by membership, not tenant: every read that returns group data goes
+    through a membership row of the caller (see ``chat.service``)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *rows: ChatGroup | ChatMember | ChatMessage) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def membership(self, group_id: uuid.UUID, user_id: uuid.UUID) -> ChatMember | None:
+        return await self.session.scalar(
+            select(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id)
+        )
+
+    async def group(self, group_id: uuid.UUID) -> ChatGroup | None:
+        return await self.session.get(ChatGroup, group_id)
+
+    async def groups_of(self, user_id: uuid.UUID) -> Sequence[tuple[ChatGroup, str]]:
+        rows = await self.session.execute(
+            select(ChatGroup, ChatMember.role)
+            .join(ChatMember, ChatMember.group_id == ChatGroup.id)
+            .where(ChatMember.user_id == user_id)
+            .order_by(ChatGroup.created_at, ChatGroup.id)
+        )
+        return [(group, role) for group, role in rows.all()]
+
+    async def members(self, group_id: uuid.UUID) -> Sequence[tuple[ChatMember, User]]:
+        rows = await self.session.execute(
+            select(ChatMember, User)
+            .join(User, User.id == ChatMember.user_id)
+            .where(ChatMember.group_id == group_id)
+            .order_by(ChatMember.created_at, ChatMember.id)
+        )
+        return [(member, user) for member, user in rows.all()]
+
+    async def count_admins(self, group_id: uuid.UUID) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(ChatMember)
+            .where(ChatMember.group_id == group_id, ChatMember.role == ChatRole.admin.value)
+        )
+        return int(count or 0)
+
+    async def user_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(
+            select(User).where(User.email == email.lower(), User.is_active.is_(True))
+        )
+
+    async def user(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def remove(self, row: ChatMember | ChatMessage) -> None:
+        await self.session.delete(row)
+        await self.session.flush()
+
+    async def message(self, message_id: int) -> ChatMessage | None:
+        return await self.session.get(ChatMessage, message_id)
+
+    async def history(
+        self, group_id: uuid.UUID, *, before: int | None, limit: int
+    ) -> Sequence[tuple[ChatMessage, User | None]]:
+        statement = (
+            select(ChatMessage, User)
+            .outerjoin(User, User.id == ChatMessage.author_id)
+            .where(ChatMessage.group_id == group_id)
+        )
+        if before is not None:
+            statement = statement.where(ChatMessage.id < before)
+        rows = await self.session.execute(statement.order_by(ChatMessage.id.desc()).limit(limit))
+        return [(message, user) for message, user in rows.all()]
+
+    async def flush(self) -> None:
+        await self.session.flush()

@@ -1,0 +1,332 @@
+"""Group chat rules. Services never commit: the request does, with the outbox rows.
+
+Access is by group membership, whatever the tenant. Someone who is not a member gets
+404 on every group and message route (a group one cannot see does not exist for one);
+a member lacking the role for an action gets 403. Roles: ``admin`` (the creator; adds
+and removes members), ``moderator`` (deletes anyone's messages), ``member``. Authors edit
+and delete their own messages. Anyone may leave a group, except its last admin.
+
+Every change is an event on the acting user's ``chat`` topic, keyed by group id. Message
+events and removals also go to the platform topic ``th.sys.chat`` (``FANOUT``), which
+every process reads to feed its ``/subscribe/{group_id}`` sockets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from topichub.bus.outbox import AppEvent, Outbox
+from topichub.bus.port import TopicSpec
+from topichub.chat.repository import ChatRepository
+from topichub.errors import Conflict, Forbidden, NotFound
+from topichub.identity.principal import Permission, Principal
+from topichub.kit.time import utcnow
+from topichub.models import ChatGroup, ChatMember, ChatMessage, ChatRole, User
+
+TOPIC = "chat"
+FANOUT = TopicSpec(name="th.sys.chat", partitions=1, retention_ms=24 * 3600 * 1000)
+"""The platform topic of live chat delivery, keyed by group id (one partition: the order
+of a group's events is the order the relay published them)."""
+
+GROUP_CREATED = "group_created"
+MEMBER_ADDED = "member_added"
+MEMBER_REMOVED = "member_removed"
+MESSAGE_CREATED = "message_created"
+MESSAGE_EDITED = "message_edited"
+MESSAGE_DELETED = "message_deleted"
+MESSAGE_EVENTS = frozenset({MESSAGE_CREATED, MESSAGE_EDITED, MESSAGE_DELETED})
+
+
+def _user(principal: Principal) -> uuid.UUID:
+    if principal.user_id is None:
+        raise Forbidden("Chat needs a user; this key has no user")
+    return principal.user_id
+
+
+def display_name(user: User | None) -> str | None:
+    if user is None:
+        return None
+    return user.username or user.email
+
+
+def _actor(principal: Principal) -> str:
+    return principal.username or principal.email or str(principal.user_id)
+
+
+async def _membership(repo: ChatRepository, group_id: uuid.UUID, user_id: uuid.UUID) -> ChatMember:
+    member = await repo.membership(group_id, user_id)
+    if member is None:
+        raise NotFound("Group not found")
+    return member
+
+
+async def _emit(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    group_id: uuid.UUID,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    live: bool,
+) -> None:
+    await outbox.add(
+        session,
+        principal.tenant_id,
+        AppEvent(
+            topic=TOPIC,
+            type=event_type,
+            key=str(group_id),
+            payload={"group_id": group_id, **payload},
+            actor_id=principal.user_id,
+            fanout=FANOUT.name if live else None,
+        ),
+    )
+
+
+def message_payload(message: ChatMessage, author: str | None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "message_id": message.id,
+        "group_id": message.group_id,
+        "user_id": message.author_id,
+        "author": author,
+        "message": message.body,
+        "created_at": message.created_at,
+        "edited_at": message.edited_at,
+    }
+
+
+# -- groups -----------------------------------------------------------------------------
+
+
+async def create_group(
+    session: AsyncSession, outbox: Outbox, principal: Principal, name: str
+) -> tuple[ChatGroup, ChatMember]:
+    principal.require(Permission.write)
+    user_id = _user(principal)
+    now = utcnow()
+    group = ChatGroup(
+        id=uuid.uuid4(),
+        tenant_id=principal.tenant_id,
+        name=name,
+        created_by=user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    member = ChatMember(
+        group_id=group.id, user_id=user_id, role=ChatRole.admin.value, created_at=now
+    )
+    repo = ChatRepository(session)
+    await repo.add(group)
+    await repo.add(member)
+    await _emit(
+        session,
+        outbox,
+        principal,
+        group.id,
+        GROUP_CREATED,
+        {"name": name, "created_by": _actor(principal)},
+        live=False,
+    )
+    return group, member
+
+
+async def my_groups(session: AsyncSession, principal: Principal) -> Sequence[tuple[ChatGroup, str]]:
+    principal.require(Permission.read)
+    return await ChatRepository(session).groups_of(_user(principal))
+
+
+async def group_detail(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID
+) -> tuple[ChatGroup, ChatMember, Sequence[tuple[ChatMember, User]]]:
+    principal.require(Permission.read)
+    repo = ChatRepository(session)
+    me = await _membership(repo, group_id, _user(principal))
+    group = await repo.group(group_id)
+    assert group is not None
+    return group, me, await repo.members(group_id)
+
+
+async def add_member(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    group_id: uuid.UUID,
+    email: str,
+    role: ChatRole,
+) -> tuple[ChatMember, User]:
+    """Group admins add anyone with an account, from any tenant, by email."""
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    me = await _membership(repo, group_id, _user(principal))
+    if me.role != ChatRole.admin:
+        raise Forbidden("Only group admins can add members")
+    user = await repo.user_by_email(email)
+    if user is None:
+        raise NotFound("No user with that email")
+    if await repo.membership(group_id, user.id) is not None:
+        raise Conflict("Already a member of this group")
+    member = ChatMember(group_id=group_id, user_id=user.id, role=role.value, created_at=utcnow())
+    await repo.add(member)
+    await _emit(
+        session,
+        outbox,
+        principal,
+        group_id,
+        MEMBER_ADDED,
+        {"user_id": user.id, "role": role.value, "added_by": _actor(principal)},
+        live=False,
+    )
+    return member, user
+
+
+async def remove_member(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    group_id: uuid.UUID,
+    user_id: uuid.UUID,
+) -> None:
+    """Admins remove anyone; everyone may remove themselves. The last admin stays."""
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    caller = _user(principal)
+    me = await _membership(repo, group_id, caller)
+    if user_id != caller and me.role != ChatRole.admin:
+        raise Forbidden("Only group admins can remove other members")
+    target = me if user_id == caller else await repo.membership(group_id, user_id)
+    if target is None:
+        raise NotFound("Not a member of this group")
+    if target.role == ChatRole.admin and await repo.count_admins(group_id) <= 1:
+        raise Conflict("The group's last admin cannot be removed; make someone else admin first")
+    await repo.remove(target)
+    # Live: sockets of the removed user, in every process, close on this event.
+    await _emit(
+        session,
+        outbox,
+        principal,
+        group_id,
+        MEMBER_REMOVED,
+        {"user_id": user_id, "removed_by": _actor(principal)},
+        live=True,
+    )
+
+
+# -- messages ---------------------------------------------------------------------------
+
+
+async def send(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    group_id: uuid.UUID,
+    text: str,
+    claimed_user_id: Any = None,
+) -> ChatMessage:
+    principal.require(Permission.write)
+    user_id = _user(principal)
+    if claimed_user_id is not None and str(claimed_user_id) != str(user_id):
+        raise Forbidden("user_id must be your own id: messages are sent as the signed-in user")
+    repo = ChatRepository(session)
+    await _membership(repo, group_id, user_id)
+    message = ChatMessage(group_id=group_id, author_id=user_id, body=text, created_at=utcnow())
+    await repo.add(message)
+    await _emit(
+        session,
+        outbox,
+        principal,
+        group_id,
+        MESSAGE_CREATED,
+        message_payload(message, _actor(principal)),
+        live=True,
+    )
+    return message
+
+
+async def history(
+    session: AsyncSession,
+    principal: Principal,
+    group_id: uuid.UUID,
+    *,
+    before: int | None,
+    limit: int,
+) -> Sequence[tuple[ChatMessage, User | None]]:
+    principal.require(Permission.read)
+    repo = ChatRepository(session)
+    await _membership(repo, group_id, _user(principal))
+    return await repo.history(group_id, before=before, limit=limit)
+
+
+async def _message_as_member(
+    repo: ChatRepository, principal: Principal, message_id: int
+) -> tuple[ChatMessage, ChatMember]:
+    message = await repo.message(message_id)
+    member = None if message is None else await repo.membership(message.group_id, _user(principal))
+    if message is None or member is None:
+        raise NotFound("Message not found")
+    return message, member
+
+
+async def edit(
+    session: AsyncSession, outbox: Outbox, principal: Principal, message_id: int, text: str
+) -> tuple[ChatMessage, User | None]:
+    """Only the author edits a message (moderators may delete it, not reword it)."""
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    message, _ = await _message_as_member(repo, principal, message_id)
+    if message.author_id != principal.user_id:
+        raise Forbidden("Only the author can edit this message")
+    message.body = text
+    message.edited_at = utcnow()
+    await repo.flush()
+    author = await repo.user(message.author_id) if message.author_id else None
+    await _emit(
+        session,
+        outbox,
+        principal,
+        message.group_id,
+        MESSAGE_EDITED,
+        message_payload(message, display_name(author)),
+        live=True,
+    )
+    return message, author
+
+
+async def delete(
+    session: AsyncSession, outbox: Outbox, principal: Principal, message_id: int
+) -> ChatMessage:
+    """The author, or a moderator or admin of the group, deletes a message."""
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    message, member = await _message_as_member(repo, principal, message_id)
+    if message.author_id != principal.user_id and member.role not in (
+        ChatRole.moderator,
+        ChatRole.admin,
+    ):
+        raise Forbidden("Only the author or a group moderator can delete this message")
+    await _emit(
+        session,
+        outbox,
+        principal,
+        message.group_id,
+        MESSAGE_DELETED,
+        {
+            "id": message.id,
+            "message_id": message.id,
+            "user_id": message.author_id,
+            "deleted_by": _actor(principal),
+            "deleted_at": utcnow(),
+        },
+        live=True,
+    )
+    await repo.remove(message)
+    return message
+
+
+async def is_member(session: AsyncSession, group_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    return await ChatRepository(session).membership(group_id, user_id) is not None

@@ -1,0 +1,80 @@
+"""Dapr pub/sub: the programmatic subscription and the endpoint a sidecar delivers to.
+
+A Dapr sidecar started beside topichub (``dapr run --app-id todo-backend --app-port 8000
+-- topichub serve`` with ``deploy/dapr/pubsub.yaml``) calls ``GET /dapr/subscribe`` once
+at start, then POSTs each message of the declared topics to its route as a structured
+CloudEvent 1.0. The answer follows Dapr's contract: HTTP 200 with ``{"status":
+"SUCCESS"}`` acknowledges, ``{"status": "DROP"}`` discards a message that can never be
+handled (retrying would not help), anything else makes Dapr retry.
+
+These two routes carry no user credential: Dapr does not send one. The handler only
+validates, logs and acknowledges; it changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from topichub.todos.service import EVENT_TYPES, TOPIC
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["dapr"])
+
+PUBSUB_NAME = "kafka-pubsub"
+"""The component name in ``deploy/dapr/pubsub.yaml`` (the seed's ``DAPR_PUBSUB_NAME``)."""
+ROUTE = "/dapr/events/todos"
+_REQUIRED = ("id", "source", "type", "specversion")
+SUCCESS = {"status": "SUCCESS"}
+DROP = {"status": "DROP"}
+
+
+@router.get("/dapr/subscribe")
+async def dapr_subscribe() -> list[dict[str, Any]]:
+    """Dapr's programmatic subscription: which topics of which component go where."""
+    return [{"pubsubname": PUBSUB_NAME, "topic": TOPIC, "route": ROUTE, "metadata": {}}]
+
+
+def cloud_event_problem(event: Any) -> str | None:
+    """Why ``event`` is not a structured CloudEvent 1.0 carrying a todo event, or None."""
+    if not isinstance(event, dict):
+        return "not a JSON object"
+    for name in _REQUIRED:
+        value = event.get(name)
+        if not isinstance(value, str) or not value:
+            return f"missing CloudEvents attribute {name!r}"
+    if event["specversion"] != "1.0":
+        return f"unsupported specversion {event['specversion']!r}"
+    data = event.get("data")
+    if isinstance(data, str):
+        # Some publishers put the JSON payload in as a string.
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return "data is not JSON"
+    if not isinstance(data, dict) or data.get("event") not in EVENT_TYPES:
+        return "data is not a todo event"
+    return None
+
+
+@router.post(ROUTE)
+async def dapr_todo_event(request: Request) -> dict[str, str]:
+    """Receive a todo event from the sidecar (as the seed's consumer did: log it)."""
+    raw = await request.body()
+    try:
+        event = json.loads(raw)
+    except (ValueError, RecursionError):
+        event = None
+    problem = cloud_event_problem(event)
+    if problem is not None:
+        log.warning("dropping a Dapr delivery: %s", problem)
+        return DROP
+    log.info(
+        "todo event from Dapr",
+        extra={"cloudevent_id": event["id"], "source": event["source"], "topic": TOPIC},
+    )
+    return SUCCESS
