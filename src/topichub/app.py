@@ -216,9 +216,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.resources = resources
         for note in await run_bootstrap(resources):
             log.info(note)
+        restore_signals = resources.close_streams_on_stop_signal()
         try:
             yield {}
         finally:
+            restore_signals()
             await resources.aclose()
 
     app = FastAPI(

@@ -156,7 +156,8 @@ class Settings(BaseSettings):
 
 
 def check_secret_strength(value: str) -> None:
-    if value.lower() in WEAK_SECRETS or len(value.encode()) < MIN_SECRET_BYTES:
+    # Padding (a trailing newline from a secrets file) does not make a published secret safe.
+    if value.strip().lower() in WEAK_SECRETS or len(value.strip().encode()) < MIN_SECRET_BYTES:
         raise ValueError(
             f"the JWT secret is too weak: use at least {MIN_SECRET_BYTES} random bytes, e.g. "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"

@@ -11,10 +11,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import asyncpg  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from topichub.kit.context import request_id_var
@@ -193,7 +196,38 @@ async def _handle_http_exception(_request: Request, exc: Exception) -> JSONRespo
     return envelope(exc.status_code, code, message, None, headers)
 
 
+_OUTAGES: tuple[type[Exception], ...] = (
+    ConnectionError,  # refused, reset: the database does not answer
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # shutting down, starting up, crashed
+    RedisConnectionError,
+)
+
+
+def is_backend_outage(exc: BaseException | None) -> bool:
+    """Whether an error (or what caused it) means the database, or another service we
+    connect to, cannot be reached."""
+    for _ in range(8):
+        if exc is None:
+            return False
+        if isinstance(exc, _OUTAGES):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    if is_backend_outage(exc):
+        # Not a bug of ours: a 503 the client may retry, not a 500.
+        log.warning("backing service unavailable: %r", exc)
+        return envelope(
+            503,
+            "UNAVAILABLE",
+            "A backing service is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
     log.exception("unhandled error", exc_info=exc)
     return envelope(500, "INTERNAL_ERROR", "Internal server error")
 
@@ -245,5 +279,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TopichubError, _handle_topichub_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    # Database and connection errors are answered where they happen (not re-raised to the
+    # server as an unhandled 500 would be); ``_handle_unexpected`` tells an outage from a bug.
+    database_errors: tuple[type[Exception], ...] = (DBAPIError, *_OUTAGES)
+    for error_type in database_errors:
+        app.add_exception_handler(error_type, _handle_unexpected)
     app.add_exception_handler(Exception, _handle_unexpected)
     _document_errors(app)

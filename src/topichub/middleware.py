@@ -26,6 +26,8 @@ SECURITY_HEADERS = [
 
 
 API_PREFIX = "/api/v1"
+MAX_HEADER_BYTES = 64 * 1024
+"""uvicorn's httptools parser accepts header blocks of any size; beyond this, 431."""
 
 
 def _route_template(scope: Scope) -> str:
@@ -115,7 +117,8 @@ def _meter(scope: Scope, log_context: dict[str, Any], duration: float, status: i
 
 class BodySizeLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, whether or not they announce a
-    Content-Length (Starlette itself reads bodies of any size)."""
+    Content-Length (Starlette itself reads bodies of any size), and header blocks over
+    ``MAX_HEADER_BYTES`` with 431."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -124,6 +127,13 @@ class BodySizeLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        header_bytes = sum(len(name) + len(value) for name, value in scope.get("headers", []))
+        if header_bytes > MAX_HEADER_BYTES:
+            response = envelope(
+                431, "PAYLOAD_TOO_LARGE", f"Request headers exceed {MAX_HEADER_BYTES} bytes"
+            )
+            await response(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -57,6 +60,35 @@ class Resources:
     """Readiness probes by name; each raises when its dependency is down."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def close_streams_on_stop_signal(self) -> Callable[[], None]:
+        """Close every stream (SSE ``event: close``, WebSocket 1001) as soon as the server
+        is told to stop. uvicorn runs the lifespan shutdown only after open responses end,
+        and a stream never ends by itself: without this, streams are cut off without a
+        close frame when the graceful-shutdown timeout expires. Chains to the server's own
+        handler; returns a function that puts that handler back."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        loop = asyncio.get_running_loop()
+        previous: dict[int, Callable[[int, FrameType | None], Any]] = {}
+
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(self.streams.close_all, SHUTDOWN)
+            previous[signum](signum, frame)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):  # a server (uvicorn) handles it: chain to it
+                previous[signum] = handler
+                signal.signal(signum, on_stop)
+
+        def restore() -> None:
+            for signum, handler in previous.items():
+                if signal.getsignal(signum) is on_stop:
+                    signal.signal(signum, handler)
+
+        return restore
 
     async def aclose(self) -> None:
         """Drain in dependency order: streams get a close frame, counters are flushed,

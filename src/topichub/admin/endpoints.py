@@ -26,7 +26,7 @@ platform_router = APIRouter(prefix="/api/admin", tags=["admin"])
 """Seed 003's ``/api/admin`` paths, mounted once."""
 
 PageLimit = Annotated[int, Query(ge=1, le=500)]
-PageOffset = Annotated[int, Query(ge=0)]
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.get("/admin/active-streams")

@@ -12,9 +12,12 @@ from topichub.identity.principal import Permission
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = (
-        "API key"
-    )
+    name: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00]+$"
+        ),
+    ] = "API key"
     permissions: Annotated[list[Permission], Field(min_length=1, max_length=3)] = [
         Permission.read,
         Permission.write,

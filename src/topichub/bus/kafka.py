@@ -91,6 +91,8 @@ from topichub.bus.port import (
 )
 from topichub.kit.time import now_ms
 
+READER_FETCH_WAIT_MS = 50
+
 logger = logging.getLogger(__name__)
 
 MAX_BATCH_BYTES = 512 * 1024
@@ -665,8 +667,14 @@ class KafkaReader:
                 raise InvalidPartition(
                     f"partition {partition} out of range for {self._topic!r} ({partitions})"
                 )
+        # Readers feed live streams: a short long-poll keeps publish-to-receive latency
+        # low on brokers that answer a waiting fetch only when the wait expires (tansu:
+        # p50 128 ms at aiokafka's default 500 ms, 27 ms at 100 ms).
         consumer = AIOKafkaConsumer(
-            group_id=None, auto_offset_reset="earliest", **self._bus._consumer_config()
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=READER_FETCH_WAIT_MS,
+            **self._bus._consumer_config(),
         )
         # Everything up to the hand-over is one unit: a failure or a cancellation at any
         # await (start, seek) must stop the consumer, or its connections leak.

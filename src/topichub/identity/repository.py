@@ -24,6 +24,9 @@ class IdentityRepository:
     async def by_login(self, login: str) -> User | None:
         """Find by email (case-insensitive) or username."""
         login = login.strip()
+        if "\x00" in login:
+            # No account has one (signup validates both), and PostgreSQL refuses it.
+            return None
         return await self.session.scalar(
             select(User).where(or_(User.email == login.lower(), User.username == login))
         )

@@ -42,7 +42,10 @@ class QuotasIn(BaseModel):
     max_streams_per_user: Annotated[int, Field(ge=0, le=100_000)] | None = None
 
 
-TenantName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TenantName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]+$"),
+]
 PlanName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_\-]{1,32}$")]
 
 
@@ -51,7 +54,7 @@ class TenantCreate(BaseModel):
 
     name: TenantName
     plan: PlanName = "free"
-    owner_email: Annotated[str, Field(max_length=320)] | None = None
+    owner_email: Annotated[str, Field(max_length=320, pattern=r"^[^\x00]*$")] | None = None
     rate_limits: RateLimitsIn | None = None
     quotas: QuotasIn | None = None
 

@@ -18,14 +18,14 @@ class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ProjectName
-    description: Annotated[str, Field(max_length=1000)] | None = None
+    description: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] | None = None
 
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ProjectName | None = None
-    description: Annotated[str, Field(max_length=1000)] | None = None
+    description: Annotated[str, Field(max_length=1000, pattern=r"^[^\x00]*$")] | None = None
 
 
 class ProjectOut(BaseModel):

@@ -155,6 +155,10 @@ async def _publish(
     batch: service.EncodedBatch,
 ) -> PublishOut:
     plan = await plan_for(session, resources, principal)
+    # End the request's transaction first: quota counters may load from the database and
+    # the embedded log writes to it; holding this connection while they wait for another
+    # deadlocks a busy pool.
+    await session.commit()
     decision = await resources.quotas.consume_in(
         principal.quota_holder,
         str(topic.project_id),
@@ -170,8 +174,6 @@ async def _publish(
             headers={"Retry-After": str(decision.retry_after)},
             details=decision.details(),
         )
-    # The database session is not needed while waiting on the log.
-    await session.commit()
     result = await service.publish(resources.bus, topic, batch)
     MESSAGES_PUBLISHED.labels(resources.bus.name).inc(result.count)
     return result

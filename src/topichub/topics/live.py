@@ -31,7 +31,7 @@ from topichub.topics.streams import OpenStream
 
 log = logging.getLogger(__name__)
 
-METER_INTERVAL_S = 2.0
+METER_INTERVAL_S = 5.0
 QUOTA_EXHAUSTED = "quota_exceeded"
 
 
@@ -159,8 +159,13 @@ async def open_stream(
     start: Start,
     transport: str,
 ) -> LiveStream:
+    """Check limits, take a stream slot and subscribe. The request's transaction is
+    ended here, before anything that needs a connection of its own (quota counters,
+    the log's offsets): holding one pooled connection while waiting for another
+    deadlocks a busy pool."""
     principal.require(Permission.read)
     plan = await plan_for(session, resources, principal)
+    await session.commit()
     holder = principal.quota_holder
     remaining = await resources.quotas.remaining_out(
         holder, str(topic.project_id), plan.quotas, tenant_id=str(principal.tenant_id)

@@ -19,6 +19,8 @@ class TopicRepository:
         await self.session.flush()
 
     async def by_name(self, tenant_id: uuid.UUID, project_id: uuid.UUID, name: str) -> Topic | None:
+        if "\x00" in name:
+            return None  # no topic name has one, and PostgreSQL refuses it in a query
         statement = scoped(select(Topic), Topic, tenant_id=tenant_id, project_id=project_id)
         return await self.session.scalar(statement.where(Topic.name == name))
 

@@ -234,7 +234,16 @@ def encode_messages(
     records = []
     total = 0
     for index, message in enumerate(messages):
-        value = json.dumps(message.value, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            # Python's parser accepts NaN and Infinity; no consumer's JSON parser does.
+            value = json.dumps(
+                message.value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            ).encode()
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"Message at index {index} is not standard JSON (NaN or Infinity)",
+                details=[{"field": f"messages.{index}.value", "reason": "NaN or Infinity"}],
+            ) from exc
         key = message.key.encode() if message.key is not None else None
         headers = tuple((k, v.encode()) for k, v in (message.headers or {}).items())
         size = len(value) + len(key or b"") + sum(len(k) + len(v) for k, v in headers)

@@ -89,9 +89,6 @@ async def stream_sse(
     start = parse_start(
         topic, start_from=start_from, since=since, cursor=cursor, last_event_id=last_event_id
     )
-    # End the request's transaction now: the stream must hold no database session, and
-    # the embedded log may need to write.
-    await session.commit()
     live = await open_stream(session, resources, principal, topic, start, "sse")
     body = sse_body(live.subscription, heartbeat_s=resources.settings.stream_heartbeat_s)
     return StreamingResponse(
@@ -151,7 +148,6 @@ async def stream_ws(
             start = parse_start(
                 topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None
             )
-            await session.commit()
             live = await open_stream(session, resources, principal, topic, start, "ws")
     except TopichubError as exc:
         await websocket.close(code=_ws_code(exc), reason=exc.message[:120])
