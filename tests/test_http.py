@@ -98,6 +98,8 @@ async def test_metrics_use_route_templates_not_raw_paths(client: httpx.AsyncClie
     text = (await client.get("/metrics")).text
     assert 'endpoint="/api/v1/projects/{project_id}"' in text
     assert "00000000-0000-0000-0000-000000000001" not in text
+    for gauge in ("topichub_outbox_backlog", "topichub_hub_subscribers", "topichub_active_streams"):
+        assert gauge in text
 
 
 async def test_openapi_documents_both_auth_schemes(client: httpx.AsyncClient) -> None:

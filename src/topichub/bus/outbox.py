@@ -63,6 +63,7 @@ from topichub.bus.port import (
     TopicSpec,
 )
 from topichub.kit.time import utcnow
+from topichub.metrics import OUTBOX_BACKLOG
 from topichub.models import OutboxEvent, Project, Topic, TopicKind
 from topichub.tenancy import service as tenancy
 from topichub.topics.service import physical_name, topic_spec
@@ -312,6 +313,7 @@ class OutboxRelay:
                 log.warning("outbox relay pass failed", exc_info=True)
                 await asyncio.sleep(failures.next())
                 continue
+            await self._report_backlog(done)
             if done.bus_down or done.retry:
                 await asyncio.sleep(failures.next())
                 continue
@@ -485,6 +487,17 @@ class OutboxRelay:
                 await session.commit()
         except Exception:
             log.warning("outbox clean-up failed", exc_info=True)
+
+    async def _report_backlog(self, done: RelayPass) -> None:
+        """Export the backlog for /metrics: counted only while one exists (the bus is
+        down, rows wait for a retry, or a pass left more), zero once a pass drained it."""
+        if not (done.bus_down or done.retry or done.more):
+            OUTBOX_BACKLOG.set(0)
+            return
+        try:
+            OUTBOX_BACKLOG.set(await self.pending())
+        except Exception:
+            log.debug("could not count the outbox backlog", exc_info=True)
 
     async def pending(self) -> int:
         """Rows not relayed yet (health and tests)."""
