@@ -36,7 +36,6 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import cast
 
 import httpx
 from fastapi import Request
@@ -54,6 +53,7 @@ from bench.common import (
     spawn_context,
     topichub_env,
 )
+from bench.streaming import SSEClient
 
 CONNECT_CONCURRENCY = 4
 """Stream opens in flight at once (more stall the embedded engine's SQLite pool: see
@@ -63,7 +63,6 @@ SAMPLE_EVERY_S = 10.0
 RSS_GROWTH_LIMIT = 0.10
 TASK_ALLOWANCE = 10
 FD_ALLOWANCE = 10
-CLOSE_EVENT = b"event: close"
 IDLE_REUSE_S = 3.0
 """A keep-alive connection idle longer than this is not reused: uvicorn closes idle
 connections after 5 s, and a request sent as it does so is lost in between."""
@@ -114,54 +113,13 @@ class _Counts:
         self.running = True
 
 
-class _Stream(asyncio.Protocol):
-    """One SSE connection: checks the response head, then counts complete events."""
+class _Stream(SSEClient):
+    """Counts complete events (every event has an ``id:`` line)."""
 
-    def __init__(self, request: bytes, counts: _Counts, ready: asyncio.Future[None]) -> None:
-        self.request = request
-        self.counts = counts
-        self.ready = ready
-        self.buffer = b""
-        self.head_done = False
-        self.transport: asyncio.Transport | None = None
+    stats: _Counts
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        self.transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer + data if self.buffer else data
-        if not self.head_done:
-            end = buffer.find(b"\r\n\r\n")
-            if end < 0:
-                self.buffer = buffer
-                return
-            if buffer[9:12] != b"200":
-                if not self.ready.done():
-                    self.ready.set_exception(RuntimeError(buffer[:600].decode(errors="replace")))
-                if self.transport is not None:
-                    self.transport.close()
-                return
-            self.head_done = True
-            if not self.ready.done():
-                self.ready.set_result(None)
-            buffer = buffer[end + 4 :]
-        cut = buffer.rfind(b"\n\n")
-        if cut < 0:
-            self.buffer = buffer
-            return
-        complete = buffer[:cut]
-        self.counts.events += complete.count(b"\nid: ") + complete.startswith(b"id: ")
-        if CLOSE_EVENT in complete:
-            self.counts.closed += 1
-        self.buffer = buffer[cut + 2 :]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError(f"connection lost: {exc}"))
-        elif self.counts.running:
-            self.counts.lost += 1
-        self.transport = None
+    def on_events(self, complete: bytes, now_ns: int) -> None:
+        self.stats.events += complete.count(b"\nid: ") + complete.startswith(b"id: ")
 
 
 async def _hold_streams(conn: Connection, port: int, requests: list[bytes]) -> None:

@@ -109,19 +109,21 @@ class _Stats:
         self.running = True
 
 
-class _Subscriber(asyncio.Protocol):
-    """One SSE connection. Parses the response head, then only complete events (up to
-    the last blank line received): every send stamp found is one delivery."""
+class SSEClient(asyncio.Protocol):
+    """One raw SSE connection: sends the request, checks the response head, buffers up
+    to the last blank line and hands each run of complete events to ``on_events``. Its
+    ``stats`` need ``closed``, ``lost`` and ``running``."""
 
-    __slots__ = ("buffer", "head_done", "ready", "request", "stats", "transport")
-
-    def __init__(self, request: bytes, stats: _Stats, ready: asyncio.Future[None]) -> None:
+    def __init__(self, request: bytes, stats: Any, ready: asyncio.Future[None]) -> None:
         self.request = request
         self.stats = stats
         self.ready = ready
         self.buffer = b""
         self.head_done = False
         self.transport: asyncio.Transport | None = None
+
+    def on_events(self, complete: bytes, now_ns: int) -> None:
+        raise NotImplementedError
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -149,15 +151,10 @@ class _Subscriber(asyncio.Protocol):
         if cut < 0:
             self.buffer = buffer
             return
-        stats = self.stats
-        for match in STAMP.finditer(buffer, 0, cut):
-            stats.latencies_us.append((now - int(match.group(1))) // 1000)
-            stats.delivered += 1
-            if not stats.first_ns:
-                stats.first_ns = now
-            stats.last_ns = now
-        if CLOSE_EVENT in buffer[:cut]:
-            stats.closed += 1
+        complete = buffer[:cut]
+        self.on_events(complete, now)
+        if CLOSE_EVENT in complete:
+            self.stats.closed += 1
         self.buffer = buffer[cut + 2 :]
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -166,6 +163,21 @@ class _Subscriber(asyncio.Protocol):
         elif self.stats.running:
             self.stats.lost += 1
         self.transport = None
+
+
+class _Subscriber(SSEClient):
+    """Every send stamp found in a complete event is one delivery, with its latency."""
+
+    stats: _Stats
+
+    def on_events(self, complete: bytes, now_ns: int) -> None:
+        stats = self.stats
+        for match in STAMP.finditer(complete):
+            stats.latencies_us.append((now_ns - int(match.group(1))) // 1000)
+            stats.delivered += 1
+            if not stats.first_ns:
+                stats.first_ns = now_ns
+            stats.last_ns = now_ns
 
 
 async def _recv(conn: Connection, timeout: float) -> Any:
