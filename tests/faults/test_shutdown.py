@@ -1,5 +1,5 @@
 """Clean shutdown (SIGTERM) drains: publishes in flight finish, quota counters and usage
-are flushed, open streams get a close frame (SSE ``event: close``, WebSocket 1001), and
+are flushed, open streams get a close frame (SSE ``event: close``, WebSocket 1001 or 1012), and
 shutting down does not wait for streams to time out.
 
 Jepsen-style: a publish whose answer was lost (``info``) but whose messages are in the
@@ -124,7 +124,10 @@ async def test_sigterm_drains_publishes_and_closes_streams(tmp_path: Path) -> No
     closes = [e for e in sse_events if e.event == "close"]
     assert closes, f"the SSE stream ended without a close event: {sse_events[-3:]}"
     assert json.loads(closes[0].data)["reason"] == "shutdown"
-    assert ws_code == 1001
+    # 1001 when our stop-signal handler closes the stream first, 1012 ("service restart")
+    # when uvicorn's own shutdown reaches the socket first: both are a close frame
+    # telling the client the server is going away, which is the promise.
+    assert ws_code in (1001, 1012)
     assert shutdown_s < GRACEFUL_TIMEOUT_S - 2, f"shutdown took {shutdown_s:.1f}s"
     acknowledged = len(history.by("ok"))
     assert usage["messages_in"]["used"] == acknowledged, (usage["messages_in"], summary)
