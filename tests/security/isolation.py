@@ -50,6 +50,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/admin/tenants/{tenant_id}"): {"rate_limits": {"per_minute": 1}},
     ("PATCH", "/projects/{project_id}"): {"name": "taken-over"},
     ("POST", "/topics/{name}/publish"): {"messages": [{"value": "injected"}]},
+    ("PATCH", "/topics/{name}"): {"name": "taken-over"},
     ("PUT", "/todos/{todo_id}"): {"title": "taken over", "completed": True},
     ("PATCH", "/todos/{todo_id}"): {"title": "taken over"},
     ("POST", "/chat/groups/{group_id}/members"): {"email": "<attacker>", "role": "admin"},

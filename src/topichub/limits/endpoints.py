@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from topichub.dependencies import ResourcesDep, SessionDep
@@ -19,6 +19,9 @@ from topichub.tenancy import service as tenancy
 
 router = APIRouter(tags=["usage"])
 WARNING_RATIO = 0.8
+MAX_HISTORY_DAYS = 90
+_DIRECTIONS: tuple[Direction, ...] = ("in", "out")
+_METRICS: tuple[Metric, ...] = ("messages", "bytes")
 
 
 class Meter(BaseModel):
@@ -63,6 +66,28 @@ class ProjectsUsageOut(BaseModel):
     projects: list[ProjectUsageOut]
 
 
+class DayUsageOut(BaseModel):
+    date: date
+    messages_in: int
+    bytes_in: int
+    messages_out: int
+    bytes_out: int
+
+
+class DailyLimitsOut(BaseModel):
+    """The plan's daily quotas per user; ``None`` means unlimited."""
+
+    messages_in: int | None
+    bytes_in: int | None
+    messages_out: int | None
+    bytes_out: int | None
+
+
+class UsageHistoryOut(BaseModel):
+    days: list[DayUsageOut]
+    limits: DailyLimitsOut
+
+
 def _meter(used: int, limit: int | None) -> Meter:
     if limit is None:
         return Meter(used=used, limit=None, remaining=None, percentage=None, warning=False)
@@ -81,10 +106,8 @@ def _usage_out(
 ) -> UsageOut:
     meters = {}
     warnings = []
-    directions: tuple[Direction, ...] = ("in", "out")
-    metrics: tuple[Metric, ...] = ("messages", "bytes")
-    for direction in directions:
-        for metric in metrics:
+    for direction in _DIRECTIONS:
+        for metric in _METRICS:
             limit = quotas.limit(scope, direction, metric)
             meter = _meter(usage.get(direction, metric), limit)
             meters[f"{metric}_{direction}"] = meter
@@ -118,6 +141,43 @@ async def usage(
             items_indexed=api.items_indexed,
             average_latency_ms=api.average_latency_ms,
         ),
+    )
+
+
+@router.get("/usage/history", response_model=UsageHistoryOut)
+async def usage_history(
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+    days: Annotated[
+        int,
+        Query(ge=1, le=MAX_HISTORY_DAYS, description="How many UTC days, today included"),
+    ] = 14,
+) -> UsageHistoryOut:
+    """The caller's messages and bytes per UTC day over the last ``days`` days, oldest
+    first, with a zero row for each day without traffic; today's counts are live."""
+    principal.require(Permission.read)
+    plan = await plan_for(session, resources, principal)
+    # The counters read through connections of their own: release this one first.
+    await session.commit()
+    history = await resources.quotas.history("user", principal.quota_holder, days)
+    limits = {
+        f"{metric}_{direction}": plan.quotas.limit("user", direction, metric)
+        for direction in _DIRECTIONS
+        for metric in _METRICS
+    }
+    return UsageHistoryOut(
+        days=[
+            DayUsageOut(
+                date=day,
+                messages_in=counted.messages_in,
+                bytes_in=counted.bytes_in,
+                messages_out=counted.messages_out,
+                bytes_out=counted.bytes_out,
+            )
+            for day, counted in history
+        ],
+        limits=DailyLimitsOut(**limits),
     )
 
 

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from topichub.kit.db import create_sessionmaker
 from topichub.kit.time import utcnow
-from topichub.limits.repository import load_usage, store_usage
+from topichub.limits.repository import load_usage, load_usage_range, store_usage
 from topichub.limits.schemas import (
     CLUSTER_SCOPE_ID,
     CounterKey,
@@ -321,6 +321,30 @@ class QuotaService:
             stored = (await load_usage(session, [key])).get(key, Usage())
         return stored + self._pending.get(key, Usage())
 
+    async def history(self, scope: Scope, scope_id: str, days: int) -> list[tuple[date, Usage]]:
+        """Counts of one scope on each of the last ``days`` UTC days including today,
+        oldest first, every day present (zeros where nothing was counted). Earlier days
+        come from ``usage_counters`` in one query; today's are the live counts, as
+        ``usage`` reports them."""
+        if days < 1:
+            raise ValueError("days must be >= 1")
+        today = self._now().date()
+        first = today - timedelta(days=days - 1)
+        async with self._sessions() as session:
+            stored = await load_usage_range(session, scope, scope_id, first, today)
+        counts = {
+            day: stored.get(day, Usage())
+            for day in (first + timedelta(days=i) for i in range(days))
+        }
+        counts[today] = await self.usage(scope, scope_id, today)
+        yesterday = today - timedelta(days=1)
+        if yesterday in counts:
+            # Its last seconds may still wait for a flush; the live counter, while it
+            # exists, is at least as high as the stored one.
+            live = await self.usage(scope, scope_id, yesterday)
+            counts[yesterday] = _larger(counts[yesterday], live)
+        return list(counts.items())
+
     # -- durability ----------------------------------------------------------------------
 
     async def flush(self) -> int:
@@ -399,6 +423,10 @@ class QuotaService:
 
     def _now(self) -> datetime:
         return self._clock().astimezone(UTC)
+
+
+def _larger(a: Usage, b: Usage) -> Usage:
+    return Usage(*(max(getattr(a, name), getattr(b, name)) for name in _FIELDS))
 
 
 def _remaining(values: list[tuple[int, int]], limited: list[_Check]) -> Remaining:

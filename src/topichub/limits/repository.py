@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.limits.schemas import CounterKey, Usage
+from topichub.limits.schemas import CounterKey, Scope, Usage
 from topichub.models.usage import UsageCounter
 
 _COUNTS = ("messages_in", "bytes_in", "messages_out", "bytes_out")
@@ -40,6 +40,22 @@ async def load_usage(session: AsyncSession, keys: Iterable[CounterKey]) -> dict[
             key = CounterKey(row.scope, row.scope_id, row.day)  # type: ignore[arg-type]
             found[key] = Usage(row.messages_in, row.bytes_in, row.messages_out, row.bytes_out)
     return found
+
+
+async def load_usage_range(
+    session: AsyncSession, scope: Scope, scope_id: str, first: date, last: date
+) -> dict[date, Usage]:
+    """The stored counters of one scope id from ``first`` to ``last`` (both included), by
+    day; days without a row are absent from the result."""
+    stmt = select(UsageCounter).where(
+        UsageCounter.scope == scope,
+        UsageCounter.scope_id == scope_id,
+        UsageCounter.day.between(first, last),
+    )
+    return {
+        row.day: Usage(row.messages_in, row.bytes_in, row.messages_out, row.bytes_out)
+        for row in (await session.scalars(stmt)).all()
+    }
 
 
 async def store_usage(

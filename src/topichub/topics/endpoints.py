@@ -18,7 +18,14 @@ from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
 from topichub.models import Topic
 from topichub.resources import Resources
 from topichub.topics import idempotency, service
-from topichub.topics.schemas import PublishIn, PublishOut, TopicCreate, TopicList, TopicOut
+from topichub.topics.schemas import (
+    PublishIn,
+    PublishOut,
+    TopicCreate,
+    TopicList,
+    TopicOut,
+    TopicRename,
+)
 
 router = APIRouter(tags=["topics"])
 
@@ -56,6 +63,28 @@ async def get_topic(
     name: str, principal: PrincipalDep, session: SessionDep, project_id: ProjectQuery = None
 ) -> TopicOut:
     return service.to_out(await service.get_topic(session, principal, name, project_id))
+
+
+@router.patch(
+    "/topics/{name}",
+    response_model=TopicOut,
+    responses={
+        403: {"description": "Needs the admin permission; app topics cannot be renamed"},
+        409: {"description": "The new name is taken in the project, or reserved"},
+    },
+)
+async def rename_topic(
+    name: str,
+    data: TopicRename,
+    principal: PrincipalDep,
+    session: SessionDep,
+    project_id: ProjectQuery = None,
+) -> TopicOut:
+    """Rename a topic in its project. Messages, stream cursors and open streams carry
+    over: the log behind the topic is named after its id, not its name."""
+    topic = await service.rename_topic(session, principal, name, data.name, project_id)
+    await session.commit()
+    return service.to_out(topic)
 
 
 @router.delete("/topics/{name}", status_code=status.HTTP_204_NO_CONTENT)

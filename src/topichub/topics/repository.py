@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.kit.repository import scoped
@@ -37,6 +38,16 @@ class TopicRepository:
             select(Topic.physical_name).where(Topic.project_id == project_id)
         )
         return list(rows.all())
+
+    async def rename(self, topic: Topic, name: str) -> bool:
+        """False when another topic of the project took ``name`` first (the unique
+        constraint decides a race); the transaction is then unusable and must end."""
+        topic.name = name
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def delete(self, topic: Topic) -> None:
         await self.session.delete(topic)

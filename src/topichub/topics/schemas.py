@@ -22,6 +22,12 @@ class TopicCreate(BaseModel):
     retention_bytes: Annotated[int, Field(ge=1024)] | None = None
 
 
+class TopicRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TopicName
+
+
 class TopicOut(BaseModel):
     id: uuid.UUID
     project_id: uuid.UUID

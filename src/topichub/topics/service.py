@@ -187,6 +187,32 @@ async def delete_topic(
     return topic
 
 
+async def rename_topic(
+    session: AsyncSession,
+    principal: Principal,
+    name: str,
+    new_name: str,
+    project_id: uuid.UUID | None,
+) -> Topic:
+    """Rename a topic within its project. The log's name comes from the topic's id, so
+    its messages, cursors and open streams are untouched."""
+    topic = await get_topic(session, principal, name, project_id)
+    principal.require(Permission.admin)
+    if topic.kind == TopicKind.app:
+        raise Forbidden(f"Topic '{topic.name}' belongs to the built-in app; it cannot be renamed")
+    if new_name == topic.name:
+        return topic
+    if new_name in RESERVED_TOPICS:
+        raise Conflict(f"Topic name '{new_name}' is reserved for the built-in apps")
+    repo = TopicRepository(session)
+    taken = Conflict(f"Topic '{new_name}' already exists")
+    if await repo.by_name(principal.tenant_id, topic.project_id, new_name) is not None:
+        raise taken
+    if not await repo.rename(topic, new_name):
+        raise taken
+    return topic
+
+
 async def drop_log_topics(bus: EventBus, names: Sequence[str]) -> None:
     """Delete log topics after their registry rows are gone; failures are logged, the
     names are never reused."""
