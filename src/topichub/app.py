@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,7 @@ from topichub.bus.outbox import RELAY_KEY, OutboxRelay
 from topichub.chat.endpoints import router as chat_router
 from topichub.chat.service import FANOUT as CHAT_FANOUT
 from topichub.config import Settings
+from topichub.console import Console, RootOut, find_console, wants_html
 from topichub.errors import install_error_handlers
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
@@ -232,16 +234,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    @app.get("/", tags=["health"])
-    async def root(request: Request) -> dict[str, str]:
-        return {
-            "status": "topichub running",
-            "name": "topichub",
-            "version": __version__,
-            "docs": "/docs",
-        }
+    console = Console(find_console(settings.console_dir))
+
+    @app.get(
+        "/",
+        tags=["health"],
+        response_model=RootOut,
+        responses={200: {"content": {"text/html": {}}}},
+    )
+    async def root(request: Request) -> RootOut | HTMLResponse:
+        """The web console for browsers (``Accept: text/html``); a status document for
+        every other client."""
+        if wants_html(request):
+            return console.index()
+        return RootOut(status="topichub running", name="topichub", version=__version__)
 
     app.include_router(health_router)
+    console.mount(app)
     app.include_router(platform_router)
     # Seed 003's recommender paths already start with /api/v1: mounted once.
     app.include_router(recommend_router)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -72,6 +74,22 @@ def serve(
         ws_max_size=1024 * 1024,
         timeout_graceful_shutdown=10,
     )
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout")
+    ] = None,
+) -> None:
+    """Print the OpenAPI document (the web console's client is generated from it)."""
+    from topichub.app import create_app
+
+    document = json.dumps(create_app(load_settings()).openapi(), indent=2, sort_keys=True)
+    if output is None:
+        typer.echo(document)
+    else:
+        output.write_text(document + "\n", encoding="utf-8")
 
 
 @app.command()

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     data_dir: Path = Path("./var")
+    console_dir: Path | None = None
+    """Built web console (``index.html`` + ``assets/``); found by itself when unset."""
     database_url: str | None = None
     kafka_bootstrap_servers: str | None = None
     kafka_idempotence: bool = False
