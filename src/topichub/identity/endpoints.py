@@ -151,6 +151,16 @@ async def refresh(data: RefreshIn, session: SessionDep, resources: ResourcesDep)
     )
 
 
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(data: RefreshIn, session: SessionDep) -> Response:
+    """End a session: the refresh token and every token rotated from the same login stop
+    working. The refresh token is the credential, so no access token is needed. Always
+    204, whether or not the token was known (the answer reveals nothing). Access tokens
+    already issued live out their short lifetime."""
+    await service.logout(session, data.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/auth/me", response_model=UserOut)
 async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     user = await service.get_user(session, principal.require_user())

@@ -164,6 +164,16 @@ async def refresh(
     return await issue_tokens(session, codec, settings, user, family_id=stored.family_id)
 
 
+async def logout(session: AsyncSession, raw_token: str) -> None:
+    """End the session a refresh token belongs to: its whole family (every token rotated
+    from the same login) is revoked, as on reuse detection. An unknown, expired or
+    already revoked token is silently accepted, so the answer tells nothing."""
+    repo = IdentityRepository(session)
+    stored = await repo.refresh_by_hash(sha256_hex(raw_token))
+    if stored is not None:
+        await repo.revoke_family(stored.family_id, utcnow())
+
+
 async def principal_from_access_token(
     session: AsyncSession, codec: TokenCodec, token: str
 ) -> Principal:
