@@ -7,7 +7,8 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help uv install run migrate test lint format typecheck pytest bench soak clean
+.PHONY: help uv install run migrate test lint format typecheck pytest bench soak clean \
+	console console-deps console-api console-check console-test chromium package
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,7 +20,7 @@ uv:
 install: uv ## Create .venv and install the locked dependencies
 	@$(UV) sync --frozen --quiet
 
-run: install ## Start the server with embedded defaults at http://127.0.0.1:8000
+run: install console ## Start the server with embedded defaults at http://127.0.0.1:8000
 	@$(RUN) topichub migrate
 	@$(RUN) topichub serve
 
@@ -27,12 +28,12 @@ migrate: install ## Apply database migrations
 	@$(RUN) topichub migrate
 
 lint: install ## ruff lint and format check
-	$(RUN) ruff check src tests bench migrations
-	$(RUN) ruff format --check src tests bench migrations
+	$(RUN) ruff check src tests bench migrations hatch_build.py
+	$(RUN) ruff format --check src tests bench migrations hatch_build.py
 
 format: install ## Format the code
-	$(RUN) ruff format src tests bench migrations
-	$(RUN) ruff check --fix src tests bench migrations
+	$(RUN) ruff format src tests bench migrations hatch_build.py
+	$(RUN) ruff check --fix src tests bench migrations hatch_build.py
 
 typecheck: install ## mypy (strict on src/)
 	$(RUN) mypy
@@ -40,7 +41,49 @@ typecheck: install ## mypy (strict on src/)
 pytest: install ## Only the test suite (PYTEST_ARGS=... to pass options)
 	$(RUN) pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+test: lint typecheck console-test pytest ## Lint, type-check and run the whole test suite
+
+# --- web console (console/): React + Vite + TypeScript + Tailwind -------------------------
+CONSOLE_SOURCES := $(shell find console/src console/index.html console/package.json \
+	console/tsconfig.json console/vite.config.ts -type f 2>/dev/null)
+CHROMIUM ?= /usr/bin/chromium
+
+# npm ci again only when the lock file changed.
+console/node_modules/.package-lock.json: console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+console-deps: console/node_modules/.package-lock.json
+
+# Rebuilt only when a source file is newer than the last build.
+console/dist/index.html: console/node_modules/.package-lock.json $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
+
+console: console/dist/index.html ## Build the web console (when its sources changed)
+
+console-api: install console-deps ## Regenerate the console's API client from /openapi.json
+	@spec=$$(mktemp) && $(RUN) topichub openapi -o $$spec && \
+		(cd console && node scripts/api.mjs $$spec); status=$$?; rm -f $$spec; exit $$status
+
+console-check: install console-deps ## Fail when the console's generated API client is stale
+	@spec=$$(mktemp) && $(RUN) topichub openapi -o $$spec && \
+		(cd console && node scripts/api.mjs $$spec --check); status=$$?; rm -f $$spec; exit $$status
+
+# Debian's Chromium for the end-to-end tests (never a browser download).
+chromium:
+	@test -x $(CHROMIUM) || { \
+		echo "installing Debian's chromium for the console's end-to-end tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+console-test: console-check console chromium ## Console: type-check, unit tests, end-to-end in Chromium
+	cd console && npm run --silent typecheck
+	cd console && npx vitest run
+	cd console && CHROMIUM_PATH=$(CHROMIUM) npx vitest run --config vitest.e2e.config.ts
+
+package: console ## Build the wheel (with the console inside) into dist/
+	$(UV) build --wheel --out-dir dist
 
 bench: install ## Benchmarks, printed as ratios to a baseline measured in the same run
 	$(RUN) python -m bench
@@ -49,4 +92,4 @@ soak: install ## Long-running soak test (not part of CI)
 	$(RUN) python -m bench.soak
 
 clean: ## Remove local state (.venv, var/, caches)
-	rm -rf .venv var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv var .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

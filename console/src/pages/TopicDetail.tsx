@@ -1,0 +1,64 @@
+// One topic: its settings, a publish form and the live stream viewer.
+import { Link, useParams } from "react-router";
+
+import { api, unwrap } from "../api/client";
+import { Alert, Badge, PageHeader, Spinner } from "../components/ui";
+import { useLoad } from "../hooks/useApi";
+import { useProject } from "../hooks/useProject";
+import { PublishForm } from "./topics/PublishForm";
+import { StreamViewer } from "./topics/StreamViewer";
+import { describeRetention } from "./topics/topicText";
+
+export default function TopicDetail() {
+  const { name = "" } = useParams();
+  const { projectId } = useProject();
+  const topic = useLoad(
+    () =>
+      unwrap(
+        api.GET("/api/v1/topics/{name}", {
+          params: { path: { name }, query: projectId ? { project_id: projectId } : {} },
+        }),
+      ),
+    [name, projectId],
+  );
+  const info = topic.data;
+
+  return (
+    <div className="flex flex-col gap-4">
+      <PageHeader title={`Topic ${name}`}>
+        <Link to="/topics" className="rounded-md px-3 py-2 text-sm text-indigo-700 hover:bg-indigo-50">
+          ← All topics
+        </Link>
+      </PageHeader>
+      {topic.error && <Alert>{topic.error}</Alert>}
+      {topic.loading && !info && <Spinner label="Loading topic" />}
+      {info && !topic.error && info.name === name && (
+        <>
+          <p className="flex flex-wrap items-center gap-2 text-sm text-slate-600">
+            {info.kind === "app" && <Badge>built-in app</Badge>}
+            <span>
+              {info.partitions} partition{info.partitions === 1 ? "" : "s"}
+            </span>
+            <span aria-hidden="true">·</span>
+            <span>retention: {describeRetention(info)}</span>
+          </p>
+          <div className="grid gap-4 xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
+            <div className="min-w-0">
+              <PublishForm
+                topic={name}
+                projectId={projectId}
+                partitions={info.partitions}
+                {...(info.kind === "app"
+                  ? { readOnly: `'${name}' is written by its built-in app: it can be watched, not published to.` }
+                  : {})}
+              />
+            </div>
+            <div className="min-w-0">
+              <StreamViewer topic={name} projectId={projectId} />
+            </div>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,175 @@
+// Admin → Tenants: every tenant with its plan, status and main limits; create one; open
+// one to see its usage and edit its limits (TenantDetail).
+import { useState, type FormEvent } from "react";
+
+import { api, unwrap } from "../../api/client";
+import { Alert, Badge, Button, Card, Empty, Spinner, Table, TextField, td, th } from "../../components/ui";
+import { useAction, useLoad } from "../../hooks/useApi";
+import { checkEmail } from "../../lib/validate";
+import { checkPlan, checkTenantName, formatLimit, type Tenant } from "./limits";
+import { formatWhen, matches, Pager, PAGE_SIZE, ShortId } from "./shared";
+
+export function TenantList({ onOpen }: { onOpen(id: string): void }) {
+  const [offset, setOffset] = useState(0);
+  const [filter, setFilter] = useState("");
+  const page = useLoad(
+    () => unwrap(api.GET("/api/admin/tenants", { params: { query: { limit: PAGE_SIZE, offset } } })),
+    [offset],
+  );
+  const tenants = (page.data?.tenants ?? []).filter((t) => matches(filter, t.name, t.id, t.plan));
+
+  return (
+    <div className="flex flex-col gap-4">
+      <Card
+        title={page.data ? `Tenants (${page.data.total})` : "Tenants"}
+        actions={
+          <Button variant="secondary" busy={page.loading && !!page.data} onClick={() => void page.reload()}>
+            Refresh
+          </Button>
+        }
+      >
+        <div className="mb-3 max-w-sm">
+          <TextField
+            label="Filter tenants"
+            type="search"
+            placeholder="Name, id or plan"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            hint={page.data && page.data.total > PAGE_SIZE ? "Filters the tenants of this page." : undefined}
+          />
+        </div>
+        {page.error && <Alert>{page.error}</Alert>}
+        {page.loading && !page.data ? (
+          <Spinner label="Loading tenants" />
+        ) : tenants.length === 0 ? (
+          <Empty>{filter ? "No tenant matches the filter." : "No tenants yet."}</Empty>
+        ) : (
+          <TenantTable tenants={tenants} onOpen={onOpen} />
+        )}
+        <Pager label="Tenants" total={page.data?.total ?? 0} offset={offset} onChange={setOffset} />
+      </Card>
+      <CreateTenant onCreated={onOpen} />
+    </div>
+  );
+}
+
+function TenantTable({ tenants, onOpen }: { tenants: Tenant[]; onOpen(id: string): void }) {
+  return (
+    <Table caption="Tenants">
+      <thead>
+        <tr>
+          <th className={th}>Name</th>
+          <th className={th}>Plan</th>
+          <th className={th}>Status</th>
+          <th className={th}>Members</th>
+          <th className={th}>Requests / min</th>
+          <th className={th}>Messages / user / day</th>
+          <th className={th}>Created</th>
+          <th className={th}>
+            <span className="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {tenants.map((tenant) => (
+          <tr key={tenant.id}>
+            <td className={td}>
+              <div className="font-medium wrap-anywhere">{tenant.name}</div>
+              <ShortId id={tenant.id} />
+            </td>
+            <td className={td}>{tenant.plan}</td>
+            <td className={td}>
+              {tenant.is_active ? <Badge tone="success">Active</Badge> : <Badge tone="error">Inactive</Badge>}
+            </td>
+            <td className={td}>{tenant.members}</td>
+            <td className={td}>
+              {formatLimit(tenant.effective.rate_limits.per_minute, "requests")}
+              {tenant.rate_limits?.per_minute !== undefined && <Custom />}
+            </td>
+            <td className={td}>
+              {formatLimit(tenant.effective.quotas.messages_per_day, "messages")}
+              {tenant.quotas?.messages_per_day !== undefined && <Custom />}
+            </td>
+            <td className={`${td} whitespace-nowrap`}>{formatWhen(tenant.created_at)}</td>
+            <td className={td}>
+              <Button variant="secondary" aria-label={`Manage ${tenant.name}`} onClick={() => onOpen(tenant.id)}>
+                Manage
+              </Button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </Table>
+  );
+}
+
+function Custom() {
+  return (
+    <span className="ml-1">
+      <Badge tone="info">custom</Badge>
+    </span>
+  );
+}
+
+function CreateTenant({ onCreated }: { onCreated(id: string): void }) {
+  const [name, setName] = useState("");
+  const [plan, setPlan] = useState("free");
+  const [owner, setOwner] = useState("");
+  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const create = useAction(async () => {
+    const tenant = await unwrap(
+      api.POST("/api/admin/tenants", {
+        body: { name: name.trim(), plan, owner_email: owner.trim() || null },
+      }),
+    );
+    onCreated(tenant.id);
+  });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const next = {
+      name: checkTenantName(name),
+      plan: checkPlan(plan),
+      owner_email: owner.trim() ? checkEmail(owner) : undefined,
+    };
+    setErrors(next);
+    if (Object.values(next).some(Boolean)) return;
+    await create.run();
+  }
+
+  return (
+    <Card title="Create a tenant">
+      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
+        {create.error && <Alert>{create.error}</Alert>}
+        <div className="grid gap-3 md:grid-cols-3">
+          <TextField
+            label="Tenant name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            error={errors.name ?? create.fieldError("name")}
+          />
+          <TextField
+            label="Plan"
+            value={plan}
+            onChange={(e) => setPlan(e.target.value)}
+            error={errors.plan ?? create.fieldError("plan")}
+            hint="A label; the limits come from the settings and the overrides."
+          />
+          <TextField
+            label="Owner email (optional)"
+            type="email"
+            value={owner}
+            onChange={(e) => setOwner(e.target.value)}
+            error={errors.owner_email ?? create.fieldError("owner_email")}
+            hint="An existing user who becomes the tenant's owner."
+          />
+        </div>
+        <div>
+          <Button type="submit" busy={create.busy}>
+            Create tenant
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+
+import { formatTime, summarize } from "./events";
+
+describe("event summaries", () => {
+  it("summarizes the app events", () => {
+    expect(summarize({ type: "todo_created", payload: { title: "Buy milk" } })).toBe("Todo “Buy milk” created");
+    expect(summarize({ type: "todo_updated", payload: { title: "Buy milk", changes: ["completed"] } })).toBe(
+      "Todo “Buy milk” updated (completed)",
+    );
+    expect(summarize({ type: "math_operation", payload: { operation: "add", result: 5 } })).toBe("add → “5”");
+    expect(
+      summarize({ type: "interaction_tracked", payload: { user_id: "u1", interaction_type: "like", item_id: "i1" } }),
+    ).toBe("u1 like i1");
+    expect(summarize({ type: "message_created", payload: { message: "hi" } })).toBe("“hi”");
+    expect(summarize({ type: "group_created", payload: { name: "team" } })).toBe("“team”");
+    expect(summarize({ type: "something_else", payload: {} })).toBe("");
+  });
+
+  it("shortens long values", () => {
+    expect(summarize({ type: "todo_deleted", payload: { title: "x".repeat(100) } })).toBe(
+      `Todo “${"x".repeat(60)}…” deleted`,
+    );
+  });
+
+  it("formats times and keeps what it cannot read", () => {
+    expect(formatTime("not a time")).toBe("not a time");
+    expect(formatTime("2026-01-02T03:04:05Z")).toMatch(/2026/);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  checkKeyName,
+  checkProjectName,
+  checkTopicName,
+  parseWhole,
+  permissionLevel,
+  permissionsFor,
+  TOPIC_NAME,
+  topicBody,
+} from "./rules";
+
+describe("topic names (the server's TOPIC_NAME_PATTERN and reserved names)", () => {
+  it("accepts what the server accepts", () => {
+    for (const name of ["events", "orders.v2", "a", "A_b-c.d", "9lives", "x".repeat(100)]) {
+      expect(checkTopicName(name), name).toBeUndefined();
+      expect(TOPIC_NAME.test(name)).toBe(true);
+    }
+  });
+
+  it("refuses what the server refuses, saying why", () => {
+    expect(checkTopicName("")).toBe("Enter a topic name.");
+    expect(checkTopicName("x".repeat(101))).toBe("Use at most 100 characters.");
+    expect(checkTopicName("-dash")).toBe("Start with a letter or a digit.");
+    expect(checkTopicName(".dot")).toBe("Start with a letter or a digit.");
+    expect(checkTopicName("has space")).toMatch(/no spaces/);
+    expect(checkTopicName("ünïcode")).toBe("Start with a letter or a digit.");
+    expect(checkTopicName("a/b")).toMatch(/only/);
+    expect(checkTopicName("todos")).toBe("'todos' is reserved for the built-in apps.");
+    expect(checkTopicName("chat")).toMatch(/reserved/);
+  });
+});
+
+describe("topicBody", () => {
+  it("builds the body, leaving out blank optional fields", () => {
+    expect(topicBody({ name: " orders ", partitions: "3", retentionHours: "", retentionBytes: "" })).toEqual({
+      ok: true,
+      body: { name: "orders", partitions: 3 },
+    });
+    expect(topicBody({ name: "o", partitions: "", retentionHours: "48", retentionBytes: "2048" })).toEqual({
+      ok: true,
+      body: { name: "o", partitions: 1, retention_hours: 48, retention_bytes: 2048 },
+    });
+  });
+
+  it("reports every field's problem at once", () => {
+    expect(topicBody({ name: "bad name", partitions: "0", retentionHours: "1.5", retentionBytes: "10" })).toEqual({
+      ok: false,
+      errors: {
+        name: "Use letters, digits, '.', '_' and '-' only (no spaces).",
+        partitions: "Use at least 1.",
+        retentionHours: "Enter the hours as a whole number.",
+        retentionBytes: "Use at least 1024.",
+      },
+    });
+  });
+
+  it("parses optional whole numbers", () => {
+    expect(parseWhole("", { min: 1, what: "x" })).toEqual({ ok: true, value: null });
+    expect(parseWhole(" 7 ", { min: 1, max: 9, what: "x" })).toEqual({ ok: true, value: 7 });
+    expect(parseWhole("10", { min: 1, max: 9, what: "x" })).toEqual({ ok: false, error: "Use at most 9." });
+    expect(parseWhole("-1", { min: 0, what: "the partition" })).toEqual({
+      ok: false,
+      error: "Enter the partition as a whole number.",
+    });
+  });
+});
+
+describe("projects and keys", () => {
+  it("checks project and key names like the server", () => {
+    expect(checkProjectName("  ")).toBe("Enter a project name.");
+    expect(checkProjectName("Analytics EU")).toBeUndefined();
+    expect(checkProjectName("x".repeat(101))).toBe("Use at most 100 characters.");
+    expect(checkProjectName("tab\there")).toBe("Remove the control characters.");
+    expect(checkKeyName("")).toBe("Enter a name for the key.");
+    expect(checkKeyName("billing")).toBeUndefined();
+  });
+
+  it("gives each permission level the ones below it", () => {
+    expect(permissionsFor("read")).toEqual(["read"]);
+    expect(permissionsFor("write")).toEqual(["read", "write"]);
+    expect(permissionsFor("admin")).toEqual(["read", "write", "admin"]);
+    expect(permissionLevel(["read", "write"])).toBe("write");
+    expect(permissionLevel(["admin"])).toBe("admin");
+    expect(permissionLevel(["read"])).toBe("read");
+  });
+});

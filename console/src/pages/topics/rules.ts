@@ -1,0 +1,119 @@
+// Form checks for projects, topics and API keys, mirroring the server's rules
+// (src/topichub/topics/schemas.py, topics/service.py, tenancy/schemas.py,
+// api_keys/schemas.py) so that a person sees the problem before anything is sent.
+
+/** The server's TOPIC_NAME_PATTERN. */
+export const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const TOPIC_NAME_MAX = 100;
+/** Names the built-in apps own (topics/service.py RESERVED_TOPICS). */
+export const RESERVED_TOPICS = ["todos", "chat", "logs", "interactions"] as const;
+/** The most any plan allows (settings); the tenant's plan may allow fewer (32 by default). */
+export const MAX_PARTITIONS = 1024;
+export const RETENTION_HOURS_MAX = 24 * 365 * 10;
+export const RETENTION_BYTES_MIN = 1024;
+
+export const TOPIC_NAME_HINT =
+  "Letters, digits, '.', '_' and '-', starting with a letter or digit; up to 100 characters.";
+
+export function checkTopicName(value: string): string | undefined {
+  if (!value) return "Enter a topic name.";
+  if (value.length > TOPIC_NAME_MAX) return `Use at most ${TOPIC_NAME_MAX} characters.`;
+  if (!/^[A-Za-z0-9]/.test(value)) return "Start with a letter or a digit.";
+  if (!TOPIC_NAME.test(value)) return "Use letters, digits, '.', '_' and '-' only (no spaces).";
+  if ((RESERVED_TOPICS as readonly string[]).includes(value))
+    return `'${value}' is reserved for the built-in apps.`;
+  return undefined;
+}
+
+/** An optional whole number in a range: the number, null when blank, or the reason. */
+export function parseWhole(
+  text: string,
+  { min, max, what }: { min: number; max?: number; what: string },
+): { ok: true; value: number | null } | { ok: false; error: string } {
+  const trimmed = text.trim();
+  if (!trimmed) return { ok: true, value: null };
+  if (!/^\d+$/.test(trimmed)) return { ok: false, error: `Enter ${what} as a whole number.` };
+  const value = Number(trimmed);
+  if (value < min) return { ok: false, error: `Use at least ${min}.` };
+  if (max !== undefined && value > max) return { ok: false, error: `Use at most ${max}.` };
+  return { ok: true, value };
+}
+
+export interface TopicForm {
+  name: string;
+  partitions: string;
+  retentionHours: string;
+  retentionBytes: string;
+}
+
+export type TopicFormErrors = Partial<Record<keyof TopicForm, string>>;
+
+export interface TopicCreateBody {
+  name: string;
+  partitions: number;
+  retention_hours?: number;
+  retention_bytes?: number;
+}
+
+/** The body to POST, or the problems of each field. */
+export function topicBody(form: TopicForm): { ok: true; body: TopicCreateBody } | { ok: false; errors: TopicFormErrors } {
+  const errors: TopicFormErrors = {};
+  const name = form.name.trim();
+  errors.name = checkTopicName(name);
+  const partitions = parseWhole(form.partitions || "1", { min: 1, max: MAX_PARTITIONS, what: "the partitions" });
+  const hours = parseWhole(form.retentionHours, { min: 1, max: RETENTION_HOURS_MAX, what: "the hours" });
+  const bytes = parseWhole(form.retentionBytes, { min: RETENTION_BYTES_MIN, what: "the bytes" });
+  if (!partitions.ok) errors.partitions = partitions.error;
+  if (!hours.ok) errors.retentionHours = hours.error;
+  if (!bytes.ok) errors.retentionBytes = bytes.error;
+  if (errors.name || !partitions.ok || !hours.ok || !bytes.ok) {
+    return { ok: false, errors: Object.fromEntries(Object.entries(errors).filter(([, v]) => v)) };
+  }
+  const body: TopicCreateBody = { name, partitions: partitions.value ?? 1 };
+  if (hours.value !== null) body.retention_hours = hours.value;
+  if (bytes.value !== null) body.retention_bytes = bytes.value;
+  return { ok: true, body };
+}
+
+export const PROJECT_NAME_MAX = 100;
+export const DESCRIPTION_MAX = 1000;
+
+export function checkProjectName(value: string): string | undefined {
+  const name = value.trim();
+  if (!name) return "Enter a project name.";
+  if (name.length > PROJECT_NAME_MAX) return `Use at most ${PROJECT_NAME_MAX} characters.`;
+  if (/[\x00-\x1f]/.test(name)) return "Remove the control characters.";
+  return undefined;
+}
+
+export function checkDescription(value: string): string | undefined {
+  if (value.length > DESCRIPTION_MAX) return `Use at most ${DESCRIPTION_MAX} characters.`;
+  if (value.includes("\0")) return "Remove the NUL characters.";
+  return undefined;
+}
+
+export const KEY_NAME_MAX = 100;
+
+export function checkKeyName(value: string): string | undefined {
+  const name = value.trim();
+  if (!name) return "Enter a name for the key.";
+  if (name.length > KEY_NAME_MAX) return `Use at most ${KEY_NAME_MAX} characters.`;
+  if (name.includes("\0")) return "Remove the NUL characters.";
+  return undefined;
+}
+
+export type Permission = "read" | "write" | "admin";
+
+/** The permissions a key of one level gets: each level includes the ones below it. */
+export function permissionsFor(level: Permission): Permission[] {
+  if (level === "admin") return ["read", "write", "admin"];
+  if (level === "write") return ["read", "write"];
+  return ["read"];
+}
+
+/** The highest permission of a key, for display. */
+export function permissionLevel(permissions: readonly string[]): Permission {
+  if (permissions.includes("admin")) return "admin";
+  if (permissions.includes("write")) return "write";
+  return "read";
+}
