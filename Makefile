@@ -48,9 +48,12 @@ CONSOLE_SOURCES := $(shell find console/src console/index.html console/package.j
 	console/tsconfig.json console/vite.config.ts -type f 2>/dev/null)
 CHROMIUM ?= /usr/bin/chromium
 
-# npm ci again only when the lock file changed.
+# Installs the locked versions again only when the lock file changed. Not `npm ci`: the
+# registry here lacks the other platforms' optional builds (Tailwind's oxide for macOS,
+# Windows, ...), so the lock file cannot list them and `npm ci` refuses it as out of
+# sync; `npm install --no-save` installs exactly the locked tree and writes nothing.
 console/node_modules/.package-lock.json: console/package-lock.json
-	cd console && npm ci --no-audit --no-fund --loglevel=error
+	cd console && npm install --no-save --no-audit --no-fund --loglevel=error
 	@touch $@
 
 console-deps: console/node_modules/.package-lock.json

@@ -89,6 +89,8 @@ export function useEventStream({
   const [notice, setNotice] = useState<string | null>(null);
   const [retryIn, setRetryIn] = useState<number | null>(null);
   const cursor = useRef<string | null>(null);
+  /** For a stream from "latest" with no event yet: when it first went live. */
+  const liveSince = useRef<string | null>(null);
   const controller = useRef<AbortController | null>(null);
   const [generation, setGeneration] = useState(0);
   const [paused, setPaused] = useState(false);
@@ -138,7 +140,14 @@ export function useEventStream({
         let waitMs: number | null = null;
         try {
           const token = await session.accessToken();
-          const from = cursor.current ? { cursor: cursor.current } : begin;
+          // Resume after the last event; with none yet, a stream that started at "latest"
+          // resumes from a second before it first went live (a margin for clock skew),
+          // so what was published while it was paused or down is not lost.
+          const from: StreamStart = cursor.current
+            ? { cursor: cursor.current }
+            : liveSince.current
+              ? { since: liveSince.current }
+              : begin;
           const response = await fetch(streamUrl(topic, projectId, from), {
             headers: {
               Accept: "text/event-stream",
@@ -163,6 +172,9 @@ export function useEventStream({
             }
             if (failure.retryAfter) waitMs = failure.retryAfter * 1000;
             throw failure;
+          }
+          if (!liveSince.current && "from" in begin && begin.from === "latest") {
+            liveSince.current = new Date(Date.now() - 1000).toISOString();
           }
           setStatus("live");
           setError(null);
@@ -202,6 +214,7 @@ export function useEventStream({
   // connection effect below).
   useEffect(() => {
     cursor.current = null;
+    liveSince.current = null;
     setEvents([]);
     setNotice(null);
     setError(null);

@@ -7,7 +7,7 @@ import * as session from "../api/session";
 import { AuthProvider, useAuth } from "../auth/AuthProvider";
 import Account, { checkPasswordChange, loginOf } from "./Account";
 import { signedIn, userOut } from "./admin/fixtures";
-import { envelope, fakeApi } from "./apps/testing";
+import { envelope, fakeApi } from "../test/fakeApi";
 
 const me = userOut({ email: "ann@example.com", is_platform_admin: false, role: "owner" });
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { AuthProvider } from "../auth/AuthProvider";
 import Admin from "./Admin";
-import { envelope, fakeApi } from "./apps/testing";
+import { envelope, fakeApi } from "../test/fakeApi";
 import { readUsage } from "./admin/TenantDetail";
 import { readStreams } from "./admin/Streams";
 import { signedIn, tenant, userOut } from "./admin/fixtures";

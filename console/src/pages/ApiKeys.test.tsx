@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import { ProjectProvider } from "../hooks/useProject";
 import ApiKeys from "./ApiKeys";
-import { fakeApi } from "./topics/testing";
+import { fakeApi } from "../test/fakeApi";
 
 const project = (id: string, name: string, is_default = false) => ({
   id,

@@ -2,7 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import Dashboard from "./Dashboard";
-import { fakeApi } from "./topics/testing";
+import { fakeApi } from "../test/fakeApi";
 
 const meter = (used: number, limit: number | null) => ({
   used,

@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from "@testing-library/react"
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import Events from "./Events";
-import { fakeApi } from "./apps/testing";
+import { fakeApi } from "../test/fakeApi";
 
 const event = (id: string, type: string, topic: string, payload: Record<string, unknown>) => ({
   event_id: id,

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import MathPage from "./Math";
-import { envelope, fakeApi } from "./apps/testing";
+import { envelope, fakeApi } from "../test/fakeApi";
 
 const emptyHistory = { items: [], limit: 20, offset: 0, has_more: false };
 

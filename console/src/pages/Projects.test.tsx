@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { ProjectPicker } from "../components/ProjectPicker";
 import { ProjectProvider } from "../hooks/useProject";
 import Projects from "./Projects";
-import { envelope, fakeApi } from "./topics/testing";
+import { envelope, fakeApi } from "../test/fakeApi";
 
 const project = (id: string, name: string, is_default = false) => ({
   id,

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import Recommender from "./Recommender";
-import { fakeApi } from "./apps/testing";
+import { fakeApi } from "../test/fakeApi";
 import { SAMPLE_ITEMS } from "./apps/recommend";
 
 describe("the recommender playground", () => {

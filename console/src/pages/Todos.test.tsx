@@ -4,7 +4,7 @@ import { MemoryRouter } from "react-router";
 import { describe, expect, it, vi } from "vitest";
 
 import Todos from "./Todos";
-import { fakeApi } from "./apps/testing";
+import { fakeApi } from "../test/fakeApi";
 
 const todo = (id: number, title: string, completed = false) => ({
   id,

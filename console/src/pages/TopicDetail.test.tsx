@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 import { ProjectProvider } from "../hooks/useProject";
 import TopicDetail from "./TopicDetail";
-import { envelope, fakeApi, sseStream, type Seen } from "./topics/testing";
+import { envelope, fakeApi, sseStream, type Seen } from "../test/fakeApi";
 
 const topic = {
   id: "t1",

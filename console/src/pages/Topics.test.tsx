@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import { ProjectProvider } from "../hooks/useProject";
 import Topics from "./Topics";
-import { envelope, fakeApi } from "./topics/testing";
+import { envelope, fakeApi } from "../test/fakeApi";
 
 const topic = (name: string, extra: object = {}) => ({
   id: `id-${name}`,

@@ -5,7 +5,7 @@ import { useEffect, useState, type FormEvent } from "react";
 
 import { Alert, Badge, Button, Card, Select, TextField } from "../../components/ui";
 import { useEventStream, type StreamEvent, type StreamStart, type StreamStatus } from "../../hooks/useEventStream";
-import { describeStart, pretty, resumePoint, startFrom, statusBadge, type StartForm, type StartMode } from "./stream";
+import { describeStart, pretty, startFrom, statusBadge, type StartForm, type StartMode } from "./stream";
 
 /** The connection state, counting down the seconds to the next attempt. */
 export function ConnectionBadge({ status, retryIn }: { status: StreamStatus; retryIn: number | null }) {
@@ -74,15 +74,9 @@ function LiveEvents({
   start: StreamStart;
   onUseCursor(cursor: string): void;
 }) {
-  // Paused before the first event there is no cursor to resume from: resume from the
-  // moment of the pause instead, so that nothing published meanwhile is missed.
-  const [from, setFrom] = useState(start);
-  const stream = useEventStream({ topic, projectId, start: from });
+  const stream = useEventStream({ topic, projectId, start });
   const paused = stream.status === "paused";
-  const pause = () => {
-    if (!stream.cursor && "from" in from && from.from === "latest") setFrom(resumePoint(new Date()));
-    stream.pause();
-  };
+  const pause = stream.pause;
   const newestFirst = [...stream.events].reverse();
   return (
     <div className="flex flex-col gap-3">

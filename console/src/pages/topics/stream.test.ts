@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { describeStart, localToIso, pretty, resumePoint, startFrom, statusBadge } from "./stream";
+import { describeStart, localToIso, pretty, startFrom, statusBadge } from "./stream";
 
 describe("startFrom", () => {
   it("maps the form to the hook's starting point", () => {
@@ -55,6 +55,3 @@ it("describes the start and pretty-prints values", () => {
   expect(pretty(null)).toBe("null");
 });
 
-it("resumes a stream paused before its first event from just before the pause", () => {
-  expect(resumePoint(new Date("2026-11-23T10:00:05.000Z"))).toEqual({ since: "2026-11-23T10:00:04.000Z" });
-});

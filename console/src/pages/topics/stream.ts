@@ -38,12 +38,6 @@ export function startFrom(form: StartForm): { ok: true; start: StreamStart } | {
   }
 }
 
-/** Where a stream paused before its first event resumes: a little before the pause, so
- * that a small clock difference with the server loses nothing. */
-export function resumePoint(pausedAt: Date, marginMs = 1000): StreamStart {
-  return { since: new Date(pausedAt.getTime() - marginMs).toISOString() };
-}
-
 /** Words for the start of a stream: "the latest message", "a time", …. */
 export function describeStart(start: StreamStart): string {
   if ("cursor" in start) return `after cursor ${start.cursor}`;

@@ -1,5 +1,6 @@
-// A fake API for the streaming pages' tests: routes "METHOD /path-regex" to handlers,
-// records every request, can set response headers and serve a live SSE body.
+// A fake API for page tests (a stand-in for the server, which the e2e suite runs for
+// real): routes "METHOD /path-regex" to handlers, records every request, can set
+// response headers, answer a raw body, and serve a live SSE body.
 import { vi } from "vitest";
 
 export interface Seen {
@@ -14,6 +15,8 @@ export interface Answer {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A body sent as is (e.g. JSON with integers beyond 2^53). */
+  raw?: string;
   /** A ready Response (e.g. an SSE stream). */
   response?: Response;
   /** Called when the caller aborts the request (e.g. a stream closed by the page). */
@@ -63,7 +66,7 @@ export function fakeApi(routes: Record<string, Handler>): Seen[] {
       if (answer.response) return answer.response;
       const status = answer.status ?? 200;
       if (status === 204) return new Response(null, { status });
-      return new Response(JSON.stringify(answer.body ?? null), {
+      return new Response(answer.raw ?? JSON.stringify(answer.body ?? null), {
         status,
         headers: { "Content-Type": "application/json", ...answer.headers },
       });
