@@ -72,6 +72,12 @@ async def test_integer_results_are_exact_at_any_allowed_size(client: httpx.Async
     assert len(str(fibonacci.json()["result"])) == 2090
     power = await client.get("/math/pow", params={"a": 3, "b": 5000}, headers=account.headers)
     assert power.json()["result"] == 3**5000
+    # The stored history keeps every digit too (SQLite once turned these into floats).
+    history = (await client.get("/math/history", headers=account.headers)).json()["items"]
+    assert history[0]["result"] == 3**5000
+    assert history[1]["result"] == fibonacci.json()["result"]
+    assert history[2]["result"] == math.factorial(1000)
+    assert history[3]["result"] == big * big
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -56,6 +56,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class ExactJSON(TypeDecorator[Any]):
+    """JSON that keeps integers exact on every engine.
+
+    SQLite gives a column declared ``JSON`` numeric affinity, so a bare number stored as
+    JSON text (``"2652528598121910586363084800000000"``) is converted to a REAL and loses
+    digits. Integers are therefore stored wrapped, as ``{"int": "<digits>"}``, which is
+    text to SQLite; reading unwraps them, and also accepts bare numbers written before.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"int": str(value)}
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, dict) and value.keys() == {"int"} and isinstance(value["int"], str):
+            return int(value["int"])
+        return value
 
 
 class Base(DeclarativeBase):

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from topichub.kit.db import Base, UUIDPrimaryKey
+from topichub.kit.db import Base, ExactJSON, UUIDPrimaryKey
 from topichub.kit.time import utcnow
 
 
 class Calculation(UUIDPrimaryKey, Base):
     """One call of ``/math/{operation}``, written with its ``logs`` event. ``inputs`` and
-    ``result`` are JSON so exact integers keep every digit."""
+    ``result`` are JSON so exact integers keep every digit (``result`` may be a bare
+    integer, which SQLite would turn into a float: ``ExactJSON``)."""
 
     __tablename__ = "math_calculations"
     __table_args__ = (
@@ -33,6 +34,6 @@ class Calculation(UUIDPrimaryKey, Base):
     )
     operation: Mapped[str] = mapped_column(String(16))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
-    result: Mapped[Any] = mapped_column(JSON)
+    result: Mapped[Any] = mapped_column(ExactJSON)
     event_id: Mapped[uuid.UUID] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
