@@ -49,6 +49,8 @@ export async function newContext(
 
 /** A full-page screenshot in e2e/artifacts/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
+  // Scrolled, the sticky header would be drawn mid-page in a full-page capture.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
