@@ -3,6 +3,7 @@ permissions (author, moderator, admin, member, non-member), live delivery, bad i
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -328,3 +329,17 @@ async def test_password_change_closes_the_users_chat_sockets(
         )
         assert changed.status_code == 200
         assert await close_code(ws, timeout=5) == 4003
+
+
+async def test_adding_the_same_member_at_once_is_one_201_and_409s(http: httpx.AsyncClient) -> None:
+    admin, newcomer = await signup(http), await signup(http)
+    group = await make_group(http, admin)
+    path = f"/api/v1/chat/groups/{group}/members"
+    answers = await asyncio.gather(
+        *(http.post(path, json={"email": newcomer.email}, headers=admin.headers) for _ in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409], [
+        a.text for a in answers
+    ]
+    members = (await http.get(f"/api/v1/chat/groups/{group}", headers=admin.headers)).json()
+    assert sum(m["user_id"] == newcomer.user["id"] for m in members["members"]) == 1

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.models import ChatGroup, ChatMember, ChatMessage, ChatRole, User
@@ -19,6 +20,16 @@ class ChatRepository:
     async def add(self, *rows: ChatGroup | ChatMember | ChatMessage) -> None:
         self.session.add_all(rows)
         await self.session.flush()
+
+    async def add_member(self, member: ChatMember) -> bool:
+        """False when the user became a member meanwhile (the unique constraint decides a
+        race between two admins); the transaction is then unusable and must end."""
+        self.session.add(member)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def membership(self, group_id: uuid.UUID, user_id: uuid.UUID) -> ChatMember | None:
         return await self.session.scalar(

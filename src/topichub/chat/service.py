@@ -172,7 +172,8 @@ async def add_member(
     if await repo.membership(group_id, user.id) is not None:
         raise Conflict("Already a member of this group")
     member = ChatMember(group_id=group_id, user_id=user.id, role=role.value, created_at=utcnow())
-    await repo.add(member)
+    if not await repo.add_member(member):
+        raise Conflict("Already a member of this group")
     await _emit(
         session,
         outbox,
