@@ -146,6 +146,7 @@ async def build_resources(settings: Settings) -> Resources:
             per_account=settings.login_attempts_per_minute,
             per_address=settings.login_attempts_per_minute * 5,
             storage_uri=settings.redis_url,
+            key_prefix=f"{settings.redis_key_prefix}:login",
         ),
         bus=bus,
         hub=hub,

@@ -106,6 +106,7 @@ class Resources:
             ("quota counters", self.quotas.stop),
             ("api metering", self.meter.stop),
             ("rate limiter", self.rate_limiter.aclose),
+            ("login throttle", self.login_throttle.aclose),
             ("stream tickets", self.tickets.aclose),
             ("event bus", self.bus.stop),
             ("database", self.engine.dispose),

@@ -53,3 +53,28 @@ async def test_repeated_failed_logins_are_throttled(tmp_path: Path) -> None:
         assert throttled.status_code == 429
         assert int(throttled.headers["retry-after"]) >= 1
         assert throttled.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+
+
+async def test_login_throttle_keys_carry_the_deployment_prefix(redis_url: str) -> None:
+    import uuid
+
+    import redis.asyncio as aioredis
+
+    from topichub.identity.throttle import LoginThrottle
+
+    prefix = f"th-test-{uuid.uuid4().hex[:8]}:login"
+    throttle = LoginThrottle(
+        per_account=2, per_address=100, storage_uri=redis_url, key_prefix=prefix
+    )
+    await throttle.failed("Someone@Example.com")
+    await throttle.failed("someone@example.com")
+    assert await throttle.check("someone@example.com", "10.0.0.1") is not None
+    client = aioredis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        assert keys, "no key under the deployment's prefix"
+        assert not [key async for key in client.scan_iter(match="LIMITS:login*")]
+        await client.delete(*keys)
+    finally:
+        await client.aclose()
+        await throttle.aclose()

@@ -10,25 +10,45 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
-from limits.storage import storage_from_string
+from redis.asyncio import BlockingConnectionPool
+
+from topichub.limits.store import blocking_pool
 
 log = logging.getLogger(__name__)
 
 
 class LoginThrottle:
-    def __init__(self, *, per_account: int, per_address: int, storage_uri: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        per_account: int,
+        per_address: int,
+        storage_uri: str | None,
+        key_prefix: str = "topichub:login",
+        socket_timeout: float = 2.0,
+    ) -> None:
         storage: Storage
-        if storage_uri:
-            uri = storage_uri.replace("redis://", "async+redis://", 1).replace(
-                "rediss://", "async+rediss://", 1
+        self._pool: BlockingConnectionPool | None = None
+        if storage_uri and not storage_uri.startswith(("memory://", "async+memory://")):
+            url = storage_uri.removeprefix("async+")
+            # Bounded waits: an unresponsive Redis must not hold logins (they fail open).
+            self._pool = blocking_pool(
+                url,
+                socket_timeout,
+                max_connections=16,
+                pool_timeout=socket_timeout,
+                decode_responses=False,
             )
-            built = storage_from_string(uri)
-            assert isinstance(built, Storage)
-            storage = built
+            # limits types its **options as scalars; redis-py takes the pool there.
+            options: dict[str, Any] = {"connection_pool": self._pool}
+            storage = RedisStorage(
+                f"async+{url}", implementation="redispy", key_prefix=key_prefix, **options
+            )
         else:
             storage = MemoryStorage()
         self._limiter = FixedWindowRateLimiter(storage)
@@ -51,6 +71,10 @@ class LoginThrottle:
             await self._limiter.hit(self._account, "login-acct", account.lower())
         except Exception:
             log.warning("login throttle storage unavailable", exc_info=True)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
 
     async def _retry_after(self, item: RateLimitItemPerMinute, *ids: str) -> int:
         stats = await self._limiter.get_window_stats(item, *ids)
