@@ -343,3 +343,22 @@ async def test_adding_the_same_member_at_once_is_one_201_and_409s(http: httpx.As
     ]
     members = (await http.get(f"/api/v1/chat/groups/{group}", headers=admin.headers)).json()
     assert sum(m["user_id"] == newcomer.user["id"] for m in members["members"]) == 1
+
+
+async def test_two_admins_removing_each_other_at_once_leave_one_admin(
+    http: httpx.AsyncClient,
+) -> None:
+    for _ in range(5):
+        first, second = await signup(http), await signup(http)
+        group = await make_group(http, first, {"admin": second})
+        path = f"/api/v1/chat/groups/{group}/members"
+        answers = await asyncio.gather(
+            http.delete(f"{path}/{second.user['id']}", headers=first.headers),
+            http.delete(f"{path}/{first.user['id']}", headers=second.headers),
+        )
+        codes = sorted(a.status_code for a in answers)
+        # The loser was removed first (404: no longer a member) or is the last admin (409).
+        assert codes in ([204, 404], [204, 409]), [a.text for a in answers]
+        survivor = first if answers[0].status_code == 204 else second
+        members = (await http.get(f"/api/v1/chat/groups/{group}", headers=survivor.headers)).json()
+        assert [m["role"] for m in members["members"]] == ["admin"]

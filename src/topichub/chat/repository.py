@@ -21,6 +21,13 @@ class ChatRepository:
         self.session.add_all(rows)
         await self.session.flush()
 
+    async def lock_group(self, group_id: uuid.UUID) -> None:
+        """Serialize membership changes of one group until the transaction ends: a row
+        lock on PostgreSQL (SQLite has a single writer and ignores it)."""
+        await self.session.execute(
+            select(ChatGroup.id).where(ChatGroup.id == group_id).with_for_update()
+        )
+
     async def add_member(self, member: ChatMember) -> bool:
         """False when the user became a member meanwhile (the unique constraint decides a
         race between two admins); the transaction is then unusable and must end."""

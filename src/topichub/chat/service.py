@@ -197,15 +197,19 @@ async def remove_member(
     principal.require(Permission.write)
     repo = ChatRepository(session)
     caller = _user(principal)
+    # Two admins removing each other at once must not leave the group without one: the
+    # group lock orders them on PostgreSQL, and counting after the delete (which holds
+    # SQLite's write lock) sees the other's committed removal there.
+    await repo.lock_group(group_id)
     me = await _membership(repo, group_id, caller)
     if user_id != caller and me.role != ChatRole.admin:
         raise Forbidden("Only group admins can remove other members")
     target = me if user_id == caller else await repo.membership(group_id, user_id)
     if target is None:
         raise NotFound("Not a member of this group")
-    if target.role == ChatRole.admin and await repo.count_admins(group_id) <= 1:
-        raise Conflict("The group's last admin cannot be removed; make someone else admin first")
     await repo.remove(target)
+    if target.role == ChatRole.admin and await repo.count_admins(group_id) == 0:
+        raise Conflict("The group's last admin cannot be removed; make someone else admin first")
     # Live: sockets of the removed user, in every process, close on this event.
     await _emit(
         session,
