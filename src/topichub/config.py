@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     demo: bool = False
     cors_origins: list[str] = Field(default_factory=list)
+    dapr_app_token: SecretStr | None = None
+    """Dapr's APP_API_TOKEN: the Dapr routes then require it in ``dapr-api-token``.
+    Unset, they are open in development and refused in production."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Plan defaults (seed 000 quotas and stream limit, seed 003 rate limits).
     rate_limit_enabled: bool = True

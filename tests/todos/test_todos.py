@@ -295,3 +295,37 @@ def test_dapr_component_file_is_a_kafka_pubsub_component() -> None:
     assert component["spec"]["version"] == "v1"
     metadata = {item["name"]: item["value"] for item in component["spec"]["metadata"]}
     assert {"brokers", "authType", "consumerGroup"} <= set(metadata)
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+async def test_dapr_routes_take_only_the_sidecars_token(tmp_path: Path, env: str) -> None:
+    """With TOPICHUB_DAPR_APP_TOKEN set (Dapr's APP_API_TOKEN), only a caller presenting
+    it in ``dapr-api-token`` — the sidecar — reaches the Dapr routes."""
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", tmp_path, env=env, dapr_app_token="s3cr3t"
+    )
+    event = cloud_event({"id": 1, "title": "t", "created_by": "admin", "event": "todo_created"})
+    async with running_app(settings) as app, client_for(app) as client:
+        for headers in ({}, {"dapr-api-token": "wrong"}, {"dapr-api-token": ""}):
+            for method, path, body in (
+                ("GET", "/dapr/subscribe", None),
+                ("POST", "/dapr/events/todos", event),
+                ("GET", "/api/v1/dapr/subscribe", None),
+            ):
+                refused = await client.request(method, path, json=body, headers=headers)
+                assert refused.status_code == 401, (path, headers)
+                assert refused.json()["error"]["code"] == "AUTHENTICATION_FAILED"
+        sidecar = {"dapr-api-token": "s3cr3t"}
+        assert (await client.get("/dapr/subscribe", headers=sidecar)).status_code == 200
+        delivered = await client.post("/dapr/events/todos", json=event, headers=sidecar)
+        assert delivered.json() == {"status": "SUCCESS"}
+
+
+async def test_dapr_routes_are_closed_in_production_without_a_token(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", tmp_path, env="production"
+    )
+    async with running_app(settings) as app, client_for(app) as client:
+        response = await client.get("/dapr/subscribe")
+        assert response.status_code == 401
+        assert "TOPICHUB_DAPR_APP_TOKEN" in response.json()["error"]["message"]

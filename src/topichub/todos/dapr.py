@@ -7,23 +7,44 @@ CloudEvent 1.0. The answer follows Dapr's contract: HTTP 200 with ``{"status":
 "SUCCESS"}`` acknowledges, ``{"status": "DROP"}`` discards a message that can never be
 handled (retrying would not help), anything else makes Dapr retry.
 
-These two routes carry no user credential: Dapr does not send one. The handler only
-validates, logs and acknowledges; it changes nothing.
+These two routes carry no user credential: Dapr does not send one. What it sends, when
+the sidecar runs with ``APP_API_TOKEN``, is that token in ``dapr-api-token``; with
+``TOPICHUB_DAPR_APP_TOKEN`` set to the same value, every other caller gets 401. Unset,
+the routes are open in development (as in the seed) and refused in production. The
+handler only validates, logs and acknowledges; it changes nothing.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
+from topichub.config import Environment
+from topichub.dependencies import ResourcesDep
+from topichub.errors import AuthenticationFailed
 from topichub.todos.service import EVENT_TYPES, TOPIC
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["dapr"])
+
+async def verify_sidecar(request: Request, resources: ResourcesDep) -> None:
+    """Only the Dapr sidecar may call these routes: it presents ``dapr-api-token``."""
+    settings = resources.settings
+    expected = settings.dapr_app_token
+    if expected is None:
+        if settings.env is Environment.production:
+            raise AuthenticationFailed("The Dapr routes need TOPICHUB_DAPR_APP_TOKEN in production")
+        return
+    given = request.headers.get("dapr-api-token", "")
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise AuthenticationFailed("Missing or invalid dapr-api-token")
+
+
+router = APIRouter(tags=["dapr"], dependencies=[Depends(verify_sidecar)])
 
 PUBSUB_NAME = "kafka-pubsub"
 """The component name in ``deploy/dapr/pubsub.yaml`` (the seed's ``DAPR_PUBSUB_NAME``)."""
