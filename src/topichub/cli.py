@@ -151,6 +151,54 @@ def create_user(
     console.print(f"created user {email} ({user_id})")
 
 
+@admin_app.command("promote")
+def promote(
+    email: Annotated[str, typer.Option(help="Email or username of the account")],
+    keep_password: Annotated[
+        bool,
+        typer.Option(
+            "--keep-password",
+            help="Promote without taking the account over: only when you know who owns it",
+        ),
+    ] = False,
+) -> None:
+    """Make an existing account platform admin. By default the account is taken over:
+    its password becomes TOPICHUB_ADMIN_PASSWORD (prompted when unset) and its sessions
+    and API keys end."""
+    from topichub.errors import TopichubError
+    from topichub.identity import bootstrap
+    from topichub.identity.passwords import Hasher
+
+    settings = load_settings()
+    password: str | None = None
+    if not keep_password:
+        password = (
+            settings.admin_password.get_secret_value()
+            if settings.admin_password
+            else typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        )
+
+    async def run() -> None:
+        from topichub.app import build_resources
+
+        resources = await build_resources(settings)
+        try:
+            async with resources.sessionmaker() as session:
+                await bootstrap.promote(session, Hasher(1), email, password)
+                await session.commit()
+        finally:
+            await resources.aclose()
+
+    try:
+        asyncio.run(run())
+    except (TopichubError, bootstrap.NotPromoted) as exc:
+        message = exc.message if isinstance(exc, TopichubError) else str(exc)
+        console.print(f"[red]error:[/red] {message}")
+        raise typer.Exit(1) from exc
+    how = "kept its password" if keep_password else "password replaced, sessions and keys ended"
+    console.print(f"promoted {email} to platform admin ({how})")
+
+
 @admin_app.command("list-users")
 def list_users(limit: int = 100) -> None:
     """List users."""

@@ -36,7 +36,7 @@ class TokenSettings:
     reuse_grace_s: int
 
 
-def _policy(password: str, *identifiers: str | None) -> None:
+def check_password_policy(password: str, *identifiers: str | None) -> None:
     try:
         check_policy(password, identifiers=identifiers)
     except PasswordPolicyError as exc:
@@ -58,7 +58,7 @@ async def create_user(
     repo = IdentityRepository(session)
     email = email.lower() if email else None
     if enforce_policy:
-        _policy(password, email, username)
+        check_password_policy(password, email, username)
     if email and await repo.email_taken(email):
         raise Conflict("Email already registered")
     if username and await repo.username_taken(username):
@@ -231,7 +231,7 @@ async def update_me(
                 raise Conflict("Email already registered")
             user.email = email
     if data.password is not None:
-        _policy(data.password, user.email, user.username)
+        check_password_policy(data.password, user.email, user.username)
         user.password_hash = await hasher.hash(data.password)
         # Every session issued with the old password ends now.
         user.token_version += 1
@@ -249,14 +249,19 @@ async def deactivate(session: AsyncSession, principal: Principal) -> User:
 async def deactivate_user(session: AsyncSession, user: User) -> User:
     """Tokens stop working at once, refresh tokens and the user's API keys are revoked;
     open streams close within about a second (the stream registry watches)."""
-    now = utcnow()
     user.is_active = False
-    user.deactivated_at = now
+    user.deactivated_at = utcnow()
+    await end_every_credential(session, user)
+    return user
+
+
+async def end_every_credential(session: AsyncSession, user: User) -> None:
+    """Access tokens stop working at once, refresh tokens and the API keys the user
+    created are revoked; open streams close within about a second."""
     user.token_version += 1
-    await IdentityRepository(session).revoke_user_refresh_tokens(user.id, now)
+    await IdentityRepository(session).revoke_user_refresh_tokens(user.id, utcnow())
     await api_keys.revoke_all_created_by(session, user.id)
     await session.flush()
-    return user
 
 
 async def find_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
