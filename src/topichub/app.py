@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from topichub import __version__
 from topichub.admin.endpoints import platform_router
 from topichub.admin.endpoints import router as admin_router
+from topichub.api_docs import install_api_docs
 from topichub.api_keys.endpoints import router as api_keys_router
 from topichub.audit.consumer import AuditConsumer
 from topichub.audit.endpoints import router as events_router
@@ -232,8 +233,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Multi-tenant event streaming: publish over HTTP, stream over SSE and "
         "WebSocket, resumable from any point.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_api_docs(app)
 
     console = Console(find_console(settings.console_dir))
 
