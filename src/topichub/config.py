@@ -21,6 +21,8 @@ WEAK_SECRETS = frozenset(
         "your-secret-key-here",
     }
 )
+VITE_DEV_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+"""The console's (seed 004's frontend's) Vite dev server: allowed by default in development."""
 
 
 class Environment(StrEnum):
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     demo: bool = False
     cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed by CORS and on WebSocket upgrades. Unset: the Vite dev
+    server's origins in development, none in production; ``[]`` closes development too."""
     dapr_app_token: SecretStr | None = None
     """Dapr's APP_API_TOKEN: the Dapr routes then require it in ``dapr-api-token``.
     Unset, they are open in development and refused in production."""
@@ -103,6 +107,8 @@ class Settings(BaseSettings):
                 )
         if self.jwt_secret is not None:
             check_secret_strength(self.jwt_secret.get_secret_value())
+        if "cors_origins" not in self.model_fields_set and self.env is Environment.development:
+            self.cors_origins = list(VITE_DEV_ORIGINS)
         return self
 
     @cached_property
