@@ -36,6 +36,27 @@ async def test_validation_errors_list_the_failing_fields(client: httpx.AsyncClie
     assert {"email", "password"} <= fields
 
 
+async def test_malformed_json_names_the_line_and_column(client: httpx.AsyncClient) -> None:
+    body = b'{"email": "a@example.com",\n "password": }'
+    response = await client.post(
+        "/auth/signup", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_envelope(response, 422, "VALIDATION_ERROR")
+    message = response.json()["error"]["message"]
+    assert message.startswith("The body is not valid JSON (line 2, column 14)"), message
+    assert response.json()["error"]["details"][0]["field"] == "body"
+
+
+async def test_a_json_body_without_content_type_says_to_send_it(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"email": "a@example.com", "password": "a-long-passphrase"}'
+    for headers in ({}, {"Content-Type": "text/plain"}):
+        response = await client.post("/auth/signup", content=body, headers=headers)
+        assert_envelope(response, 422, "VALIDATION_ERROR")
+        assert "send Content-Type: application/json" in response.json()["error"]["message"]
+
+
 async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
     echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
     assert echoed.headers["x-request-id"] == "abc-123"

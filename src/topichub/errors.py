@@ -155,15 +155,46 @@ def envelope(
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _line_and_column(document: object, position: int) -> tuple[int, int]:
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else str(document)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return line, column
+
+
+def _is_json_request(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _body_problem(
+    err: Mapping[str, Any], exc: RequestValidationError, request: Request
+) -> str | None:
+    """What is wrong with the body as a whole, where Pydantic's message would describe
+    its parser instead (a character offset shown as a field, "a valid dictionary")."""
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+        line, column = _line_and_column(exc.body, loc[1])
+        problem = (err.get("ctx") or {}).get("error", "JSON decode error")
+        return f"the body is not valid JSON (line {line}, column {column}): {problem}"
+    body_not_parsed = loc == ("body",) and isinstance(err.get("input"), str | bytes)
+    if body_not_parsed and not _is_json_request(request):
+        return "the body must be JSON: send Content-Type: application/json"
+    return None
+
+
+def _validation_details(exc: RequestValidationError, request: Request) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ())]
+        problem = _body_problem(err, exc, request)
+        if problem is not None:
+            loc = loc[:1]  # a json_invalid loc carries a character offset, not a field
         details.append(
             {
                 "field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc),
                 "location": loc[0] if loc else None,
-                "reason": err.get("msg", "invalid"),
+                "reason": problem or err.get("msg", "invalid"),
                 "type": err.get("type"),
             }
         )
@@ -175,11 +206,15 @@ async def _handle_topichub_error(_request: Request, exc: Exception) -> JSONRespo
     return envelope(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
-async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = _validation_details(exc)
+    details = _validation_details(exc, request)
     first = details[0] if details else {"field": "", "reason": "invalid"}
-    message = f"Invalid {first['field'] or 'request'}: {first['reason']}"
+    reason = str(first["reason"])
+    if reason.startswith("the body "):  # a problem of the whole body, from _body_problem
+        message = reason[0].upper() + reason[1:]
+    else:
+        message = f"Invalid {first['field'] or 'request'}: {first['reason']}"
     return envelope(422, "VALIDATION_ERROR", message, details)
 
 
