@@ -61,7 +61,7 @@ class Poison(ValueError):
 def _header(record: Record, name: str) -> str | None:
     for key, value in record.headers:
         if key == name:
-            return value.decode("utf-8", "replace")
+            return None if value is None else value.decode("utf-8", "replace")
     return None
 
 
@@ -98,6 +98,8 @@ Owner = tuple[uuid.UUID, uuid.UUID | None, str]
 
 def parse(record: Record, owner: Owner | None) -> dict[str, Any]:
     """The ``event_log`` row of a record, or ``Poison`` saying why there is none."""
+    if record.value is None:
+        raise Poison("value is null (a tombstone)")
     try:
         value = json.loads(record.value)
     except (ValueError, RecursionError):
@@ -144,7 +146,8 @@ def _dead_letter(record: Record, reason: str, consumer: str) -> dict[str, Any]:
         "partition": record.partition,
         "offset": record.offset,
         "key": record.key,
-        "value": record.value,
+        # The column is not nullable; the error says when the value was a tombstone.
+        "value": record.value or b"",
         "error": reason[:500],
         "created_at": utcnow(),
     }

@@ -152,7 +152,7 @@ def _to_record(message: Any) -> Record:
         partition=message.partition,
         offset=message.offset,
         timestamp_ms=message.timestamp,
-        value=message.value if message.value is not None else b"",
+        value=message.value,
         key=message.key,
         headers=tuple(message.headers or ()),
     )

@@ -25,6 +25,10 @@ from typing import Protocol, runtime_checkable
 
 Headers = tuple[tuple[str, bytes], ...]
 
+ReadHeaders = tuple[tuple[str, bytes | None], ...]
+"""Headers of a record read back: a Kafka producer may write a header with a null value
+(``kcat -H name``), so a value read from the log may be None."""
+
 
 class BusError(Exception):
     """Base class of every error an engine raises."""
@@ -85,9 +89,10 @@ class Record:
     partition: int
     offset: int
     timestamp_ms: int
-    value: bytes
+    value: bytes | None
+    """None for a tombstone (a null value, written by Kafka clients to delete a key)."""
     key: bytes | None = None
-    headers: Headers = field(default=())
+    headers: ReadHeaders = field(default=())
 
 
 Positions = dict[int, int]

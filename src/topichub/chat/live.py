@@ -180,7 +180,9 @@ async def _pump(websocket: WebSocket, sub: Subscription, group: str, user: str) 
 
 def _event(item: Event, group: str) -> dict[str, Any] | None:
     record = item.record
-    if record.key is None or record.key.decode("utf-8", "replace") != group:
+    if record.value is None or record.key is None:
+        return None
+    if record.key.decode("utf-8", "replace") != group:
         return None
     try:
         value = json.loads(record.value)
@@ -215,7 +217,8 @@ async def _send(websocket: WebSocket, sub: Subscription, group: str, user: str) 
                 await websocket.close(code=REMOVED, reason="removed from the group")
                 return
             if kind in service.MESSAGE_EVENTS:
-                await websocket.send_text(item.record.value.decode("utf-8", "replace"))
+                # _event() returned a dict, so the value is JSON text, never a tombstone.
+                await websocket.send_text((item.record.value or b"").decode("utf-8", "replace"))
 
 
 async def _receive(websocket: WebSocket) -> None:

@@ -70,7 +70,7 @@ class Malformed(ValueError):
 def _header(record: Record, name: str) -> str | None:
     for key, value in record.headers:
         if key == name:
-            return value.decode("utf-8", "replace")
+            return None if value is None else value.decode("utf-8", "replace")
     return None
 
 
@@ -78,6 +78,8 @@ def parse(record: Record) -> tuple[uuid.UUID, InteractionEvent] | None:
     """The tenant and interaction of a record; ``None`` for another app's event."""
     if _header(record, "event_type") != EVENT_TYPE:
         return None
+    if record.value is None:
+        raise Malformed("interaction event with a null value")
     try:
         value = json.loads(record.value)
         tenant_id = uuid.UUID(_header(record, "tenant_id") or "")

@@ -33,6 +33,7 @@ it starts at the first record still held at or after it without a ``Gap``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 import json
 import logging
@@ -44,7 +45,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal
 
-from topichub.bus.port import EventBus, Positions, Reader, Record, TopicNotFound
+from topichub.bus.port import EventBus, Positions, Reader, ReadHeaders, Record, TopicNotFound
 from topichub.topics.stream.cursor import CursorError, decode_cursor, encode_cursor
 from topichub.topics.stream.sse import format_event
 
@@ -98,26 +99,111 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+def _text(raw: bytes) -> str | None:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _base64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _header_value(raw: bytes | None) -> str | dict[str, str] | None:
+    if raw is None:
+        return None
+    text = _text(raw)
+    return {"base64": _base64(raw)} if text is None else text
+
+
+def _headers(headers: ReadHeaders) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in headers:
+        value = _header_value(raw)
+        if name not in out:
+            out[name] = value
+        elif isinstance(seen := out[name], list):
+            seen.append(value)
+        else:
+            out[name] = [seen, value]
+    return out
+
+
 def event_payload(record: Record) -> dict[str, Any]:
     """The JSON body of a delivered event (SSE ``data:``; WebSocket adds ``"id"``).
 
-    Record values are UTF-8 JSON by contract; a value that is not (written by a foreign
-    producer on a shared Kafka cluster) is delivered as a string rather than dropping the
-    record or failing the whole stream.
+    Whatever a producer wrote is delivered, losslessly (documented in
+    ``docs/streaming.md``): topichub's own records are UTF-8 JSON and arrive as
+    ``"value": <that JSON>``; a foreign Kafka producer's value that is not JSON arrives as
+    text with ``"value_encoding": "text"``, or as base64 with ``"value_encoding":
+    "base64"`` when it is not UTF-8; a tombstone (null value) is ``"value": null`` with
+    ``"tombstone": true``. A key that is not UTF-8 is base64 with ``"key_encoding":
+    "base64"``. A header value is a string, ``null`` (Kafka allows a header with no value)
+    or ``{"base64": ...}``; a header name written more than once maps to the list of its
+    values in order.
     """
-    try:
-        value: Any = json.loads(record.value, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        value = record.value.decode("utf-8", "replace")
+    payload: dict[str, Any] = {}
+    raw = record.value
+    if raw is None:
+        payload["value"] = None
+        payload["tombstone"] = True
+    else:
+        try:
+            payload["value"] = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            text = _text(raw)
+            if text is None:
+                payload["value"] = _base64(raw)
+                payload["value_encoding"] = "base64"
+            else:
+                payload["value"] = text
+                payload["value_encoding"] = "text"
+    key = record.key
+    if key is None:
+        payload["key"] = None
+    elif (text := _text(key)) is not None:
+        payload["key"] = text
+    else:
+        payload["key"] = _base64(key)
+        payload["key_encoding"] = "base64"
+    payload["headers"] = _headers(record.headers)
+    payload["partition"] = record.partition
+    payload["offset"] = record.offset
     moment = datetime.fromtimestamp(record.timestamp_ms / 1000, tz=UTC)
-    return {
-        "value": value,
-        "key": None if record.key is None else record.key.decode("utf-8", "replace"),
-        "headers": {name: raw.decode("utf-8", "replace") for name, raw in record.headers},
-        "partition": record.partition,
-        "offset": record.offset,
-        "timestamp": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
+    payload["timestamp"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return payload
+
+
+def _payload_json(record: Record) -> str:
+    try:
+        payload = event_payload(record)
+        text = _json(payload)
+        if not text.isascii():
+            try:
+                text.encode()
+            except UnicodeEncodeError:
+                # A JSON value may hold a lone surrogate (``"\\ud800"``), which UTF-8
+                # cannot carry; escaped, it is valid JSON and round-trips exactly.
+                text = json.dumps(payload, separators=(",", ":"))
+        return text
+    except Exception:
+        # Nothing a producer writes may end a stream: a record that still cannot be
+        # encoded (a timestamp out of range) is announced by its position so the client
+        # knows what it did not get.
+        log.warning(
+            "stream record not encodable",
+            extra={"topic": record.topic, "partition": record.partition, "offset": record.offset},
+            exc_info=True,
+        )
+        return _json(
+            {
+                "value": None,
+                "undecodable": True,
+                "partition": record.partition,
+                "offset": record.offset,
+            }
+        )
 
 
 class Event:
@@ -147,7 +233,7 @@ class Event:
 
     def payload_json(self) -> str:
         if self._payload is None:
-            self._payload = _json(event_payload(self.record))
+            self._payload = _payload_json(self.record)
         return self._payload
 
     def sse_frame(self) -> bytes:
@@ -419,6 +505,10 @@ class _Feed:
             await _close_quietly(reader)
 
 
+def _size(record: Record) -> int:
+    return 0 if record.value is None else len(record.value)
+
+
 async def _close_quietly(reader: Reader) -> None:
     try:
         await reader.close()
@@ -519,7 +609,7 @@ class Subscription:
             item = await self._get(timeout)
         if type(item) is Event:
             self.delivered_messages += 1
-            self.delivered_bytes += len(item.record.value)
+            self.delivered_bytes += _size(item.record)
         return item
 
     def ready(self, limit: int) -> Sequence[Item]:
@@ -542,7 +632,7 @@ class Subscription:
                     self._live_index = end
             self._pending -= len(events)
             self.delivered_messages += len(events)
-            self.delivered_bytes += sum(len(e.record.value) for e in events)
+            self.delivered_bytes += sum(_size(e.record) for e in events)
             return events
         items: list[Item] = []
         while len(items) < limit:
@@ -552,7 +642,7 @@ class Subscription:
             items.append(item)
             if type(item) is Event:
                 self.delivered_messages += 1
-                self.delivered_bytes += len(item.record.value)
+                self.delivered_bytes += _size(item.record)
             elif isinstance(item, Closed):
                 break
         return items
