@@ -230,6 +230,8 @@ def topichub_env(
             "TOPICHUB_QUOTA_CLUSTER_MESSAGES_IN_PER_DAY": str(HUGE),
             "TOPICHUB_QUOTA_CLUSTER_BYTES_IN_PER_DAY": str(HUGE),
             "TOPICHUB_MAX_STREAMS_PER_USER": "100000",
+            "TOPICHUB_SIGNUP_PER_ADDRESS_PER_HOUR": str(HUGE),
+            "TOPICHUB_SIGNUP_PER_HOUR": str(HUGE),
         }
     )
     if bootstrap_servers:

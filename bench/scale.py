@@ -598,6 +598,8 @@ async def run(workdir: Path) -> list[Row]:
             TOPICHUB_KAFKA_SESSION_TIMEOUT_MS="1000",
             TOPICHUB_KAFKA_HEARTBEAT_INTERVAL_MS="200",
             TOPICHUB_LOGIN_ATTEMPTS_PER_MINUTE="100000",
+            TOPICHUB_SIGNUP_PER_ADDRESS_PER_HOUR=str(10**9),
+            TOPICHUB_SIGNUP_PER_HOUR=str(10**9),
         )
         log("migrating the database")
         await asyncio.to_thread(run_cli, ["migrate"], env, workdir)

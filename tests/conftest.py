@@ -26,6 +26,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "jwt_secret": TEST_SECRET,
         "migrate_on_start": True,
         "login_attempts_per_minute": 10_000,
+        # The suite signs up hundreds of accounts from one address.
+        "signup_per_address_per_hour": None,
+        "signup_per_hour": None,
         "refresh_reuse_grace_s": 0,
         "log_json": False,
         # tansu completes a consumer-group join in about half the session timeout.

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     quota_user_bytes_per_day: int | None = Field(default=100 * 1024 * 1024, ge=0)
     quota_cluster_messages_in_per_day: int | None = Field(default=200_000, ge=0)
     quota_cluster_bytes_in_per_day: int | None = Field(default=2 * 1024**3, ge=0)
+    quota_tenant_share_of_cluster: float = Field(default=0.05, gt=0, le=1)
+    """No tenant (without its own tenant quota) takes more of the cluster brake than this."""
+    quota_free_share_of_cluster: float = Field(default=0.5, gt=0, le=1)
+    """All free-plan tenants together take no more of the cluster brake than this."""
+    signup_per_address_per_hour: int | None = Field(default=10, ge=0)
+    signup_per_hour: int | None = Field(default=300, ge=0)
+    """Sign-ups from everyone together; bounds how many fresh tenants appear."""
     max_streams_per_user: int = Field(default=2, ge=0)
     max_topics_per_project: int = Field(default=100, ge=1)
     max_partitions: int = Field(default=32, ge=1, le=1024)

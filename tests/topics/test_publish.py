@@ -165,6 +165,9 @@ async def test_cluster_wide_brake_stops_every_user(tmp_path: Path) -> None:
         f"sqlite+aiosqlite:///{tmp_path}/db.sqlite",
         tmp_path,
         quota_cluster_messages_in_per_day=3,
+        # The whole brake open to one free tenant, to see it stop the next one.
+        quota_tenant_share_of_cluster=1.0,
+        quota_free_share_of_cluster=1.0,
     )
     async with running_app(settings) as app, client_for(app) as client:
         first, second = await signup(client), await signup(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from topichub.identity.schemas import (
     TokenOut,
     UserOut,
 )
+from topichub.limits.signups import check_signup
 from topichub.models import Topic, User
 from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
@@ -57,7 +58,25 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/auth/signup", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+async def _limit_signups(request: Request, resources: ResourcesDep) -> None:
+    settings = resources.settings
+    await check_signup(
+        resources.rate_limiter,
+        _client_address(request),
+        per_address_per_hour=settings.signup_per_address_per_hour,
+        per_hour=settings.signup_per_hour,
+    )
+
+
+SignupLimit = Depends(_limit_signups)
+
+
+@router.post(
+    "/auth/signup",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[SignupLimit],
+)
 async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Create an account with its own tenant, default project and default topic."""
     user = await service.create_user(
@@ -66,7 +85,12 @@ async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -
     return await _new_account(session, resources, user)
 
 
-@router.post("/register", response_model=TokenOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/register",
+    response_model=TokenOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[SignupLimit],
+)
 async def register(data: RegisterIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Seed 004's registration: a username and/or an email, and a password."""
     user = await service.create_user(

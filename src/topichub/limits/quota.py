@@ -46,6 +46,7 @@ from topichub.kit.time import utcnow
 from topichub.limits.repository import load_usage, load_usage_range, store_usage
 from topichub.limits.schemas import (
     CLUSTER_SCOPE_ID,
+    FREE_POOL_ID,
     CounterKey,
     Direction,
     Metric,
@@ -218,12 +219,14 @@ class QuotaService:
         if tenant_id is not None:
             scopes.append(("tenant", tenant_id))
         scopes.append(("cluster", CLUSTER_SCOPE_ID))
+        if direction == "in" and limits.in_free_pool:
+            scopes.append(("cluster", FREE_POOL_ID))
         keys = [CounterKey(scope, sid, day) for scope, sid in scopes]
         limited = [
             _Check(i, metric, limit)
             for i, key in enumerate(keys)
             for metric in _METRICS
-            if (limit := limits.limit(key.scope, direction, metric)) is not None
+            if (limit := limits.limit(key.scope, direction, metric, key.scope_id)) is not None
         ]
         try:
             if messages or nbytes:

@@ -8,6 +8,9 @@ from typing import Literal
 
 from topichub.models.usage import CLUSTER_SCOPE_ID
 
+FREE_POOL_ID = "free"
+"""The cluster scope's second counter: what every free-plan tenant took together."""
+
 Scope = Literal["user", "project", "tenant", "cluster"]
 Direction = Literal["in", "out"]
 Metric = Literal["messages", "bytes"]
@@ -17,6 +20,7 @@ GiB = 1024 * MiB
 
 __all__ = [
     "CLUSTER_SCOPE_ID",
+    "FREE_POOL_ID",
     "CounterKey",
     "Direction",
     "Metric",
@@ -80,19 +84,45 @@ class QuotaLimits:
     project_bytes_per_day: int | None = None
     tenant_messages_per_day: int | None = None
     tenant_bytes_per_day: int | None = None
+    tenant_messages_in_per_day: int | None = None
+    tenant_bytes_in_per_day: int | None = None
+    """The tenant's share of the cluster brake (inbound only, like the brake)."""
     cluster_messages_in_per_day: int | None = 200_000
     cluster_bytes_in_per_day: int | None = 2 * GiB
+    free_pool_messages_in_per_day: int | None = None
+    free_pool_bytes_in_per_day: int | None = None
+    """Set only for free-plan tenants: the part of the cluster brake that all of them
+    together may take, so sign-ups can never pull the brake on operator-placed tenants."""
 
-    def limit(self, scope: Scope, direction: Direction, metric: Metric) -> int | None:
+    @property
+    def in_free_pool(self) -> bool:
+        return (
+            self.free_pool_messages_in_per_day is not None
+            or self.free_pool_bytes_in_per_day is not None
+        )
+
+    def limit(
+        self, scope: Scope, direction: Direction, metric: Metric, scope_id: str = ""
+    ) -> int | None:
         if scope == "cluster":
             if direction == "out":
                 return None
+            if scope_id == FREE_POOL_ID:
+                return (
+                    self.free_pool_messages_in_per_day
+                    if metric == "messages"
+                    else self.free_pool_bytes_in_per_day
+                )
             return (
                 self.cluster_messages_in_per_day
                 if metric == "messages"
                 else self.cluster_bytes_in_per_day
             )
         value: int | None = getattr(self, f"{scope}_{metric}_per_day")
+        if scope == "tenant" and direction == "in":
+            share: int | None = getattr(self, f"tenant_{metric}_in_per_day")
+            if share is not None:
+                return share if value is None else min(value, share)
         return value
 
 
@@ -121,6 +151,11 @@ class QuotaExceeded:
 
     @property
     def message(self) -> str:
+        if self.scope == "cluster" and self.scope_id == FREE_POOL_ID:
+            return (
+                "The free plan's share of the cluster-wide daily inbound limit is used up, "
+                "try again tomorrow"
+            )
         if self.scope == "cluster":
             return "Cluster-wide daily inbound limit reached, try again tomorrow"
         owner = {"user": "Daily", "project": "Project daily", "tenant": "Tenant daily"}[self.scope]

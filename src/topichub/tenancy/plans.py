@@ -7,6 +7,7 @@ numbers of seed 000 (quotas, two streams per user) and seed 003 (rate limits).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,13 @@ class Plan:
     max_streams_per_user: int
     max_topics_per_project: int
     max_partitions: int
+
+
+FREE_PLAN = "free"
+
+
+def _share(limit: int | None, share: float) -> int | None:
+    return None if limit is None else max(1, math.ceil(limit * share))
 
 
 def default_plan(settings: Settings) -> Plan:
@@ -78,4 +86,35 @@ def effective_plan(settings: Settings, tenant: Tenant | None) -> Plan:
     )
     if isinstance(streams, int) and streams >= 0:
         plan = dataclasses.replace(plan, max_streams_per_user=streams)
-    return plan
+    return dataclasses.replace(
+        plan,
+        quotas=_cluster_shares(
+            settings, plan.quotas, tenant, operator_quotas=bool(quotas_override)
+        ),
+    )
+
+
+def _cluster_shares(
+    settings: Settings, quotas: QuotaLimits, tenant: Tenant, *, operator_quotas: bool
+) -> QuotaLimits:
+    """The cluster brake is shared by every tenant, so no tenant may pull it alone: one
+    without quotas set by an operator takes at most its share; and since anyone can sign
+    up for the free plan, free tenants together take at most theirs, leaving the rest to
+    tenants an operator placed on a plan."""
+    messages = settings.quota_cluster_messages_in_per_day
+    nbytes = settings.quota_cluster_bytes_in_per_day
+    if not operator_quotas:
+        share = settings.quota_tenant_share_of_cluster
+        quotas = dataclasses.replace(
+            quotas,
+            tenant_messages_in_per_day=_share(messages, share),
+            tenant_bytes_in_per_day=_share(nbytes, share),
+        )
+    if tenant.plan == FREE_PLAN:
+        share = settings.quota_free_share_of_cluster
+        quotas = dataclasses.replace(
+            quotas,
+            free_pool_messages_in_per_day=_share(messages, share),
+            free_pool_bytes_in_per_day=_share(nbytes, share),
+        )
+    return quotas
