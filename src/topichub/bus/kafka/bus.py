@@ -47,171 +47,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import (
-    ConsumerStoppedError,
-    CorruptRecordException,
-    InvalidConfigurationError,
-    InvalidPartitionsError,
-    InvalidReplicationFactorError,
-    InvalidTopicError,
     KafkaError,
-    KafkaTimeoutError,
-    MessageSizeTooLargeError,
-    PolicyViolationError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-    RequestTimedOutError,
     TopicAlreadyExistsError,
     UnknownTopicOrPartitionError,
     for_code,
 )
 from aiokafka.protocol.metadata import MetadataRequest
 
+from topichub.bus.kafka.consumers import KafkaGroupConsumer, KafkaReader
+from topichub.bus.kafka.errors import RETENTION_CONFIG_ERRORS, bounded, to_bus_error
+from topichub.bus.kafka.producer import MAX_BATCH_BYTES, BatchProducer
 from topichub.bus.partitioner import Partitioner
 from topichub.bus.port import (
     BusError,
-    BusTimeout,
     BusUnavailable,
-    InvalidPartition,
     OutRecord,
     Positions,
-    Record,
     RecordMetadata,
     TopicNotFound,
     TopicSpec,
 )
-from topichub.kit.time import now_ms
-
-READER_FETCH_WAIT_MS = 50
 
 logger = logging.getLogger(__name__)
-
-MAX_BATCH_BYTES = 512 * 1024
-"""Producer batch size; below the brokers' default ``message.max.bytes`` (about 1 MiB)."""
 
 _METADATA_TTL_S = 5.0
 _CHECK_TIMEOUT_S = 5.0
 _POLL_INTERVAL_S = 0.05
-_RETENTION_CONFIG_ERRORS = (InvalidConfigurationError, PolicyViolationError)
-# Errors after which the records were certainly not stored: report them as such rather
-# than as "unknown outcome".
-_DEFINITE_ERRORS = (
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-    InvalidTopicError,
-    CorruptRecordException,
-    InvalidPartitionsError,
-    InvalidReplicationFactorError,
-)
-
-
-def _to_bus_error(exc: BaseException, what: str) -> BusError:
-    if isinstance(exc, BusError):
-        return exc
-    if isinstance(exc, (TimeoutError, KafkaTimeoutError, RequestTimedOutError)):
-        return BusTimeout(f"{what}: no answer in time (outcome unknown)")
-    if isinstance(exc, UnknownTopicOrPartitionError):
-        return TopicNotFound(what)
-    if isinstance(exc, _DEFINITE_ERRORS):
-        return BusError(f"{what}: {exc!r}")
-    return BusUnavailable(f"{what}: {exc!r}")
-
-
-@contextlib.asynccontextmanager
-async def _bounded(what: str, timeout: float) -> AsyncIterator[None]:
-    """Run a block against the cluster within ``timeout`` and in bus error terms."""
-    try:
-        async with asyncio.timeout(timeout):
-            yield
-    except BusError:
-        raise
-    except (KafkaError, ConsumerStoppedError, TimeoutError, OSError) as exc:
-        raise _to_bus_error(exc, what) from exc
-
-
-def _retrieve_exception(future: asyncio.Future[Any]) -> None:
-    # A batch future we stopped waiting for (our timeout fired first) still completes
-    # later; reading its exception keeps asyncio from logging it as never retrieved.
-    if not future.cancelled():
-        future.exception()
-
-
-def _to_record(message: Any) -> Record:
-    return Record(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        timestamp_ms=message.timestamp,
-        value=message.value,
-        key=message.key,
-        headers=tuple(message.headers or ()),
-    )
-
-
-class _Slot:
-    """One producer batch being filled, and the future its callers wait on."""
-
-    __slots__ = ("batch", "count", "delivered")
-
-    def __init__(self, batch: Any) -> None:
-        self.batch = batch
-        self.count = 0
-        self.delivered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        # Callers that timed out no longer read it; keep asyncio from reporting that.
-        self.delivered.add_done_callback(_retrieve_exception)
-
-    def settle(self, sent: asyncio.Future[Any]) -> None:
-        if self.delivered.done():
-            return
-        if sent.cancelled():
-            self.delivered.set_exception(BusUnavailable("the batch was cancelled"))
-        elif (error := sent.exception()) is not None:
-            self.delivered.set_exception(error)
-        else:
-            self.delivered.set_result(sent.result())
-
-    def fail(self, error: BaseException) -> None:
-        if not self.delivered.done():
-            self.delivered.set_exception(error)
-
-
-class _Lane:
-    """The records waiting for one partition: batches in send order, the last one open
-    to further appends until its flusher takes it."""
-
-    __slots__ = ("flusher", "slots")
-
-    def __init__(self) -> None:
-        self.slots: deque[_Slot] = deque()
-        self.flusher: asyncio.Task[None] | None = None
-
-    def append(self, producer: Any, record: OutRecord, timestamp: int) -> tuple[_Slot, int]:
-        fields = {
-            "timestamp": timestamp,
-            "key": record.key,
-            "value": record.value,
-            "headers": list(record.headers),
-        }
-        if self.slots and self.slots[-1].batch.append(**fields) is not None:
-            slot = self.slots[-1]
-        else:
-            # No open batch, or it is full: start another. The first record always fits
-            # (an oversized one is refused by the broker, and the error reaches the caller).
-            slot = _Slot(producer.create_batch())
-            slot.batch.append(**fields)
-            self.slots.append(slot)
-        slot.count += 1
-        return slot, slot.count - 1
 
 
 class KafkaBus:
@@ -253,8 +122,7 @@ class KafkaBus:
         self._probe: Any = None
         self._probe_lock = asyncio.Lock()
         self._consumers: set[KafkaReader | KafkaGroupConsumer] = set()
-        # Per (topic, partition): publishes waiting to be handed to the producer.
-        self._lanes: dict[tuple[str, int], _Lane] = {}
+        self._batches: BatchProducer | None = None
         self._inflight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -287,6 +155,7 @@ class KafkaBus:
                 max_batch_size=MAX_BATCH_BYTES,
                 request_timeout_ms=self._request_timeout_ms,
             )
+            self._batches = BatchProducer(self._producer)
             self._admin = AIOKafkaAdminClient(
                 bootstrap_servers=self._bootstrap_servers,
                 client_id=self._client_id,
@@ -305,7 +174,7 @@ class KafkaBus:
                 **self._consumer_config(),
             )
             try:
-                async with _bounded("connecting to Kafka", self._request_timeout_s):
+                async with bounded("connecting to Kafka", self._request_timeout_s):
                     await self._producer.start()
                     await self._admin.start()
                     await self._meta.bootstrap()
@@ -357,7 +226,7 @@ class KafkaBus:
 
     async def check(self) -> None:
         self._ensure_running()
-        async with _bounded("Kafka health check", min(_CHECK_TIMEOUT_S, self._request_timeout_s)):
+        async with bounded("Kafka health check", min(_CHECK_TIMEOUT_S, self._request_timeout_s)):
             await self._metadata([])
 
     # -- topics ----------------------------------------------------------------------
@@ -382,7 +251,7 @@ class KafkaBus:
             if code == UnknownTopicOrPartitionError.errno:
                 return None
             if code != 0:
-                raise _to_bus_error(for_code(code)(), f"metadata of {topic!r}")
+                raise to_bus_error(for_code(code)(), f"metadata of {topic!r}")
             return len(entry["partitions"]) or None
         return None
 
@@ -390,7 +259,7 @@ class KafkaBus:
         cached = self._partition_cache.get(topic)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        async with _bounded(f"metadata of {topic!r}", self._request_timeout_s):
+        async with bounded(f"metadata of {topic!r}", self._request_timeout_s):
             count = await self._lookup(topic)
         if count is None:
             self._partition_cache.pop(topic, None)
@@ -411,9 +280,9 @@ class KafkaBus:
             configs["retention.ms"] = str(spec.retention_ms)
         if spec.retention_bytes is not None:
             configs["retention.bytes"] = str(spec.retention_bytes)
-        async with _bounded(f"creating topic {spec.name!r}", self._request_timeout_s):
+        async with bounded(f"creating topic {spec.name!r}", self._request_timeout_s):
             error = await self._create(spec, configs)
-            if isinstance(error, _RETENTION_CONFIG_ERRORS) and configs:
+            if isinstance(error, RETENTION_CONFIG_ERRORS) and configs:
                 logger.warning(
                     "broker refused retention configs for %r (%r); creating it without",
                     spec.name,
@@ -421,7 +290,7 @@ class KafkaBus:
                 )
                 error = await self._create(spec, {})
             if error is not None and not isinstance(error, TopicAlreadyExistsError):
-                raise _to_bus_error(error, f"creating topic {spec.name!r}")
+                raise to_bus_error(error, f"creating topic {spec.name!r}")
             # Creation is asynchronous in Kafka: wait until metadata serves the topic so
             # a publish right after this call finds it.
             count = await self._await_topic(spec.name, present=True)
@@ -450,11 +319,11 @@ class KafkaBus:
 
     async def delete_topic(self, name: str) -> None:
         self._ensure_running()
-        async with _bounded(f"deleting topic {name!r}", self._request_timeout_s):
+        async with bounded(f"deleting topic {name!r}", self._request_timeout_s):
             response = await self._admin.delete_topics([name])
             for topic, code in response.topic_error_codes:
                 if topic == name and code not in (0, UnknownTopicOrPartitionError.errno):
-                    raise _to_bus_error(for_code(code)(), f"deleting topic {name!r}")
+                    raise to_bus_error(for_code(code)(), f"deleting topic {name!r}")
             # Deletion is asynchronous too; a create right after must not race it.
             await self._await_topic(name, present=False)
             # Stop the producer refreshing metadata for the topic: on a broker that
@@ -471,77 +340,18 @@ class KafkaBus:
         self._inflight += 1
         self._idle.clear()
         try:
-            async with _bounded(f"publish to {topic!r}", self._publish_timeout_s):
+            async with bounded(f"publish to {topic!r}", self._publish_timeout_s):
                 partitions = self._partitioner.assign(
                     topic, records, await self._partition_count(topic)
                 )
                 if not records:
                     return []
-                return await self._produce(topic, records, partitions)
+                assert self._batches is not None  # running
+                return await self._batches.produce(topic, records, partitions)
         finally:
             self._inflight -= 1
             if self._inflight == 0:
                 self._idle.set()
-
-    async def _produce(
-        self, topic: str, records: Sequence[OutRecord], partitions: list[int]
-    ) -> list[RecordMetadata]:
-        now = now_ms()
-        timestamps = [r.timestamp_ms if r.timestamp_ms is not None else now for r in records]
-        placed: list[tuple[_Slot, int]] = []
-        touched: dict[int, _Lane] = {}
-        # No await in this loop: appends of concurrent calls never interleave.
-        for record, partition, ts in zip(records, partitions, timestamps, strict=True):
-            lane = self._lanes.get((topic, partition))
-            if lane is None:
-                lane = self._lanes[(topic, partition)] = _Lane()
-            placed.append(lane.append(self._producer, record, ts))
-            touched[partition] = lane
-        for partition, lane in touched.items():
-            if lane.flusher is None:
-                lane.flusher = asyncio.create_task(self._flush(topic, partition, lane))
-        slots = {slot for slot, _ in placed}
-        # asyncio.wait, not gather: a caller that gives up must not cancel the slots
-        # other callers share.
-        await asyncio.wait([slot.delivered for slot in slots])
-        failed = [slot for slot in slots if slot.delivered.exception() is not None]
-        if failed and len(failed) < len(slots):
-            # Other batches of this call are stored: a definite error for the failed
-            # ones must not read as "nothing stored".
-            raise BusUnavailable(
-                f"publish to {topic!r} partly failed ({failed[0].delivered.exception()!r}); "
-                "some records were stored"
-            )
-        out: list[RecordMetadata] = []
-        for (slot, relative), partition, ts in zip(placed, partitions, timestamps, strict=True):
-            delivered = slot.delivered.result()  # raises the batch's error
-            if delivered.timestamp != -1:  # LogAppendTime: the broker's clock wins
-                ts = delivered.timestamp
-            out.append(RecordMetadata(topic, partition, delivered.offset + relative, ts))
-        return out
-
-    async def _flush(self, topic: str, partition: int, lane: _Lane) -> None:
-        """Hand a lane's batches to the producer, oldest first. aiokafka accepts a
-        partition's next batch only once the previous one is on its way, and that wait
-        is what lets concurrent publishes pile into the lane's open batch meanwhile."""
-        try:
-            while lane.slots:
-                slot = lane.slots.popleft()
-                slot.batch.close()
-                try:
-                    future = await self._producer.send_batch(slot.batch, topic, partition=partition)
-                except Exception as exc:  # noqa: BLE001  (handed to every waiting caller)
-                    slot.fail(exc)
-                    continue
-                future.add_done_callback(slot.settle)
-        except asyncio.CancelledError:
-            for slot in lane.slots:
-                slot.fail(BusUnavailable("the Kafka bus stopped"))
-            raise
-        finally:
-            lane.flusher = None
-            if not lane.slots and self._lanes.get((topic, partition)) is lane:
-                del self._lanes[(topic, partition)]
 
     # -- offsets ---------------------------------------------------------------------
 
@@ -551,13 +361,13 @@ class KafkaBus:
 
     async def beginning_offsets(self, topic: str) -> Positions:
         tps = await self._partitions_of(topic)
-        async with _bounded(f"beginning offsets of {topic!r}", self._request_timeout_s):
+        async with bounded(f"beginning offsets of {topic!r}", self._request_timeout_s):
             offsets = await self._offsets.beginning_offsets(tps)
         return {tp.partition: int(offset) for tp, offset in offsets.items()}
 
     async def end_offsets(self, topic: str) -> Positions:
         tps = await self._partitions_of(topic)
-        async with _bounded(f"end offsets of {topic!r}", self._request_timeout_s):
+        async with bounded(f"end offsets of {topic!r}", self._request_timeout_s):
             listed = await self._offsets.end_offsets(tps)
             first = await self._offsets.beginning_offsets(tps)
             ends = {tp.partition: int(offset) for tp, offset in listed.items()}
@@ -576,7 +386,7 @@ class KafkaBus:
     async def offsets_for_time(self, topic: str, timestamp_ms: int) -> Positions:
         tps = await self._partitions_of(topic)
         ends = await self.end_offsets(topic)
-        async with _bounded(f"offsets of {topic!r} for a time", self._request_timeout_s):
+        async with bounded(f"offsets of {topic!r} for a time", self._request_timeout_s):
             found = await self._offsets.offsets_for_times(dict.fromkeys(tps, timestamp_ms))
             hints = {
                 tp.partition: (ends[tp.partition] if answer is None else int(answer.offset))
@@ -643,178 +453,3 @@ class KafkaBus:
     async def enforce_retention(self) -> int:
         """Retention is the broker's job on Kafka."""
         return 0
-
-
-class KafkaReader:
-    """Reads one topic from explicit positions with a group-less ``AIOKafkaConsumer``
-    (assign + seek). A position the broker no longer holds (retention) or never held
-    restarts at the earliest offset (``auto_offset_reset="earliest"``); callers spot a
-    gap because the first record's offset is above the position they asked for."""
-
-    def __init__(self, bus: KafkaBus, topic: str, positions: Positions) -> None:
-        self._bus = bus
-        self._topic = topic
-        self._positions = dict(positions)
-        self._consumer: Any = None
-        self._closed = False
-
-    async def _ensure_consumer(self) -> Any:
-        if self._consumer is not None:
-            return self._consumer
-        partitions = await self._bus._partition_count(self._topic)
-        for partition in self._positions:
-            if not 0 <= partition < partitions:
-                raise InvalidPartition(
-                    f"partition {partition} out of range for {self._topic!r} ({partitions})"
-                )
-        # Readers feed live streams: a short long-poll keeps publish-to-receive latency
-        # low on brokers that answer a waiting fetch only when the wait expires (tansu:
-        # p50 128 ms at aiokafka's default 500 ms, 27 ms at 100 ms).
-        consumer = AIOKafkaConsumer(
-            group_id=None,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=READER_FETCH_WAIT_MS,
-            **self._bus._consumer_config(),
-        )
-        # Everything up to the hand-over is one unit: a failure or a cancellation at any
-        # await (start, seek) must stop the consumer, or its connections leak.
-        try:
-            await consumer.start()
-            consumer.assign([TopicPartition(self._topic, p) for p in self._positions])
-            for partition, offset in self._positions.items():
-                tp = TopicPartition(self._topic, partition)
-                if offset <= 0:
-                    await consumer.seek_to_beginning(tp)
-                else:
-                    consumer.seek(tp, offset)
-        except BaseException:
-            await asyncio.shield(consumer.stop())
-            raise
-        self._consumer = consumer
-        return consumer
-
-    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]:
-        if self._closed:
-            raise BusError("reader is closed")
-        self._bus._ensure_running()
-        if not self._positions:
-            return []
-        async with _bounded(f"reading {self._topic!r}", timeout + self._bus._request_timeout_s):
-            consumer = await self._ensure_consumer()
-            batches = await consumer.getmany(
-                timeout_ms=int(timeout * 1000), max_records=max_records
-            )
-        records: list[Record] = []
-        for messages in batches.values():
-            records.extend(_to_record(m) for m in messages)
-            if messages:
-                last = messages[-1]
-                self._positions[last.partition] = last.offset + 1
-        return records
-
-    def positions(self) -> Positions:
-        return dict(self._positions)
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._bus._consumers.discard(self)
-        if self._consumer is not None:
-            try:
-                async with asyncio.timeout(self._bus._request_timeout_s):
-                    await self._consumer.stop()
-            except (KafkaError, TimeoutError, OSError) as exc:
-                logger.warning("closing a Kafka reader failed: %r", exc)
-
-
-class KafkaGroupConsumer:
-    """A member of a Kafka consumer group over a topic list or a regex ``pattern``
-    (aiokafka pattern subscription; new matching topics are found within
-    ``topic_scan_interval_s``). Offsets are committed only by ``commit``; a partition
-    without a committed offset starts at the earliest record. After a rebalance or a
-    reopen, everything after the last commit is delivered again.
-
-    aiokafka asks for the metadata of listed topics without turning auto-creation off,
-    so on a broker that auto-creates topics (tansu) listing a missing topic creates it;
-    subscribe to topics that exist, or use a pattern."""
-
-    def __init__(
-        self,
-        bus: KafkaBus,
-        group: str,
-        topics: Sequence[str],
-        pattern: str | None,
-    ) -> None:
-        if not topics and pattern is None:
-            raise ValueError("subscribe to at least one topic or a pattern")
-        if topics and pattern is not None:
-            # aiokafka subscribes to one or the other; fold the names into the pattern.
-            names = "|".join(re.escape(t) for t in topics)
-            pattern = f"(?:{pattern})|(?:(?:{names})$)"
-        self._bus = bus
-        self._group = group
-        self._topics = list(topics)
-        self._pattern = pattern
-        self._consumer: Any = None
-        self._closed = False
-
-    async def _ensure_consumer(self) -> Any:
-        if self._consumer is not None:
-            return self._consumer
-        bus = self._bus
-        consumer = AIOKafkaConsumer(
-            group_id=self._group,
-            auto_offset_reset="earliest",
-            session_timeout_ms=bus._session_timeout_ms,
-            heartbeat_interval_ms=bus._heartbeat_interval_ms,
-            metadata_max_age_ms=int(bus._topic_scan_interval_s * 1000)
-            if self._pattern is not None
-            else 5 * 60 * 1000,
-            **bus._consumer_config(),
-        )
-        if self._pattern is not None:
-            consumer.subscribe(pattern=self._pattern)
-        else:
-            consumer.subscribe(topics=self._topics)
-        try:
-            await consumer.start()
-        except BaseException:
-            await consumer.stop()
-            raise
-        self._consumer = consumer
-        return consumer
-
-    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]:
-        if self._closed:
-            raise BusError("consumer is closed")
-        self._bus._ensure_running()
-        async with _bounded(f"group {self._group!r} read", timeout + self._bus._request_timeout_s):
-            consumer = await self._ensure_consumer()
-            batches = await consumer.getmany(
-                timeout_ms=int(timeout * 1000), max_records=max_records
-            )
-        return [_to_record(m) for messages in batches.values() for m in messages]
-
-    async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
-        if self._closed:
-            raise BusError("consumer is closed")
-        if not offsets:
-            return
-        async with _bounded(f"group {self._group!r} commit", self._bus._request_timeout_s):
-            consumer = await self._ensure_consumer()
-            await consumer.commit(
-                {TopicPartition(topic, p): offset for (topic, p), offset in offsets.items()}
-            )
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._bus._consumers.discard(self)
-        if self._consumer is not None:
-            try:
-                async with asyncio.timeout(self._bus._request_timeout_s):
-                    await self._consumer.stop()
-            except (KafkaError, TimeoutError, OSError) as exc:
-                logger.warning("closing Kafka group consumer %r failed: %r", self._group, exc)

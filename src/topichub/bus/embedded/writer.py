@@ -1,0 +1,233 @@
+"""The embedded engine's group commit: one task drains every pending publish and writes
+them all in one transaction, then answers each caller.
+
+Offset assignment is therefore serialised without locks between callers, and many small
+concurrent publishes cost one transaction. If that transaction fails, every caller in it
+gets ``BusUnavailable``: nothing is acknowledged that was not committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from topichub.bus.embedded.common import encode_headers
+from topichub.bus.port import (
+    BusError,
+    BusUnavailable,
+    InvalidPartition,
+    OutRecord,
+    RecordMetadata,
+    TopicNotFound,
+)
+from topichub.kit.time import now_ms
+from topichub.models.bus import BusPartition, BusRecord
+
+logger = logging.getLogger(__name__)
+
+MAX_RECORDS_PER_TRANSACTION = 10_000
+"""Upper bound on one group commit; a single larger publish call still goes in whole."""
+
+
+@dataclass(slots=True)
+class PendingPublish:
+    topic: str
+    records: Sequence[OutRecord]
+    partitions: list[int]
+    future: asyncio.Future[list[RecordMetadata]]
+
+
+class GroupWriter:
+    """Owns the queue of pending publishes and the task that commits them.
+
+    ``on_written(topics)`` runs after each successful commit with the topics it wrote
+    (the bus wakes their readers); ``on_missing(topic)`` when a topic was not found."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        write_lock: asyncio.Lock,
+        *,
+        on_written: Callable[[set[str]], None],
+        on_missing: Callable[[str], None],
+    ) -> None:
+        self._engine = engine
+        self._write_lock = write_lock
+        self._on_written = on_written
+        self._on_missing = on_missing
+        self._queue: deque[PendingPublish] = deque()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._draining = False
+        self.transactions = 0
+        """Group commits so far (observability and tests)."""
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="embedded-bus-writer")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def submit(
+        self, topic: str, records: Sequence[OutRecord], partitions: list[int]
+    ) -> asyncio.Future[list[RecordMetadata]]:
+        future: asyncio.Future[list[RecordMetadata]] = asyncio.get_running_loop().create_future()
+        self._queue.append(PendingPublish(topic, records, partitions, future))
+        self._wakeup.set()
+        return future
+
+    async def drain(self, timeout: float) -> None:
+        """Commit what is queued (bounded by ``timeout``), then fail whatever is left
+        with ``BusUnavailable``; the writer does not take new work afterwards."""
+        self._draining = True
+        self._wakeup.set()
+        task = self._task
+        if task is not None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await asyncio.shield(task)
+            except TimeoutError:
+                logger.warning("embedded bus writer did not drain in time; cancelling it")
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        while self._queue:
+            pending = self._queue.popleft()
+            if not pending.future.done():
+                pending.future.set_exception(BusUnavailable("the bus stopped"))
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._draining:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            group = self._take_group()
+            if group:
+                await self._commit_group(group)
+
+    def _take_group(self) -> list[PendingPublish]:
+        group: list[PendingPublish] = []
+        size = 0
+        while self._queue:
+            pending = self._queue[0]
+            if pending.future.done():  # its caller gave up before we started
+                self._queue.popleft()
+                continue
+            if group and size + len(pending.records) > MAX_RECORDS_PER_TRANSACTION:
+                break
+            self._queue.popleft()
+            group.append(pending)
+            size += len(pending.records)
+        return group
+
+    async def _commit_group(self, group: list[PendingPublish]) -> None:
+        try:
+            async with self._write_lock:
+                outcomes = await self._write_group(group)
+        except asyncio.CancelledError:
+            for pending in group:
+                if not pending.future.done():
+                    pending.future.set_exception(BusUnavailable("the bus stopped mid-commit"))
+            raise
+        except Exception as exc:  # noqa: BLE001  (any failure must reach every caller)
+            logger.warning("embedded bus group commit of %d call(s) failed: %r", len(group), exc)
+            for pending in group:
+                if not pending.future.done():
+                    error = BusUnavailable(f"the log could not commit: {exc}")
+                    error.__cause__ = exc
+                    pending.future.set_exception(error)
+            return
+        self.transactions += 1
+        written: set[str] = set()
+        for pending, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, BusError):
+                if isinstance(outcome, TopicNotFound):
+                    self._on_missing(pending.topic)
+                if not pending.future.done():
+                    pending.future.set_exception(outcome)
+                continue
+            written.add(pending.topic)
+            if not pending.future.done():
+                pending.future.set_result(outcome)
+        if written:
+            self._on_written(written)
+
+    async def _write_group(
+        self, group: list[PendingPublish]
+    ) -> list[list[RecordMetadata] | BusError]:
+        topics = {pending.topic for pending in group}
+        async with self._engine.begin() as conn:
+            rows = await conn.execute(
+                select(BusPartition.topic, BusPartition.partition, BusPartition.next_offset)
+                .where(BusPartition.topic.in_(topics))
+                # Harmless in one process; makes a misconfigured second writer wait
+                # instead of colliding on the primary key (PostgreSQL only).
+                .with_for_update()
+            )
+            next_offsets: dict[tuple[str, int], int] = {}
+            partition_counts: dict[str, int] = {}
+            for topic, partition, next_offset in rows:
+                next_offsets[(topic, partition)] = next_offset
+                partition_counts[topic] = partition_counts.get(topic, 0) + 1
+            start = dict(next_offsets)
+            timestamp = now_ms()
+            inserts: list[dict[str, Any]] = []
+            outcomes: list[list[RecordMetadata] | BusError] = []
+            for pending in group:
+                count = partition_counts.get(pending.topic)
+                if count is None:
+                    outcomes.append(TopicNotFound(pending.topic))
+                    continue
+                if any(p >= count for p in pending.partitions):
+                    outcomes.append(InvalidPartition(f"{pending.topic!r} has {count} partitions"))
+                    continue
+                metadata: list[RecordMetadata] = []
+                for record, partition in zip(pending.records, pending.partitions, strict=True):
+                    offset = next_offsets[(pending.topic, partition)]
+                    next_offsets[(pending.topic, partition)] = offset + 1
+                    ts = record.timestamp_ms if record.timestamp_ms is not None else timestamp
+                    headers = encode_headers(record.headers)
+                    inserts.append(
+                        {
+                            "topic": pending.topic,
+                            "partition": partition,
+                            "offset": offset,
+                            "timestamp_ms": ts,
+                            "key": record.key,
+                            "value": record.value,
+                            "headers": headers,
+                            "size": len(record.value)
+                            + len(record.key or b"")
+                            + len(headers or b""),
+                        }
+                    )
+                    metadata.append(RecordMetadata(pending.topic, partition, offset, ts))
+                outcomes.append(metadata)
+            if inserts:
+                await conn.execute(insert(BusRecord), inserts)
+                await conn.execute(
+                    update(BusPartition)
+                    .where(
+                        BusPartition.topic == bindparam("b_topic"),
+                        BusPartition.partition == bindparam("b_partition"),
+                    )
+                    .values(next_offset=bindparam("b_next")),
+                    [
+                        {"b_topic": t, "b_partition": p, "b_next": n}
+                        for (t, p), n in next_offsets.items()
+                        if n != start[(t, p)]
+                    ],
+                )
+        return outcomes
