@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help uv install run migrate test lint format typecheck pytest bench soak clean \
+.PHONY: help uv install run migrate test lint format typecheck pytest bench profile soak clean \
 	console console-deps console-api console-check console-test chromium package
 
 help: ## List the commands
@@ -90,6 +90,11 @@ package: console ## Build the wheel (with the console inside) into dist/
 
 bench: install ## Benchmarks, printed as ratios to a baseline measured in the same run
 	$(RUN) python -m bench
+
+NAME ?= publish_single
+ENGINE ?= embedded
+profile: install ## One benchmark with the server under py-spy (NAME=publish_single ENGINE=embedded)
+	$(RUN) python -m bench.profile $(NAME) --engine $(ENGINE)
 
 soak: install ## Long-running soak test (not part of CI)
 	$(RUN) python -m bench.soak
