@@ -1472,6 +1472,12 @@ export interface components {
                 [key: string]: string;
             }[] | null;
         };
+        /**
+         * KeyHash
+         * @description How a topic maps keys to partitions: which producers' placement it agrees with.
+         * @enum {string}
+         */
+        KeyHash: "murmur2" | "consistent_random";
         /** MemberIn */
         MemberIn: {
             /**
@@ -1968,6 +1974,8 @@ export interface components {
         TopicCreate: {
             /** Name */
             name: string;
+            /** @description Where keyed messages go: `murmur2` (the default) agrees with Kafka's Java client, `consistent_random` (CRC32) with librdkafka producers' default */
+            partitioner?: components["schemas"]["KeyHash"] | null;
             /**
              * Partitions
              * @default 1
@@ -1995,10 +2003,16 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Kafka Topic Name
+             * @description The topic's name in Kafka, for Kafka clients (null on the embedded log)
+             */
+            kafka_topic_name: string | null;
             /** Kind */
             kind: string;
             /** Name */
             name: string;
+            partitioner: components["schemas"]["KeyHash"];
             /** Partitions */
             partitions: number;
             /**

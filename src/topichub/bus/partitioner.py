@@ -1,9 +1,15 @@
 """Key → partition, the same way in both engines and in Kafka's own clients.
 
-Keyed records use murmur2 exactly as Kafka's default partitioner does
+Keyed records use murmur2 exactly as Kafka's Java client does
 (``toPositive(murmur2(key)) % partitions``), so a topic moved between the embedded log and a
-Kafka cluster, or written by a Java or librdkafka producer with default settings, keeps
-every key on the same partition.
+Kafka cluster, or written by a Java producer (or any client configured for murmur2, such
+as librdkafka with ``partitioner=murmur2_random``), keeps every key on the same partition.
+
+librdkafka-based producers (confluent-kafka, kcat, the Go, .NET and Node clients) do NOT
+use murmur2 by default: their default is ``consistent_random``, ``crc32(key) % partitions``
+with empty and null keys spread at random. A topic whose writers are such producers can
+choose ``consistent_random`` (``KeyHash``) so that its keys published over HTTP land where
+those producers put them; ``key_partition`` computes either.
 
 Keyless records are *sticky per publish call*: all keyless records of one call go to one
 partition, and successive calls rotate round-robin over the partitions. That keeps a
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 import itertools
 import random
+import zlib
 from collections.abc import Iterator, Sequence
+from enum import StrEnum
 
 from aiokafka.partitioner import murmur2 as _murmur2
 
@@ -29,8 +37,27 @@ def murmur2(data: bytes) -> int:
 
 
 def partition_for_key(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key`` among ``partitions``."""
+    """The partition Kafka's Java client gives ``key`` among ``partitions`` (murmur2)."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class KeyHash(StrEnum):
+    """How a topic maps keys to partitions: which producers' placement it agrees with."""
+
+    murmur2 = "murmur2"
+    """Kafka's Java client and librdkafka's ``murmur2_random``; topichub's default."""
+    consistent_random = "consistent_random"
+    """librdkafka's default: CRC32 of the key; empty keys go anywhere."""
+
+
+def key_partition(key: bytes, partitions: int, scheme: KeyHash) -> int | None:
+    """The partition ``scheme`` gives ``key``; None when the scheme places it freely
+    (``consistent_random`` with an empty key), so the caller treats it as keyless."""
+    if scheme is KeyHash.murmur2:
+        return partition_for_key(key, partitions)
+    if not key:
+        return None
+    return zlib.crc32(key) % partitions
 
 
 class Partitioner:

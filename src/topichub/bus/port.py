@@ -9,8 +9,8 @@ and ``KafkaBus`` (any Kafka-protocol cluster). Both pass the same contract suite
   raises ``BusUnavailable`` or ``BusTimeout`` the outcome is *unknown*: some or all
   records may have been stored.
 - Offsets are dense per partition in the embedded engine and increasing in both.
-- Records with the same key go to the same partition (murmur2, as Kafka's default
-  partitioner) unless an explicit partition is given; keyless records are spread.
+- Records with the same key go to the same partition (murmur2, as Kafka's Java
+  client) unless an explicit partition is given; keyless records are spread.
 - A ``Reader`` sees each partition in offset order from the position it was given; it
   belongs to one task and holds no consumer group.
 - A ``GroupConsumer`` resumes from the group's committed offsets (or earliest when the

@@ -33,5 +33,9 @@ class Topic(UUIDPrimaryKey, Timestamps, Base):
     physical_name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(8), default=TopicKind.user.value)
     partitions: Mapped[int] = mapped_column(default=1)
+    partitioner: Mapped[str] = mapped_column(
+        String(24), default="murmur2", server_default="murmur2"
+    )
+    """A ``topichub.bus.partitioner.KeyHash``: where keys published over HTTP land."""
     retention_ms: Mapped[int | None] = mapped_column(BigInteger)
     retention_bytes: Mapped[int | None] = mapped_column(BigInteger)

@@ -37,10 +37,17 @@ ProjectQuery = Annotated[
 
 @router.get("/topics", response_model=TopicList)
 async def list_topics(
-    principal: PrincipalDep, session: SessionDep, project_id: ProjectQuery = None
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+    project_id: ProjectQuery = None,
 ) -> TopicList:
     topics = await service.list_topics(session, principal, project_id)
-    return TopicList(topics=[service.to_out(t) for t in topics])
+    return TopicList(topics=[service.to_out(t, on_kafka=_on_kafka(resources)) for t in topics])
+
+
+def _on_kafka(resources: Resources) -> bool:
+    return resources.settings.kafka_bootstrap_servers is not None
 
 
 @router.post("/topics", response_model=TopicOut, status_code=status.HTTP_201_CREATED)
@@ -55,14 +62,19 @@ async def create_topic(
     topic = await service.create_topic(session, resources.bus, principal, plan, data, project_id)
     await session.commit()
     await service.ensure_log_topic(resources.bus, topic, strict=True)
-    return service.to_out(topic)
+    return service.to_out(topic, on_kafka=_on_kafka(resources))
 
 
 @router.get("/topics/{name}", response_model=TopicOut)
 async def get_topic(
-    name: str, principal: PrincipalDep, session: SessionDep, project_id: ProjectQuery = None
+    name: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+    project_id: ProjectQuery = None,
 ) -> TopicOut:
-    return service.to_out(await service.get_topic(session, principal, name, project_id))
+    topic = await service.get_topic(session, principal, name, project_id)
+    return service.to_out(topic, on_kafka=_on_kafka(resources))
 
 
 @router.patch(
@@ -78,13 +90,14 @@ async def rename_topic(
     data: TopicRename,
     principal: PrincipalDep,
     session: SessionDep,
+    resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> TopicOut:
     """Rename a topic in its project. Messages, stream cursors and open streams carry
     over: the log behind the topic is named after its id, not its name."""
     topic = await service.rename_topic(session, principal, name, data.name, project_id)
     await session.commit()
-    return service.to_out(topic)
+    return service.to_out(topic, on_kafka=_on_kafka(resources))
 
 
 @router.delete("/topics/{name}", status_code=status.HTTP_204_NO_CONTENT)

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from topichub.bus.partitioner import KeyHash
+
 TOPIC_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$"
 TopicName = Annotated[str, StringConstraints(pattern=TOPIC_NAME_PATTERN)]
 HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -18,6 +20,11 @@ class TopicCreate(BaseModel):
 
     name: TopicName
     partitions: Annotated[int, Field(ge=1)] = 1
+    partitioner: KeyHash | None = Field(
+        default=None,
+        description="Where keyed messages go: `murmur2` (the default) agrees with Kafka's "
+        "Java client, `consistent_random` (CRC32) with librdkafka producers' default",
+    )
     retention_hours: Annotated[int, Field(ge=1, le=24 * 365 * 10)] | None = None
     retention_bytes: Annotated[int, Field(ge=1024)] | None = None
 
@@ -34,6 +41,10 @@ class TopicOut(BaseModel):
     name: str
     kind: str
     partitions: int
+    partitioner: KeyHash
+    kafka_topic_name: str | None = Field(
+        description="The topic's name in Kafka, for Kafka clients (null on the embedded log)"
+    )
     retention_hours: float | None
     retention_bytes: int | None
     created_at: datetime

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.bus import BusError, BusUnavailable, EventBus, OutRecord, TopicSpec
 from topichub.bus import TopicNotFound as BusTopicNotFound
+from topichub.bus.partitioner import KeyHash, key_partition
 from topichub.errors import (
     Conflict,
     Forbidden,
@@ -48,13 +49,15 @@ def physical_name(topic_id: uuid.UUID, kind: str) -> str:
     return f"th.{'app' if kind == TopicKind.app else 't'}.{topic_id.hex}"
 
 
-def to_out(topic: Topic) -> TopicOut:
+def to_out(topic: Topic, *, on_kafka: bool) -> TopicOut:
     return TopicOut(
         id=topic.id,
         project_id=topic.project_id,
         name=topic.name,
         kind=topic.kind,
         partitions=topic.partitions,
+        partitioner=KeyHash(topic.partitioner),
+        kafka_topic_name=topic.physical_name if on_kafka else None,
         retention_hours=topic.retention_ms / HOUR_MS if topic.retention_ms else None,
         retention_bytes=topic.retention_bytes,
         created_at=topic.created_at,
@@ -69,6 +72,7 @@ async def _create(
     *,
     kind: TopicKind = TopicKind.user,
     partitions: int = 1,
+    partitioner: KeyHash = KeyHash.murmur2,
     retention_ms: int | None = None,
     retention_bytes: int | None = None,
 ) -> Topic:
@@ -81,6 +85,7 @@ async def _create(
         physical_name=physical_name(topic_id, kind),
         kind=kind.value,
         partitions=partitions,
+        partitioner=partitioner.value,
         retention_ms=retention_ms,
         retention_bytes=retention_bytes,
     )
@@ -173,6 +178,7 @@ async def create_topic(
         project,
         data.name,
         partitions=data.partitions,
+        partitioner=data.partitioner or KeyHash.murmur2,
         retention_ms=data.retention_hours * HOUR_MS if data.retention_hours else None,
         retention_bytes=data.retention_bytes,
     )
@@ -259,6 +265,8 @@ def encode_messages(
         )
     records = []
     total = 0
+    # murmur2 is what the bus does for keyed records; another scheme pins the partition.
+    key_hash = KeyHash(topic.partitioner)
     for index, message in enumerate(messages):
         try:
             # Python's parser accepts NaN and Infinity; no consumer's JSON parser does.
@@ -284,10 +292,11 @@ def encode_messages(
                 f"topic has {topic.partitions}",
                 details=[{"field": f"messages.{index}.partition", "reason": "out of range"}],
             )
+        partition = message.partition
+        if partition is None and key is not None and key_hash is not KeyHash.murmur2:
+            partition = key_partition(key, topic.partitions, key_hash)
         records.append(
-            OutRecord(
-                value=value, key=key, headers=headers + extra_headers, partition=message.partition
-            )
+            OutRecord(value=value, key=key, headers=headers + extra_headers, partition=partition)
         )
         total += size
     return EncodedBatch(records=records, total_bytes=total)
