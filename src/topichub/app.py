@@ -189,7 +189,7 @@ async def run_bootstrap(resources: Resources) -> list[str]:
     new_topics: list[Topic] = []
 
     async def provision(session: AsyncSession, user: User) -> None:
-        new_topics.append(await provision_account(session, resources, user))
+        new_topics.extend(await provision_account(session, resources, user))
 
     async with resources.sessionmaker() as session:
         if settings.admin_email and settings.admin_password:

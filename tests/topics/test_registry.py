@@ -13,11 +13,14 @@ from topichub.bus import TopicNotFound as BusTopicNotFound
 from topichub.models import Topic
 
 
-async def test_signup_creates_the_events_topic(client: httpx.AsyncClient) -> None:
+async def test_signup_creates_the_events_topic_and_the_apps_topics(
+    client: httpx.AsyncClient,
+) -> None:
     account = await signup(client)
     response = await client.get("/topics", headers=account.headers)
     assert response.status_code == 200
-    assert [t["name"] for t in response.json()["topics"]] == ["events"]
+    names = [t["name"] for t in response.json()["topics"]]
+    assert names == ["chat", "events", "interactions", "logs", "todos"]
 
 
 async def test_topic_lifecycle(client: httpx.AsyncClient) -> None:

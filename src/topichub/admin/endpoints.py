@@ -78,10 +78,11 @@ async def create_tenant(
                 details=[{"field": "owner_email", "reason": "unknown user"}],
             )
     tenant, project = await tenants.create_tenant(session, data, owner)
-    topic = await topics.create_default_topics(session, resources.bus, project)
+    new_topics = await topics.create_default_topics(session, resources.bus, project)
     out = await tenants.to_out(session, resources.settings, tenant)
     await session.commit()
-    await topics.ensure_log_topic(resources.bus, topic)
+    for topic in new_topics:
+        await topics.ensure_log_topic(resources.bus, topic)
     return out
 
 

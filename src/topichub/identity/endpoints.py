@@ -38,19 +38,20 @@ def _token_settings(resources: Resources) -> service.TokenSettings:
     )
 
 
-async def provision_account(session: AsyncSession, resources: Resources, user: User) -> Topic:
-    """What a new account starts with beyond its tenant: the default topic ``events``.
-    The caller commits, then calls ``topics.ensure_log_topic``."""
+async def provision_account(session: AsyncSession, resources: Resources, user: User) -> list[Topic]:
+    """What a new account starts with beyond its tenant: the default topic ``events``
+    and the apps' topics. The caller commits, then calls ``topics.ensure_log_topic``."""
     assert user.default_tenant_id is not None
     project = await tenancy.default_project(session, user.default_tenant_id)
     return await topics.create_default_topics(session, resources.bus, project)
 
 
 async def _new_account(session: AsyncSession, resources: Resources, user: User) -> TokenOut:
-    topic = await provision_account(session, resources, user)
+    new_topics = await provision_account(session, resources, user)
     tokens = await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
     await session.commit()
-    await topics.ensure_log_topic(resources.bus, topic)
+    for topic in new_topics:
+        await topics.ensure_log_topic(resources.bus, topic)
     return tokens
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.kit.repository import scoped
 from topichub.models import Topic
+from topichub.models.topic import TopicKind
 
 
 class TopicRepository:
@@ -29,8 +30,13 @@ class TopicRepository:
         statement = scoped(select(Topic), Topic, tenant_id=tenant_id, project_id=project_id)
         return (await self.session.scalars(statement.order_by(Topic.name))).all()
 
-    async def count(self, project_id: uuid.UUID) -> int:
-        statement = select(func.count()).select_from(Topic).where(Topic.project_id == project_id)
+    async def count_user_topics(self, project_id: uuid.UUID) -> int:
+        """The topics a user created: the apps' topics do not take their places."""
+        statement = (
+            select(func.count())
+            .select_from(Topic)
+            .where(Topic.project_id == project_id, Topic.kind == TopicKind.user.value)
+        )
         return int(await self.session.scalar(statement) or 0)
 
     async def physical_names_of_project(self, project_id: uuid.UUID) -> list[str]:

@@ -116,8 +116,17 @@ async def ensure_log_topic(bus: EventBus, topic: Topic, *, strict: bool = False)
         log.warning("could not create log topic %s yet", topic.physical_name, exc_info=True)
 
 
-async def create_default_topics(session: AsyncSession, bus: EventBus, project: Project) -> Topic:
-    return await _create(session, bus, project, DEFAULT_TOPIC)
+async def create_default_topics(
+    session: AsyncSession, bus: EventBus, project: Project
+) -> list[Topic]:
+    """A default project's topics: ``events`` and the apps' topics. The apps' topics
+    exist from the start so that a stream opened before an app's first event (watch,
+    then act) finds its topic instead of a 404. The caller commits, then calls
+    ``ensure_log_topic`` for each."""
+    topics = [await _create(session, bus, project, DEFAULT_TOPIC)]
+    for name in sorted(RESERVED_TOPICS):
+        topics.append(await _create(session, bus, project, name, kind=TopicKind.app))
+    return topics
 
 
 async def ensure_topic(
@@ -170,7 +179,7 @@ async def create_topic(
         raise Conflict(f"Topic name '{data.name}' is reserved for the built-in apps")
     if await repo.by_name(principal.tenant_id, project.id, data.name) is not None:
         raise Conflict(f"Topic '{data.name}' already exists")
-    if await repo.count(project.id) >= plan.max_topics_per_project:
+    if await repo.count_user_topics(project.id) >= plan.max_topics_per_project:
         raise Conflict(f"A project can have at most {plan.max_topics_per_project} topics")
     return await _create(
         session,
