@@ -62,7 +62,7 @@ async def test_the_migration_gives_existing_accounts_their_app_topics(tmp_path: 
             def down_and_up(sync_connection: object) -> None:
                 config = alembic_config(url)
                 config.attributes["connection"] = sync_connection
-                command.downgrade(config, "0008_idempotency")
+                command.downgrade(config, "0009_topic_partitioner")
                 command.upgrade(config, "head")
 
             await connection.run_sync(down_and_up)

@@ -4,8 +4,8 @@ Accounts created before this revision got an app topic on its first event, so a 
 opened before that answered 404. New accounts get them at sign-up; this gives them to
 existing ones. Their log topics are created on first use (a stream open or an event).
 
-Revision ID: 0009_app_topics
-Revises: 0008_idempotency
+Revision ID: 0010_app_topics
+Revises: 0009_topic_partitioner
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_app_topics"
-down_revision: str | None = "0008_idempotency"
+revision: str = "0010_app_topics"
+down_revision: str | None = "0009_topic_partitioner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
