@@ -2,10 +2,11 @@
 
 A Dapr sidecar started beside topichub (``dapr run --app-id todo-backend --app-port 8000
 -- topichub serve`` with ``deploy/dapr/pubsub.yaml``) calls ``GET /dapr/subscribe`` once
-at start, then POSTs each message of the declared topics to its route as a structured
-CloudEvent 1.0. The answer follows Dapr's contract: HTTP 200 with ``{"status":
-"SUCCESS"}`` acknowledges, ``{"status": "DROP"}`` discards a message that can never be
-handled (retrying would not help), anything else makes Dapr retry.
+at start, then POSTs each message of the declared topics to its route as a CloudEvent 1.0
+(structured; other senders may use binary mode, read as well). The answer follows Dapr's
+contract: HTTP 200 with ``{"status": "SUCCESS"}`` acknowledges, ``{"status": "DROP"}``
+discards a message that can never be handled (retrying would not help), anything else
+(``RETRY``, a non-2xx status but 404) makes Dapr retry.
 
 These two routes carry no user credential: Dapr does not send one. What it sends, when
 the sidecar runs with ``APP_API_TOKEN``, is that token in ``dapr-api-token``; with
@@ -25,7 +26,8 @@ from fastapi import APIRouter, Depends, Request
 
 from topichub.config import Environment
 from topichub.dependencies import ResourcesDep
-from topichub.errors import AuthenticationFailed
+from topichub.errors import AuthenticationFailed, BadRequest
+from topichub.kit.cloudevents import NotACloudEvent, read_http
 from topichub.todos.service import EVENT_TYPES, TOPIC
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,6 @@ router = APIRouter(tags=["dapr"], dependencies=[Depends(verify_sidecar)])
 PUBSUB_NAME = "kafka-pubsub"
 """The component name in ``deploy/dapr/pubsub.yaml`` (the seed's ``DAPR_PUBSUB_NAME``)."""
 ROUTE = "/dapr/events/todos"
-_REQUIRED = ("id", "source", "type", "specversion")
 SUCCESS = {"status": "SUCCESS"}
 DROP = {"status": "DROP"}
 
@@ -60,42 +61,46 @@ async def dapr_subscribe() -> list[dict[str, Any]]:
     return [{"pubsubname": PUBSUB_NAME, "topic": TOPIC, "route": ROUTE, "metadata": {}}]
 
 
-def cloud_event_problem(event: Any) -> str | None:
-    """Why ``event`` is not a structured CloudEvent 1.0 carrying a todo event, or None."""
-    if not isinstance(event, dict):
-        return "not a JSON object"
-    for name in _REQUIRED:
-        value = event.get(name)
-        if not isinstance(value, str) or not value:
-            return f"missing CloudEvents attribute {name!r}"
-    if event["specversion"] != "1.0":
-        return f"unsupported specversion {event['specversion']!r}"
-    data = event.get("data")
-    if isinstance(data, str):
+def todo_event_problem(data: Any) -> str | None:
+    """Why a CloudEvent's data is not a todo event, or None."""
+    if isinstance(data, str | bytes):
         # Some publishers put the JSON payload in as a string.
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "data is not JSON"
     if not isinstance(data, dict) or data.get("event") not in EVENT_TYPES:
         return "data is not a todo event"
     return None
 
 
-@router.post(ROUTE)
+@router.post(
+    ROUTE,
+    responses={400: {"description": "Not a CloudEvent 1.0 (structured or binary mode)"}},
+)
 async def dapr_todo_event(request: Request) -> dict[str, str]:
-    """Receive a todo event from the sidecar (as the seed's consumer did: log it)."""
-    raw = await request.body()
+    """Receive a todo event from the sidecar (as the seed's consumer did: log it).
+
+    Structured and binary CloudEvents are both read. A request that is not a CloudEvent
+    answers 400 (Dapr retries non-2xx answers: a sender that does not speak the protocol
+    must hear so). A CloudEvent that can never be a todo event answers ``DROP``, so Dapr
+    discards it rather than retrying. ``RETRY`` would be for a transient failure, which
+    this handler, changing nothing, cannot have."""
     try:
-        event = json.loads(raw)
-    except (ValueError, RecursionError):
-        event = None
-    problem = cloud_event_problem(event)
+        event = read_http(request.headers, await request.body())
+    except NotACloudEvent as exc:
+        raise BadRequest(f"Not a CloudEvent: {exc}") from exc
+    problem = todo_event_problem(event.data)
     if problem is not None:
         log.warning("dropping a Dapr delivery: %s", problem)
         return DROP
     log.info(
         "todo event from Dapr",
-        extra={"cloudevent_id": event["id"], "source": event["source"], "topic": TOPIC},
+        extra={
+            "cloudevent_id": event.attributes["id"],
+            "source": event.attributes["source"],
+            "topic": TOPIC,
+            "mode": event.mode,
+        },
     )
     return SUCCESS
