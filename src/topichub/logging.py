@@ -1,14 +1,21 @@
-"""JSON logs through structlog; the standard library's loggers go through it too."""
+"""JSON logs through structlog; the standard library's loggers go through it too.
+
+Every line, ours or a library's, is redacted last (``topichub.kit.redact``): uvicorn
+prints WebSocket handshakes with their query string (``?token=``, ``?ticket=``) and
+database errors quote statements, so no source can be trusted to leave credentials out.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
 from topichub.kit.context import request_id_var
+from topichub.kit.redact import redact, redact_value
 
 
 def _add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -16,6 +23,24 @@ def _add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[s
     if request_id is not None:
         event.setdefault("request_id", request_id)
     return event
+
+
+def _redact_event(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    return {key: redact_value(value) for key, value in event.items()}
+
+
+class RedactingFilter(logging.Filter):
+    """For handlers that do not format through structlog (one a library or a test adds
+    to a logger): the record's message is redacted in place, arguments merged in."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -39,11 +64,13 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            _redact_event,
             renderer,
         ],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -53,3 +80,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     # Our access log replaces uvicorn's (which would print query strings).
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # Database drivers log every statement with its parameters and rows at DEBUG
+    # (password and token hashes, payloads): never, whatever the level.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -101,7 +101,9 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Error messages would otherwise quote the statement's parameters: password hashes,
+    # token hashes, message payloads.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
     else:
