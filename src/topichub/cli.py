@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -57,12 +59,14 @@ def serve(
         f"topichub {__version__} listening on http://{settings.host}:{settings.port} "
         f"(API docs /docs) — database: {engines['database']}, "
         f"event log: {engines['event_log']}, limits: {engines['limits']}, "
-        f"workers: {settings.workers}, env: {settings.env.value}"
+        f"workers: {settings.workers}, env: {settings.env.value}",
+        soft_wrap=True,  # one line however narrow the terminal: logs and greps keep it whole
     )
     # Settings travel to the workers through the environment.
     os.environ["TOPICHUB_HOST"] = settings.host
     os.environ["TOPICHUB_PORT"] = str(settings.port)
     os.environ["TOPICHUB_WORKERS"] = str(settings.workers)
+    _stop_cleanly_on_signals()
     uvicorn.run(
         "topichub.app:asgi",
         factory=True,
@@ -74,6 +78,19 @@ def serve(
         ws_max_size=1024 * 1024,
         timeout_graceful_shutdown=10,
     )
+
+
+def _stop_cleanly_on_signals() -> None:
+    """uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again for the
+    handler that was there before it. Python's defaults turn that into a KeyboardInterrupt
+    traceback (Ctrl-C) or death by signal (status 143, ``make: *** Error 143``); a stop
+    that was asked for is a clean exit."""
+
+    def stopped(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stopped)
 
 
 @app.command()
