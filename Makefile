@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help uv install run migrate test lint format typecheck pytest bench profile soak clean \
+.PHONY: help uv install run console-if-node migrate test lint format typecheck pytest bench profile soak clean \
 	console console-deps console-api console-check console-test chromium package
 
 help: ## List the commands
@@ -20,9 +20,33 @@ uv:
 install: uv ## Create .venv and install the locked dependencies
 	@$(UV) sync --frozen --quiet
 
-run: install console ## Start the server with embedded defaults at http://127.0.0.1:8000
-	@$(RUN) topichub migrate
-	@$(RUN) topichub serve
+# `make run` installs the runtime dependencies only (no test or lint tools), says what
+# each step does, and starts the API even where Node.js is missing (without the console).
+# --inexact keeps the dev tools of an earlier `make test`; --no-sync keeps `uv run` from
+# installing them.
+SERVE := $(UV) run --frozen --no-sync
+NODE_MIN := 20.19
+
+run: uv ## Start the server with embedded defaults at http://127.0.0.1:8000
+	@echo "==> Python dependencies (runtime only, from uv.lock)"
+	@$(UV) sync --frozen --no-dev --inexact
+	@$(MAKE) --no-print-directory console-if-node
+	@echo "==> database migrations"
+	@$(SERVE) topichub migrate
+	@echo "==> starting topichub (Ctrl-C stops it)"
+	@$(SERVE) topichub serve
+
+# The console needs Node.js >= $(NODE_MIN) with npm; without it the API starts alone.
+console-if-node:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "==> no Node.js: starting the API without the web console (install Node.js >= $(NODE_MIN) with npm, then run make console)"; \
+	elif ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); const [x, y] = "$(NODE_MIN)".split(".").map(Number); process.exit(a > x || (a === x && b >= y) ? 0 : 1)'; then \
+		echo "==> Node.js $$(node --version) is older than $(NODE_MIN): starting the API without the web console (install Node.js >= $(NODE_MIN), then run make console)"; \
+	else \
+		echo "==> web console (rebuilt only when its sources changed)"; \
+		$(MAKE) --no-print-directory console || \
+			echo "==> the web console could not be built: starting the API without it (see the errors above)"; \
+	fi
 
 migrate: install ## Apply database migrations
 	@$(RUN) topichub migrate
