@@ -54,9 +54,9 @@ from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
 from topichub.topics.endpoints import router as topics_router
 from topichub.topics.service import ensure_log_topic
+from topichub.topics.stream.endpoints import router as streams_router
 from topichub.topics.stream.hub import StreamHub
-from topichub.topics.stream_endpoints import router as streams_router
-from topichub.topics.streams import StreamRegistry
+from topichub.topics.stream.registry import StreamRegistry
 
 log = logging.getLogger("topichub")
 

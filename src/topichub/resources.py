@@ -32,7 +32,7 @@ from topichub.limits import (
 )
 from topichub.limits.metering import ApiMeter
 from topichub.topics.stream.hub import StreamHub
-from topichub.topics.streams import StreamRegistry
+from topichub.topics.stream.registry import StreamRegistry
 
 log = logging.getLogger(__name__)
 

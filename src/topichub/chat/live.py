@@ -39,17 +39,11 @@ from topichub.identity.principal import Permission, Principal
 from topichub.identity.websocket import Credential, ws_credential, ws_principal
 from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
-from topichub.topics.stream.hub import (
-    Closed,
-    CloseReason,
-    Event,
-    HubClosed,
-    Start,
-    Subscription,
-    ws_close_code,
-)
-from topichub.topics.stream_endpoints import origin_allowed
-from topichub.topics.streams import OpenStream
+from topichub.topics.stream.endpoints import origin_allowed
+from topichub.topics.stream.frames import Closed, CloseReason, Event, ws_close_code
+from topichub.topics.stream.hub import HubClosed, Start
+from topichub.topics.stream.registry import OpenStream
+from topichub.topics.stream.subscription import Subscription
 
 log = logging.getLogger(__name__)
 

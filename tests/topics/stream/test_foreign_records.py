@@ -22,7 +22,7 @@ from tests.support.factories import Account, signup
 from tests.support.server import serving, sse
 from topichub.bus.port import OutRecord, Record
 from topichub.resources import Resources
-from topichub.topics.stream.hub import Event
+from topichub.topics.stream.frames import Event
 
 # (value, key, headers) as a producer writes them, and what the stream must deliver.
 FOREIGN: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]]]] = [

@@ -5,7 +5,8 @@ import pytest
 
 from tests.support.memory_bus import MemoryBus
 from topichub.bus.port import OutRecord, TopicSpec
-from topichub.topics.stream.hub import CloseReason, Start, StreamHub
+from topichub.topics.stream.frames import CloseReason
+from topichub.topics.stream.hub import Start, StreamHub
 from topichub.topics.stream.sse import (
     HEARTBEAT,
     format_comment,

@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket
 from tests.support.memory_bus import MemoryBus
 from topichub.bus.port import OutRecord, TopicSpec
 from topichub.topics.stream import CloseReason, Start, StreamHub, Subscription, pump
-from topichub.topics.stream.hub import WS_CLOSE_CODES
+from topichub.topics.stream.frames import WS_CLOSE_CODES
 
 
 class Client:

@@ -2,22 +2,21 @@
 SSE and WebSocket layers on top of it."""
 
 from topichub.topics.stream.cursor import CursorError, decode_cursor, encode_cursor
-from topichub.topics.stream.hub import (
+from topichub.topics.stream.frames import (
     WS_CLOSE_CODES,
     Closed,
     CloseReason,
     Event,
     Gap,
-    HubClosed,
-    HubStats,
     Item,
-    Start,
-    StreamHub,
-    Subscription,
     event_payload,
+    format_comment,
+    format_event,
     ws_close_code,
 )
-from topichub.topics.stream.sse import format_comment, format_event, sse_body
+from topichub.topics.stream.hub import HubClosed, HubStats, Start, StreamHub
+from topichub.topics.stream.sse import sse_body
+from topichub.topics.stream.subscription import Subscription
 from topichub.topics.stream.websocket import pump
 
 __all__ = [

@@ -1,20 +1,13 @@
-"""Server-Sent Events: safe framing and the streaming body of an SSE response.
-
-Framing is where a payload could forge protocol: an SSE parser ends a field at CR, LF or
-CRLF, so a data line holding ``"\\nid: 0:999"`` would set the client's ``Last-Event-ID``
-and one holding ``"\\n\\nevent: close"`` would dispatch an event the server never sent.
-``format_event`` therefore splits data on every line break into several ``data:`` lines
-(the client rejoins them with LF) and refuses ids and event names that hold CR, LF or NUL.
-"""
+"""Server-Sent Events: the streaming body of an SSE response (framing is in ``frames``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from topichub.topics.stream.hub import Subscription
+from topichub.topics.stream.frames import Closed, CloseReason, format_comment, format_event
+from topichub.topics.stream.subscription import Subscription
+
+__all__ = ["CONNECTED", "HEARTBEAT", "format_comment", "format_event", "format_retry", "sse_body"]
 
 HEARTBEAT = b": heartbeat\n\n"
 """Sent when a stream is idle so proxies keep the connection and clients see it alive."""
@@ -24,37 +17,6 @@ CONNECTED = b": connected\n\n"
 CHUNK_BYTES = 256 * 1024
 """Events ready together are written as one chunk of about this size at most."""
 CHUNK_EVENTS = 64
-
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-_FORBIDDEN_IN_FIELD = re.compile(r"[\r\n\x00]")
-
-
-def _field(name: bytes, value: str) -> bytes:
-    if _FORBIDDEN_IN_FIELD.search(value):
-        raise ValueError(f"SSE {name.decode()} must not contain CR, LF or NUL")
-    return name + b": " + value.encode()
-
-
-def format_event(id: str | None, data: bytes, event: str | None = None) -> bytes:
-    """One SSE event: optional ``id:`` and ``event:`` lines, then ``data:`` lines.
-
-    ``data`` is split on CR, LF and CRLF so it can never start a field of its own; a
-    client joins the lines with LF, so JSON (which never holds a raw line break inside a
-    string) arrives unchanged. ``ValueError`` when ``id`` or ``event`` holds CR, LF or NUL.
-    """
-    lines = []
-    if id is not None:
-        lines.append(_field(b"id", id))
-    if event is not None:
-        lines.append(_field(b"event", event))
-    lines.extend(b"data: " + line for line in _LINE_BREAK.split(data))
-    return b"\n".join(lines) + b"\n\n"
-
-
-def format_comment(text: str) -> bytes:
-    """A comment block (ignored by clients); every line of ``text`` stays a comment."""
-    body = b"\n".join(b": " + line for line in _LINE_BREAK.split(text.encode()))
-    return body + b"\n\n"
 
 
 def format_retry(milliseconds: int) -> bytes:
@@ -83,10 +45,6 @@ async def sse_body(
     subscription is closed here, so its buffer and its share of the topic's reader are
     released at once.
     """
-    # The hub imports this module for framing; importing it back here, not at module
-    # level, keeps the two free of an import cycle.
-    from topichub.topics.stream.hub import Closed, CloseReason
-
     try:
         if first_comment:
             yield first_comment

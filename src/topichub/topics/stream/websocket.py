@@ -7,7 +7,7 @@ Frames sent to the client (JSON text):
 - a gap: ``{"type": "gap", "id": <cursor>, "partition", "requested", "available"}``;
 - ``{"type": "heartbeat"}`` after ``heartbeat_s`` without a frame.
 
-The stream ends with a close frame whose code comes from ``hub.WS_CLOSE_CODES`` (4008 slow
+The stream ends with a close frame whose code comes from ``frames.WS_CLOSE_CODES`` (4008 slow
 consumer, 4003 revoked or forbidden, 1001 shutdown, ...) and whose reason is the
 ``CloseReason`` value. Frames from the client are read and ignored (the stream is one-way)
 so that its close is noticed at once.
@@ -20,7 +20,8 @@ import contextlib
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from topichub.topics.stream.hub import Closed, CloseReason, Subscription, ws_close_code
+from topichub.topics.stream.frames import Closed, CloseReason, ws_close_code
+from topichub.topics.stream.subscription import Subscription
 
 HEARTBEAT = '{"type":"heartbeat"}'
 

@@ -26,9 +26,9 @@ from topichub.identity.dependencies import (
 from topichub.identity.websocket import principal_from_ticket, ws_credential, ws_principal
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.topics import service
-from topichub.topics.live import guarded, open_stream, parse_start
 from topichub.topics.schemas import StreamTicketOut
-from topichub.topics.stream.hub import CloseReason, ws_close_code
+from topichub.topics.stream.frames import CloseReason, ws_close_code
+from topichub.topics.stream.opening import guarded, open_stream, parse_start
 from topichub.topics.stream.sse import sse_body
 from topichub.topics.stream.websocket import pump
 

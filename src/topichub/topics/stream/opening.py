@@ -26,8 +26,9 @@ from topichub.resources import Resources
 from topichub.tenancy.plans import Plan
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.cursor import CursorError, decode_cursor
-from topichub.topics.stream.hub import Start, Subscription
-from topichub.topics.streams import OpenStream
+from topichub.topics.stream.hub import Start
+from topichub.topics.stream.registry import OpenStream
+from topichub.topics.stream.subscription import Subscription
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,30 @@
+"""Jittered exponential backoff for retry loops."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+
+class Backoff:
+    """Delays of ``first_s * 2**attempt`` capped at ``max_s``, each scaled by a random
+    factor in [0.5, 1] so that many processes retrying after a shared outage spread out."""
+
+    __slots__ = ("_attempt", "_first", "_max")
+
+    def __init__(self, first_s: float, max_s: float) -> None:
+        self._first = first_s
+        self._max = max_s
+        self._attempt = 0
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+    def next(self) -> float:
+        delay = min(self._max, self._first * 2**self._attempt)
+        self._attempt = min(self._attempt + 1, 30)
+        # Jitter is not security-sensitive.
+        return float(delay * random.uniform(0.5, 1.0))  # noqa: S311
+
+    async def sleep(self) -> None:
+        await asyncio.sleep(self.next())

@@ -1,0 +1,331 @@
+"""One client's stream: live buffering, handover from a replay, and the close.
+
+Delivery semantics are the hub's (see ``hub.py``); this class keeps them for one
+subscriber: a bounded buffer of the live batches it was offered (shared tuples, never
+copied), the replay it catches up with first, and the one ``Closed`` it ends with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+
+from topichub.bus.port import EventBus, Positions
+from topichub.topics.stream.cursor import decode_cursor, encode_cursor
+from topichub.topics.stream.feed import Feed, ReadOptions
+from topichub.topics.stream.frames import Closed, CloseReason, Event, Gap, Item, record_size
+from topichub.topics.stream.replay import Replay, Spawn
+
+
+class Subscription:
+    """One client's stream: an async iterator of ``Event``, ``Gap`` and a final ``Closed``.
+
+    Iterate it (or call ``get``) from one task. ``close`` may be called from any task on
+    the same loop and ends the iteration promptly with ``Closed(reason)``; items still
+    buffered are discarded (a revoked client must not receive more). Always close a
+    subscription (the SSE and WebSocket writers do), or use it as an async context
+    manager: it holds a share of the topic's live reader until closed.
+    """
+
+    def __init__(
+        self,
+        feed: Feed,
+        next_positions: Positions,
+        gaps: Iterable[Gap],
+        labels: Mapping[str, str],
+        *,
+        bus: EventBus,
+        options: ReadOptions,
+        buffer_size: int,
+        spawn: Spawn,
+        on_close: Callable[[Subscription], None] | None = None,
+    ) -> None:
+        self.topic = feed.topic
+        self.labels = dict(labels)
+        """Free-form tags from the caller (tenant, key id, ...) for admin and revocation."""
+        self.delivered_messages = 0
+        """Events handed to the consumer so far (for metering)."""
+        self.delivered_bytes = 0
+        """Sum of the record value sizes of those events."""
+        self._feed: Feed | None = feed
+        self._bus = bus
+        self._options = options
+        self._buffer_size = buffer_size
+        self._spawn = spawn
+        self._on_close = on_close
+        self._next = next_positions
+        self._out: deque[Item] = deque(gaps)
+        self._backlog: deque[Event] = deque()
+        """Shared events from the feed's history, delivered before the live buffer."""
+        self._live: deque[tuple[Event, ...]] = deque()
+        self._live_index = 0
+        self._pending = 0
+        self._wake = asyncio.Event()
+        self._closed_event = asyncio.Event()
+        self._closed: Closed | None = None
+        self._finished = False
+        self._attached = False
+        self._replaying = False
+        self._replay: Replay | None = None
+        self._target: Positions = {}
+        # Until a live event's shared cursor covers everything this subscriber already
+        # delivered (replay read ahead of the live reader, or the start was ahead of it),
+        # cursors are rebuilt for this subscriber so a resume never repeats a record.
+        self._diverged = True
+
+    def start(self, recent: Iterable[Event] | None) -> None:
+        """Join the live fan-out; ``recent`` are the feed's history events to deliver
+        first, or None when the start lies before the history and a replay catches up."""
+        if recent is not None:
+            self._backlog.extend(recent)
+        self._attach()
+        self._replaying = recent is None and not self._caught_up()
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def closed_reason(self) -> str | None:
+        return None if self._closed is None else self._closed.reason
+
+    @property
+    def replaying(self) -> bool:
+        return self._replaying
+
+    def close(self, reason: str = CloseReason.CLOSED) -> None:
+        """End the stream: the consumer gets ``Closed(reason)`` next. Idempotent."""
+        if self._closed is not None:
+            return
+        self._closed = Closed(str(reason))
+        self._attached = False
+        self._live.clear()
+        self._out.clear()
+        self._backlog.clear()
+        self._pending = 0
+        self._release_replay()
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.leave(self)
+        if self._on_close is not None:
+            self._on_close(self)
+        self._wake.set()
+        self._closed_event.set()
+
+    async def wait_closed(self) -> None:
+        await self._closed_event.wait()
+
+    async def get(self, timeout: float | None = None) -> Item | None:
+        """The next item, or None when nothing came within ``timeout`` seconds.
+
+        Safe to cancel and to time out: no item is lost either way. After ``Closed`` it
+        returns the same ``Closed`` again.
+        """
+        # Fast path without a deadline or an await: on a busy topic most calls find an
+        # item ready, and this runs once per subscriber per event.
+        item = self._next_ready()
+        if item is None:
+            item = await self._get(timeout)
+        if type(item) is Event:
+            self.delivered_messages += 1
+            self.delivered_bytes += record_size(item.record)
+        return item
+
+    def ready(self, limit: int) -> Sequence[Item]:
+        """Up to ``limit`` items available right now, without waiting; ends at ``Closed``.
+
+        Lets a transport write many pre-encoded events at once after ``get`` returned one.
+        """
+        if not self._diverged and self._closed is None and not self._out and not self._backlog:
+            # Steady state: hand out slices of the shared live batches as they are.
+            events: list[Event] = []
+            live = self._live
+            while live and len(events) < limit:
+                batch, start = live[0], self._live_index
+                end = min(len(batch), start + limit - len(events))
+                events.extend(batch[start:end])
+                if end == len(batch):
+                    live.popleft()
+                    self._live_index = 0
+                else:
+                    self._live_index = end
+            self._pending -= len(events)
+            self.delivered_messages += len(events)
+            self.delivered_bytes += sum(record_size(e.record) for e in events)
+            return events
+        items: list[Item] = []
+        while len(items) < limit:
+            item = self._next_ready()
+            if item is None:
+                break
+            items.append(item)
+            if type(item) is Event:
+                self.delivered_messages += 1
+                self.delivered_bytes += record_size(item.record)
+            elif isinstance(item, Closed):
+                break
+        return items
+
+    async def _get(self, timeout: float | None) -> Item | None:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            item = self._next_ready()
+            if item is not None:
+                return item
+            if self._replaying:
+                replay = self._replay_step()
+                if replay is None:
+                    continue
+                fetch = replay.fetch()
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    return None
+                done, _ = await asyncio.wait((fetch,), timeout=remaining)
+                if not done:
+                    return None
+                replay.take(fetch, self._out)
+                if self._attached and self._caught_up():
+                    # Hand over now rather than on the next get(): the reader is released
+                    # at once, and the replayed items still queued in _out go out first.
+                    self._replaying = False
+                    self._release_replay()
+                continue
+            self._wake.clear()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._wake.wait()
+            except TimeoutError:
+                return None
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Item:
+        if self._finished:
+            raise StopAsyncIteration
+        item = await self.get()
+        if isinstance(item, Closed):
+            self._finished = True
+        assert item is not None  # no timeout was given
+        return item
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = self.closed_reason or ("replaying" if self._replaying else "live")
+        return f"<Subscription {self.topic!r} {state}>"
+
+    # -- the feed's side (called synchronously while it fans out) ----------------------
+
+    def offer(self, batch: tuple[Event, ...]) -> None:
+        if self._pending + len(batch) > self._buffer_size:
+            if self._replaying:
+                # Catch-up is slower than the topic: forget the buffered live records
+                # (the replay reader will read them from the log) and re-attach later,
+                # so handover never holds more than one buffer.
+                self._detach()
+                self._live.clear()
+                self._live_index = 0
+                self._pending = 0
+            else:
+                self.close(CloseReason.SLOW_CONSUMER)
+            return
+        self._live.append(batch)
+        self._pending += len(batch)
+        if not self._replaying:
+            self._wake.set()
+
+    def detached(self) -> None:
+        self._attached = False
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _attach(self) -> None:
+        """Join the live fan-out. Everything the live reader fans out from now on is
+        buffered, so replaying up to its current positions leaves no gap."""
+        assert self._feed is not None
+        self._target = self._feed.listen(self)
+        self._attached = True
+
+    def _detach(self) -> None:
+        if self._attached and self._feed is not None:
+            self._feed.unlisten(self)
+        self._attached = False
+
+    def _caught_up(self) -> bool:
+        return all(self._next.get(p, 0) >= offset for p, offset in self._target.items())
+
+    def _next_ready(self) -> Item | None:
+        if self._closed is not None:
+            return self._closed
+        if self._out:
+            return self._out.popleft()
+        if self._replaying:
+            return None
+        live, backlog, nxt = self._live, self._backlog, self._next
+        while True:
+            if backlog:
+                event = backlog.popleft()
+            elif live:
+                batch = live[0]
+                event = batch[self._live_index]
+                self._live_index += 1
+                if self._live_index == len(batch):
+                    live.popleft()
+                    self._live_index = 0
+                self._pending -= 1
+            else:
+                return None
+            if not self._diverged:
+                return event
+            record = event.record
+            if record.offset < nxt.get(record.partition, 0):
+                continue  # already delivered by the replay
+            nxt[record.partition] = record.offset + 1
+            return self._rebase(event)
+
+    def _rebase(self, event: Event) -> Event:
+        shared = decode_cursor(event.cursor)
+        if all(shared.get(p, 0) >= offset for p, offset in self._next.items()):
+            # From here on the shared cursors are this subscriber's own, and every later
+            # live event lies at or past the feed's positions after this one, so none can
+            # be a duplicate: filtering and tracking ``_next`` stop for good.
+            self._diverged = False
+            return event
+        merged = dict(shared)
+        for p, offset in self._next.items():
+            merged[p] = max(offset, merged.get(p, 0))
+        return Event(event.record, encode_cursor(merged))
+
+    def _replay_step(self) -> Replay | None:
+        """Advance the catch-up state machine; the replay to wait for, or None after
+        handing over to the live feed."""
+        replay = self._replay
+        if replay is not None and replay.fetching:
+            return replay
+        if not self._attached:
+            self._attach()
+        if self._caught_up():
+            self._replaying = False
+            self._release_replay()
+            return None
+        if replay is None:
+            replay = self._replay = Replay(
+                self._bus, self.topic, self._next, self._options, self._spawn
+            )
+        return replay
+
+    def _release_replay(self) -> None:
+        replay, self._replay = self._replay, None
+        if replay is not None:
+            replay.release()
