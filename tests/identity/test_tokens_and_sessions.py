@@ -128,7 +128,11 @@ async def test_refresh_rejects_unknown_or_malformed_tokens(
 async def test_patch_me_changes_email(client: httpx.AsyncClient) -> None:
     account = await signup(client)
     new_email = unique_email("renamed")
-    response = await client.patch("/auth/me", json={"email": new_email}, headers=account.headers)
+    response = await client.patch(
+        "/auth/me",
+        json={"email": new_email, "current_password": PASSWORD},
+        headers=account.headers,
+    )
     assert response.status_code == 200
     assert response.json()["email"] == new_email
     login = await client.post("/auth/login", json={"email": new_email, "password": PASSWORD})
@@ -137,18 +141,35 @@ async def test_patch_me_changes_email(client: httpx.AsyncClient) -> None:
 
 async def test_patch_me_refuses_an_email_in_use(client: httpx.AsyncClient) -> None:
     first, second = await signup(client), await signup(client)
-    response = await client.patch("/auth/me", json={"email": second.email}, headers=first.headers)
+    response = await client.patch(
+        "/auth/me",
+        json={"email": second.email, "current_password": PASSWORD},
+        headers=first.headers,
+    )
     assert response.status_code == 409
 
 
-async def test_password_change_ends_existing_sessions(client: httpx.AsyncClient) -> None:
+async def test_password_change_ends_every_other_session(client: httpx.AsyncClient) -> None:
     account = await signup(client)
+    other = await client.post("/auth/login", json={"email": account.email, "password": PASSWORD})
     new_password = "Another-strong-99"
     response = await client.patch(
-        "/auth/me", json={"password": new_password}, headers=account.headers
+        "/auth/me",
+        json={"password": new_password, "current_password": PASSWORD},
+        headers=account.headers,
     )
     assert response.status_code == 200
     assert (await _me(client, account.token)).status_code == 401
+    assert (await _me(client, other.json()["access_token"])).status_code == 401
+    other_refresh = {"refresh_token": other.json()["refresh_token"]}
+    assert (await client.post("/auth/refresh", json=other_refresh)).status_code == 401
+    # This session goes on with the fresh pair it was given.
+    body = response.json()
+    assert body["email"] == account.email
+    assert (await _me(client, body["access_token"])).status_code == 200
+    assert body["token"] == body["access_token"]
+    renewed = await client.post("/auth/refresh", json={"refresh_token": body["refresh_token"]})
+    assert renewed.status_code == 200
     refresh = await client.post("/auth/refresh", json={"refresh_token": account.refresh_token})
     assert refresh.status_code == 401
     old = await client.post("/auth/login", json={"email": account.email, "password": PASSWORD})
@@ -170,7 +191,13 @@ async def test_patch_me_with_a_wrong_current_password_is_refused(
 
 
 @pytest.mark.parametrize(
-    "payload", [{"password": "short"}, {"email": "nope"}, {"role": "admin"}, {"is_active": False}]
+    "payload",
+    [
+        {"password": "short", "current_password": PASSWORD},
+        {"email": "nope", "current_password": PASSWORD},
+        {"role": "admin"},
+        {"is_active": False},
+    ],
 )
 async def test_patch_me_rejects_bad_or_forbidden_fields(
     client: httpx.AsyncClient, payload: dict[str, object]

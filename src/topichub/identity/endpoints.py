@@ -16,6 +16,7 @@ from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.schemas import (
     LoginIn,
     MeUpdate,
+    MeUpdated,
     RefreshIn,
     RegisterIn,
     SignupIn,
@@ -192,13 +193,40 @@ async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     return await service.user_out(session, user)
 
 
-@router.patch("/auth/me", response_model=UserOut)
+@router.patch("/auth/me", response_model=MeUpdated)
 async def update_me(
-    data: MeUpdate, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
-) -> UserOut:
-    """Change email and/or password. A password change ends every other session."""
-    user = await service.update_me(session, resources.hasher, principal, data)
-    return await service.user_out(session, user)
+    data: MeUpdate,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    resources: ResourcesDep,
+) -> MeUpdated:
+    """Change email and/or password; both need `current_password`. A password change
+    ends every other session and answers this one fresh tokens (`access_token`,
+    `refresh_token`) beside the user."""
+    user, password_changed = await service.update_me(
+        session,
+        resources.hasher,
+        resources.login_throttle,
+        principal,
+        data,
+        address=_client_address(request),
+    )
+    out = MeUpdated.model_validate((await service.user_out(session, user)).model_dump())
+    if password_changed:
+        tokens = await service.issue_tokens(
+            session, resources.tokens, _token_settings(resources), user
+        )
+        out = out.model_copy(
+            update={
+                "token": tokens.access_token,
+                "access_token": tokens.access_token,
+                "token_type": tokens.token_type,
+                "expires_in": tokens.expires_in,
+                "refresh_token": tokens.refresh_token,
+            }
+        )
+    return out
 
 
 @router.delete("/auth/me", status_code=status.HTTP_204_NO_CONTENT)

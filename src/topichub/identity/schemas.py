@@ -91,3 +91,14 @@ class TokenOut(BaseModel):
     expires_in: int
     refresh_token: str
     user: UserOut
+
+
+class MeUpdated(UserOut):
+    """The user; after a password change also this session's fresh tokens (every other
+    session has ended), under the same names as ``TokenOut``."""
+
+    token: str | None = None
+    access_token: str | None = None
+    token_type: str | None = None
+    expires_in: int | None = None
+    refresh_token: str | None = None

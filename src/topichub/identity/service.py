@@ -126,16 +126,19 @@ async def authenticate(
 ) -> User:
     """Check a login. Every failure looks the same and costs the same time, whether or
     not the account exists; repeated failures are throttled."""
-    wait = await throttle.check(login, address)
+    user = await IdentityRepository(session).by_login(login)
+    # Throttled per account, however it is named (email or username, any case or
+    # padding); a login that names no account is counted under its folded form.
+    account = f"user:{user.id}" if user else f"login:{login.strip().lower()}"
+    wait = await throttle.check(account, address)
     if wait is not None:
         raise RateLimitExceeded(
             f"Too many login attempts; try again in {wait} seconds",
             headers={"Retry-After": str(wait)},
         )
-    user = await IdentityRepository(session).by_login(login)
     valid = await hasher.verify(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
-        await throttle.failed(login)
+        await throttle.failed(account)
         raise AuthenticationFailed(INVALID_CREDENTIALS)
     return user
 
@@ -216,28 +219,57 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def update_me(
-    session: AsyncSession, hasher: Hasher, principal: Principal, data: MeUpdate
-) -> User:
+    session: AsyncSession,
+    hasher: Hasher,
+    throttle: LoginThrottle,
+    principal: Principal,
+    data: MeUpdate,
+    *,
+    address: str,
+) -> tuple[User, bool]:
+    """Change email and/or password; returns the user and whether the password changed.
+
+    Both need the current password: an access token alone (stolen, or left in a
+    browser) must not be enough to lock the owner out. Wrong guesses count against the
+    account's login throttle, so this is no side door for password guessing."""
     user = await get_user(session, principal.require_user())
     repo = IdentityRepository(session)
-    if data.current_password is not None and not await hasher.verify(
-        data.current_password, user.password_hash
-    ):
-        raise AuthenticationFailed("Current password is incorrect")
+    if data.email is None and data.password is None:
+        return user, False
+    if data.current_password is None:
+        raise ValidationFailed(
+            "current_password is required to change the email or the password",
+            details=[{"field": "current_password", "reason": "required"}],
+        )
+    account = f"user:{user.id}"
+    wait = await throttle.check(account, address)
+    if wait is not None:
+        raise RateLimitExceeded(
+            f"Too many password attempts; try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    if not await hasher.verify(data.current_password, user.password_hash):
+        await throttle.failed(account)
+        raise AuthenticationFailed(
+            "Current password is incorrect",
+            details=[{"field": "current_password", "reason": "incorrect"}],
+        )
     if data.email is not None:
         email = data.email.lower()
         if email != user.email:
             if await repo.email_taken(email, other_than=user.id):
                 raise Conflict("Email already registered")
             user.email = email
+    changed = data.password is not None
     if data.password is not None:
         check_password_policy(data.password, user.email, user.username)
         user.password_hash = await hasher.hash(data.password)
-        # Every session issued with the old password ends now.
+        # Every session issued with the old password ends now; the caller issues this
+        # session fresh tokens.
         user.token_version += 1
         await repo.revoke_user_refresh_tokens(user.id, utcnow())
     await session.flush()
-    return user
+    return user, changed
 
 
 async def deactivate(session: AsyncSession, principal: Principal) -> User:
