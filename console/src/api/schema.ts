@@ -251,7 +251,9 @@ export interface paths {
         head?: never;
         /**
          * Update Me
-         * @description Change email and/or password. A password change ends every other session.
+         * @description Change email and/or password; both need `current_password`. A password change
+         *     ends every other session and answers this one fresh tokens (`access_token`,
+         *     `refresh_token`) beside the user.
          */
         patch: operations["update_me_api_v1_auth_me_patch"];
         trace?: never;
@@ -389,6 +391,12 @@ export interface paths {
         /**
          * Dapr Todo Event
          * @description Receive a todo event from the sidecar (as the seed's consumer did: log it).
+         *
+         *     Structured and binary CloudEvents are both read. A request that is not a CloudEvent
+         *     answers 400 (Dapr retries non-2xx answers: a sender that does not speak the protocol
+         *     must hear so). A CloudEvent that can never be a todo event answers ``DROP``, so Dapr
+         *     discards it rather than retrying. ``RETRY`` would be for a transient failure, which
+         *     this handler, changing nothing, cannot have.
          */
         post: operations["dapr_todo_event_api_v1_dapr_events_todos_post"];
         delete?: never;
@@ -1568,6 +1576,45 @@ export interface components {
             password?: string | null;
         };
         /**
+         * MeUpdated
+         * @description The user; after a password change also this session's fresh tokens (every other
+         *     session has ended), under the same names as ``TokenOut``.
+         */
+        MeUpdated: {
+            /** Access Token */
+            access_token?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /** Expires In */
+            expires_in?: number | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Active */
+            is_active: boolean;
+            /** Is Platform Admin */
+            is_platform_admin: boolean;
+            /** Refresh Token */
+            refresh_token?: string | null;
+            /** Role */
+            role?: string | null;
+            /** Tenant Id */
+            tenant_id?: string | null;
+            /** Token */
+            token?: string | null;
+            /** Token Type */
+            token_type?: string | null;
+            /** Username */
+            username: string | null;
+        };
+        /**
          * OperandsIn
          * @description ``POST /math/{operation}``: ``a`` and ``b``, or ``n`` for factorial and fibonacci.
          *     JSON numbers or numeric strings; integers stay exact.
@@ -2641,7 +2688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["MeUpdated"];
                 };
             };
             /** @description Validation Error */
@@ -2888,6 +2935,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+            /** @description Not a CloudEvent 1.0 (structured or binary mode) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
