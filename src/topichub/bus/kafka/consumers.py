@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from topichub.bus.kafka import records as tolerant_records
 from topichub.bus.kafka.errors import bounded
 from topichub.bus.port import BusError, InvalidPartition, Positions, Record
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 READER_FETCH_WAIT_MS = 50
+
+# A header name that is not UTF-8 must not stall a reader (see records.py).
+tolerant_records.install()
 
 
 def to_record(message: Any) -> Record:
