@@ -53,4 +53,4 @@ def test_make_run_installs_the_runtime_dependencies_only() -> None:
         check=True,
     ).stdout
     assert "sync --frozen --no-dev" in plan
-    assert "run --frozen --no-sync topichub serve" in plan
+    assert ".venv/bin/topichub serve" in plan
