@@ -81,7 +81,7 @@ def serve_with_stats(port: int) -> None:
     from topichub.logging import configure_logging
 
     settings = Settings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.log_level, json=settings.logs_as_json())
     app = create_app(settings)
 
     @app.get("/_soak/stats", include_in_schema=False)

@@ -286,5 +286,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def asgi() -> FastAPI:
     """Entry point for ``uvicorn --factory topichub.app:asgi`` (used by ``topichub serve``)."""
     settings = Settings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.log_level, json=settings.logs_as_json())
     return create_app(settings)

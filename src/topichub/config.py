@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -96,7 +97,9 @@ class Settings(BaseSettings):
     """None: migrate on start with SQLite (embedded mode) only; run `topichub migrate`
     before starting several processes on PostgreSQL."""
     log_level: str = "INFO"
-    log_json: bool = True
+    log_json: bool | None = None
+    """JSON lines (True) or readable, coloured lines (False). Unset: JSON in production or
+    when stderr is not a terminal (a file, a pipe, a log collector), readable otherwise."""
     password_hash_concurrency: int = Field(default=4, ge=1, le=64)
     login_attempts_per_minute: int = Field(default=10, ge=1)
 
@@ -141,6 +144,11 @@ class Settings(BaseSettings):
         path.write_text(value)
         path.chmod(0o600)
         return value
+
+    def logs_as_json(self) -> bool:
+        if self.log_json is not None:
+            return self.log_json
+        return self.env is Environment.production or not sys.stderr.isatty()
 
     def engines_summary(self) -> dict[str, str]:
         db = "sqlite" if self.resolved_database_url.startswith("sqlite") else "postgresql"
