@@ -39,6 +39,7 @@ from topichub.identity.tokens import TokenCodec
 from topichub.kit import migrations
 from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite
 from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
+from topichub.limits.app_events import charge_app_events
 from topichub.limits.endpoints import router as usage_router
 from topichub.limits.metering import ApiMeter
 from topichub.logging import configure_logging
@@ -164,7 +165,9 @@ async def build_resources(settings: Settings) -> Resources:
         asyncio.create_task(_retention_loop(bus, sessionmaker), name="retention")
     )
     # App events: the outbox relay publishes them, the audit consumer stores them.
-    relay = OutboxRelay(sessionmaker, bus, system_topics=[CHAT_FANOUT])
+    relay = OutboxRelay(
+        sessionmaker, bus, system_topics=[CHAT_FANOUT], charge=charge_app_events(resources)
+    )
     resources.extras[RELAY_KEY] = relay
     resources.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
     audit = AuditConsumer(sessionmaker, bus)

@@ -20,7 +20,7 @@ from tests.chat.support import (
     subscriber,
     ws_base,
 )
-from tests.support.factories import Account, create_key, signup
+from tests.support.factories import PASSWORD, Account, create_key, signup
 
 
 async def test_seed_002_flow_send_subscribe_edit_delete_history(
@@ -325,7 +325,9 @@ async def test_password_change_closes_the_users_chat_sockets(
     group = await make_group(http, alice)
     async with subscriber(base_url, group, alice) as ws:
         changed = await http.patch(
-            "/auth/me", json={"password": "Brand-new-pass-77"}, headers=alice.headers
+            "/auth/me",
+            json={"password": "Brand-new-pass-77", "current_password": PASSWORD},
+            headers=alice.headers,
         )
         assert changed.status_code == 200
         assert await close_code(ws, timeout=5) == 4003

@@ -156,7 +156,9 @@ async def test_password_change_closes_the_users_streams(http: httpx.AsyncClient)
     async with sse(http, "/topics/events/stream", headers=account.headers) as stream:
         await stream._frame()
         await http.patch(
-            "/auth/me", json={"password": "Brand-new-pass-77"}, headers=account.headers
+            "/auth/me",
+            json={"password": "Brand-new-pass-77", "current_password": PASSWORD},
+            headers=account.headers,
         )
         closing = await stream.next(timeout=3)
     assert closing.event == "close"

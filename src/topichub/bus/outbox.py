@@ -43,7 +43,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -159,34 +159,57 @@ async def ensure_app_topic(session: AsyncSession, project: Project, name: str) -
     return topic
 
 
+Charge = Callable[[AsyncSession, Sequence[OutboxEvent]], Awaitable[None]]
+"""Counts events of one tenant against its quotas before they are added; raising refuses
+them (and so the request's whole change). Passed in, as the bus imports no domain."""
+
+
 class Outbox:
     """Adds events to the caller's transaction and wakes the relay once it commits."""
 
-    def __init__(self, wake: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, wake: Callable[[], None] | None = None, charge: Charge | None = None
+    ) -> None:
         self._wake = wake
+        self._charge = charge
 
     async def add(
         self, session: AsyncSession, tenant_id: uuid.UUID, event: AppEvent
     ) -> OutboxEvent:
+        return (await self.add_many(session, tenant_id, [event]))[0]
+
+    async def add_many(
+        self, session: AsyncSession, tenant_id: uuid.UUID, events: Sequence[AppEvent]
+    ) -> list[OutboxEvent]:
+        """Add several events of one tenant; they are charged (and refused) together."""
         project = await tenancy.default_project(session, tenant_id)
-        topic = await ensure_app_topic(session, project, event.topic)
-        row = OutboxEvent(
-            event_id=uuid.uuid4(),
-            tenant_id=tenant_id,
-            project_id=project.id,
-            actor_id=event.actor_id,
-            topic=event.topic,
-            physical_topic=topic.physical_name,
-            fanout_topic=event.fanout,
-            event_type=event.type,
-            key=event.key,
-            payload=_plain(event.payload),
-            created_at=utcnow(),
-            attempts=0,
-        )
-        session.add(row)
+        topics: dict[str, Topic] = {}
+        rows = []
+        for event in events:
+            topic = topics.get(event.topic)
+            if topic is None:
+                topic = topics[event.topic] = await ensure_app_topic(session, project, event.topic)
+            rows.append(
+                OutboxEvent(
+                    event_id=uuid.uuid4(),
+                    tenant_id=tenant_id,
+                    project_id=project.id,
+                    actor_id=event.actor_id,
+                    topic=event.topic,
+                    physical_topic=topic.physical_name,
+                    fanout_topic=event.fanout,
+                    event_type=event.type,
+                    key=event.key,
+                    payload=_plain(event.payload),
+                    created_at=utcnow(),
+                    attempts=0,
+                )
+            )
+        if self._charge is not None and rows:
+            await self._charge(session, rows)
+        session.add_all(rows)
         self._arm(session.sync_session)
-        return row
+        return rows
 
     def _arm(self, session: Session) -> None:
         if self._wake is None or session.info.get(_ARMED):
@@ -286,13 +309,14 @@ class OutboxRelay:
     max_attempts: int = 20
     keep_sent_s: float = 7 * 24 * 3600
     cleanup_interval_s: float = 3600.0
+    charge: Charge | None = None
     outbox: Outbox = field(init=False)
     _wakeup: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _specs: dict[str, TopicSpec] = field(init=False, default_factory=dict)
     _cleaned_at: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.outbox = Outbox(self.wake)
+        self.outbox = Outbox(self.wake, self.charge)
         self._specs = {spec.name: spec for spec in self.system_topics}
 
     def wake(self) -> None:

@@ -125,14 +125,15 @@ async def track_interactions(
     for similarity at once and its item becomes recommendable once uploaded."""
     principal.require(Permission.write)
     now = utcnow()
-    rows: list[RecommendInteraction] = []
-    for entry in data.interactions:
-        weight = interaction_weight(entry)
-        occurred_at = entry.timestamp or now
-        interaction_id = uuid.uuid4()
-        event = await outbox.add(
-            session,
-            principal.tenant_id,
+    prepared = [
+        (entry, interaction_weight(entry), entry.timestamp or now, uuid.uuid4())
+        for entry in data.interactions
+    ]
+    # One call for the whole batch: it counts against the quota, or is refused, whole.
+    outboxed = await outbox.add_many(
+        session,
+        principal.tenant_id,
+        [
             AppEvent(
                 topic=TOPIC,
                 type=EVENT_TYPE,
@@ -147,22 +148,27 @@ async def track_interactions(
                     "timestamp": occurred_at,
                 },
                 actor_id=principal.user_id,
-            ),
-        )
-        rows.append(
-            RecommendInteraction(
-                id=interaction_id,
-                tenant_id=principal.tenant_id,
-                user_id=entry.user_id,
-                item_id=entry.item_id,
-                type=entry.interaction_type,
-                weight=weight,
-                value=entry.value,
-                occurred_at=occurred_at,
-                event_id=event.event_id,
-                created_at=now,
             )
+            for entry, weight, occurred_at, interaction_id in prepared
+        ],
+    )
+    rows = [
+        RecommendInteraction(
+            id=interaction_id,
+            tenant_id=principal.tenant_id,
+            user_id=entry.user_id,
+            item_id=entry.item_id,
+            type=entry.interaction_type,
+            weight=weight,
+            value=entry.value,
+            occurred_at=occurred_at,
+            event_id=event.event_id,
+            created_at=now,
         )
+        for (entry, weight, occurred_at, interaction_id), event in zip(
+            prepared, outboxed, strict=True
+        )
+    ]
     await RecommendRepository(session).add_interactions(rows)
     events = [
         InteractionEvent(row.event_id.int, row.user_id, row.item_id, row.type, row.weight)
