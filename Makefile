@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: help uv install run console-if-node migrate test lint format typecheck pytest bench profile soak clean \
+.PHONY: help uv install run console-if-node migrate settings-doc test lint format typecheck pytest bench profile soak clean \
 	console console-deps console-api console-check console-test chromium package
 
 help: ## List the commands
@@ -54,6 +54,9 @@ migrate: install ## Apply database migrations
 lint: install ## ruff lint and format check
 	$(RUN) ruff check src tests bench migrations hatch_build.py
 	$(RUN) ruff format --check src tests bench migrations hatch_build.py
+
+settings-doc: install ## Rewrite the README's settings table from config.py
+	$(RUN) python -m topichub.settings_doc README.md
 
 format: install ## Format the code
 	$(RUN) ruff format src tests bench migrations hatch_build.py

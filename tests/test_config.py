@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from topichub import cli, settings_doc
 from topichub.config import ConfigError, Settings
 
 STRONG = secrets.token_urlsafe(48)
@@ -57,3 +59,37 @@ def test_environment_variables_use_the_topichub_prefix(monkeypatch: pytest.Monke
     monkeypatch.setenv("TOPICHUB_HOST", "0.0.0.0")
     settings = Settings()
     assert (settings.host, settings.port) == ("0.0.0.0", 9001)
+
+
+def test_every_setting_is_described() -> None:
+    undescribed = [name for name, f in Settings.model_fields.items() if not f.description]
+    assert undescribed == [], "give each of these a docstring in config.py"
+
+
+def test_the_readmes_settings_table_is_generated_from_settings() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    _head, _start, rest = readme.partition(settings_doc.START)
+    documented, _end, _tail = rest.partition(settings_doc.END)
+    assert documented.strip() == settings_doc.settings_table(), (
+        "README's settings table is stale: run `make settings-doc` and commit README.md"
+    )
+
+
+def test_topichub_config_prints_the_settings_in_effect_with_secrets_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = secrets.token_urlsafe(48)
+    monkeypatch.setenv("TOPICHUB_JWT_SECRET", secret)
+    monkeypatch.setenv("TOPICHUB_MAX_STREAMS_PER_USER", "7")
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(cli.app, ["config"])
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in result.output.splitlines()
+        if line.count("│") == 3
+    }
+    assert rows["TOPICHUB_JWT_SECRET"] == settings_doc.MASK
+    assert rows["TOPICHUB_MAX_STREAMS_PER_USER"] == "7"
+    assert set(rows) == {settings_doc.env_name(name) for name in Settings.model_fields}

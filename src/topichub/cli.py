@@ -109,6 +109,24 @@ def openapi(
         output.write_text(document + "\n", encoding="utf-8")
 
 
+@app.command("config")
+def show_config(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The README's table of every setting instead")
+    ] = False,
+) -> None:
+    """Print the settings in effect (environment, .env, defaults), secrets masked."""
+    from topichub.settings_doc import effective_settings, settings_table
+
+    if markdown:
+        typer.echo(settings_table())
+        return
+    table = Table("variable", "value")
+    for name, value in effective_settings(load_settings()):
+        table.add_row(name, value)
+    console.print(table)
+
+
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply database migrations (needed before starting on PostgreSQL)."""
