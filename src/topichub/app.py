@@ -141,6 +141,7 @@ async def build_resources(settings: Settings) -> Resources:
             tokens,
             settings.stream_ticket_ttl_s,
             settings.redis_url,
+            sessionmaker,
             key_prefix=settings.redis_key_prefix,
         ),
         hasher=Hasher(settings.password_hash_concurrency),

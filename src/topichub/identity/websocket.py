@@ -58,10 +58,12 @@ async def ws_credential(
 
 
 async def principal_from_ticket(
-    session: AsyncSession, resources: Resources, ticket: str
+    session: AsyncSession, resources: Resources, ticket: str, *, stream: str | None = None
 ) -> Principal:
+    """The ticket's user; ``stream`` (``tickets.stream_binding``) makes the ticket
+    resumable by that one stream (SSE), None keeps it single-use."""
     try:
-        user_id, tenant_id, version = await resources.tickets.redeem(ticket)
+        user_id, tenant_id, version = await resources.tickets.redeem(ticket, stream=stream)
     except InvalidToken as exc:
         raise AuthenticationFailed(f"Invalid stream ticket: {exc}") from exc
     return await service.principal_for_user(session, user_id, tenant_id, version)

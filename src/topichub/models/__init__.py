@@ -13,6 +13,7 @@ from topichub.models.outbox import OutboxEvent
 from topichub.models.project import Project
 from topichub.models.recommend import RecommendInteraction, RecommendItem
 from topichub.models.refresh_token import RefreshToken
+from topichub.models.stream_ticket import StreamTicket
 from topichub.models.tenant import Tenant
 from topichub.models.todo import Todo
 from topichub.models.topic import Topic, TopicKind
@@ -41,6 +42,7 @@ __all__ = [
     "RecommendItem",
     "RefreshToken",
     "Role",
+    "StreamTicket",
     "Tenant",
     "Todo",
     "Topic",

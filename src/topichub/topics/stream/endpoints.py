@@ -23,6 +23,7 @@ from topichub.identity.dependencies import (
     PrincipalDep,
     get_principal,
 )
+from topichub.identity.tickets import stream_binding
 from topichub.identity.websocket import principal_from_ticket, ws_credential, ws_principal
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.topics import service
@@ -43,7 +44,12 @@ CursorQuery = Annotated[
     str | None, Query(max_length=4096, description="An event id to resume after")
 ]
 TicketQuery = Annotated[
-    str | None, Query(max_length=2048, description="A single-use stream ticket")
+    str | None,
+    Query(
+        max_length=2048,
+        description="A stream ticket: single-use, except that an SSE stream's ticket "
+        "may reopen that same stream (EventSource's automatic reconnect)",
+    ),
 ]
 ProjectQuery = Annotated[uuid.UUID | None, Query()]
 
@@ -79,7 +85,9 @@ async def stream_sse(
     Reconnect with `Last-Event-ID` (browsers do it by themselves) to resume with no gap
     and no duplicate."""
     if ticket:
-        principal = await principal_from_ticket(session, resources, ticket)
+        # EventSource re-sends this URL to reconnect: the ticket may reopen this stream.
+        binding = stream_binding("sse", request.url.path, project_id)
+        principal = await principal_from_ticket(session, resources, ticket, stream=binding)
         await enforce_rate_limit(request, session, resources, principal)
     else:
         principal = await get_principal(
@@ -91,6 +99,8 @@ async def stream_sse(
     )
     live = await open_stream(session, resources, principal, topic, start, "sse")
     body = sse_body(live.subscription, heartbeat_s=resources.settings.stream_heartbeat_s)
+    if ticket:
+        body = resources.tickets.kept_alive(ticket, body)
     return StreamingResponse(
         guarded(body, live),
         media_type="text/event-stream",
