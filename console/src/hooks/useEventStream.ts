@@ -45,6 +45,34 @@ const FINAL_CLOSE: Record<string, string> = {
 /** Statuses after which reconnecting cannot help. */
 const FINAL_STATUS = new Set([400, 403, 404, 422]);
 
+/** What a refusal for too many open streams should tell a developer (the server's own
+ * message names the limit; this says where it comes from and what frees a slot). */
+export const STREAM_LIMIT_HINT =
+  "Every user may keep only a few streams open at once (TOPICHUB_MAX_STREAMS_PER_USER, 2 by " +
+  "default; an admin can raise it per tenant). Close another stream — another tab, a " +
+  "`curl -N` — and this one reconnects by itself.";
+
+export const HIDDEN_NOTICE =
+  "Paused while this tab is hidden, so its stream slot is free for your other clients; it " +
+  "resumes where it stopped when you come back.";
+
+function isStreamLimit(status: number, message: string): boolean {
+  return status === 429 && /stream/i.test(message);
+}
+
+/** True while the page is hidden (another tab, a minimised window). */
+function usePageHidden(): boolean {
+  const [hidden, setHidden] = useState(
+    () => typeof document !== "undefined" && document.visibilityState === "hidden",
+  );
+  useEffect(() => {
+    const update = () => setHidden(document.visibilityState === "hidden");
+    document.addEventListener("visibilitychange", update);
+    return () => document.removeEventListener("visibilitychange", update);
+  }, []);
+  return hidden;
+}
+
 export function streamUrl(
   topic: string,
   projectId: string | null | undefined,
@@ -94,6 +122,7 @@ export function useEventStream({
   const controller = useRef<AbortController | null>(null);
   const [generation, setGeneration] = useState(0);
   const [paused, setPaused] = useState(false);
+  const hidden = usePageHidden();
   const startKey = JSON.stringify(start);
 
   const run = useCallback(
@@ -171,6 +200,7 @@ export function useEventStream({
               return;
             }
             if (failure.retryAfter) waitMs = failure.retryAfter * 1000;
+            if (isStreamLimit(response.status, failure.message)) setNotice(STREAM_LIMIT_HINT);
             throw failure;
           }
           if (!liveSince.current && "from" in begin && begin.from === "latest") {
@@ -178,6 +208,7 @@ export function useEventStream({
           }
           setStatus("live");
           setError(null);
+          setNotice((current) => (current === STREAM_LIMIT_HINT ? null : current));
           attempt = 0;
           const parser = new SSEParser(cursor.current);
           const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -220,16 +251,20 @@ export function useEventStream({
     setError(null);
   }, [topic, projectId, startKey]);
 
+  // A hidden tab gives its stream slot back (the limit per user is small); coming back
+  // resumes from the cursor, so nothing is missed.
   useEffect(() => {
-    if (paused) {
+    if (paused || hidden) {
       setStatus("paused");
+      if (hidden) setNotice(HIDDEN_NOTICE);
       return;
     }
+    setNotice((current) => (current === HIDDEN_NOTICE ? null : current));
     const abort = new AbortController();
     controller.current = abort;
     void run(abort.signal);
     return () => abort.abort();
-  }, [run, paused, generation]);
+  }, [run, paused, hidden, generation]);
 
   return {
     status,

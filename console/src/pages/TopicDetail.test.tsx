@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { ProjectProvider } from "../hooks/useProject";
 import TopicDetail from "./TopicDetail";
@@ -252,5 +252,41 @@ describe("the topic page", () => {
     renderPage();
     await waitFor(() => expect(status()).toHaveTextContent(/Reconnecting in \d s/));
     expect(screen.getByText(/Maximum 2 active stream connections/)).toBeInTheDocument();
+    expect(screen.getByText(/TOPICHUB_MAX_STREAMS_PER_USER/)).toBeInTheDocument();
+  });
+
+  it("gives its stream slot back while the tab is hidden and resumes from the cursor", async () => {
+    const live = streams();
+    fakeApi({
+      "GET /api/v1/topics/events": () => ({ body: topic }),
+      "GET /api/v1/topics/events/stream": live.handler,
+    });
+    let visibility: DocumentVisibilityState = "visible";
+    const spy = vi.spyOn(document, "visibilityState", "get").mockImplementation(() => visibility);
+    const setVisibility = (next: DocumentVisibilityState) => {
+      visibility = next;
+      act(() => {
+        document.dispatchEvent(new Event("visibilitychange"));
+      });
+    };
+    try {
+      renderPage();
+      await waitFor(() => expect(status()).toHaveTextContent("Live"));
+      act(() => live.opened[0]?.stream.event("0:1", event(0, { before: "hidden" })));
+      await waitFor(() => expect(screen.getAllByTestId("stream-event")).toHaveLength(1));
+
+      setVisibility("hidden");
+      await waitFor(() => expect(status()).toHaveTextContent("Paused"));
+      expect(live.opened[0]?.aborted).toBe(true);
+      expect(screen.getByText(/stream slot is free/)).toBeInTheDocument();
+
+      setVisibility("visible");
+      await waitFor(() => expect(status()).toHaveTextContent("Live"));
+      expect(live.opened).toHaveLength(2);
+      expect(live.opened[1]?.seen.query.get("cursor")).toBe("0:1");
+      expect(screen.queryByText(/stream slot is free/)).not.toBeInTheDocument();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
