@@ -21,5 +21,8 @@ export default defineConfig({
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
     unstubGlobals: true,
+    // Page tests type and click through real timers: on a loaded 2-core machine a long
+    // one takes several seconds, and vitest's 5 s default made them fail at random.
+    testTimeout: 30_000,
   },
 });
