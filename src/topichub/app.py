@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -37,7 +38,7 @@ from topichub.identity.throttle import LoginThrottle
 from topichub.identity.tickets import TicketBook
 from topichub.identity.tokens import TokenCodec
 from topichub.kit import migrations
-from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite
+from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite, on_committed_writes
 from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
 from topichub.limits.app_events import charge_app_events
 from topichub.limits.endpoints import router as usage_router
@@ -49,7 +50,7 @@ from topichub.middleware import BodySizeLimitMiddleware, RequestContextMiddlewar
 from topichub.models import Topic, User
 from topichub.recommend import consumer as recommend_consumer
 from topichub.recommend.endpoints import router as recommend_router
-from topichub.resources import Resources
+from topichub.resources import CACHED_TABLES, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
 from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
@@ -79,6 +80,8 @@ DOMAIN_ROUTERS: list[APIRouter] = [
 
 
 RETENTION_INTERVAL_S = 60.0
+# Recording a key's last use (at most once a minute per key) changes no cached answer.
+_KEY_LAST_USED = re.compile(r"UPDATE api_keys SET last_used_at=\S+ WHERE", re.IGNORECASE)
 
 
 async def _retention_loop(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -132,6 +135,8 @@ async def build_resources(settings: Settings) -> Resources:
     meter = ApiMeter(sessionmaker)
     await meter.start()
     tokens = TokenCodec(settings.secret_key(), settings.access_token_ttl_s)
+    caches = Caches(settings.auth_cache_ttl_s)
+    on_committed_writes(engine, CACHED_TABLES, caches.clear, ignore=_KEY_LAST_USED)
     resources = Resources(
         settings=settings,
         engine=engine,
@@ -161,6 +166,7 @@ async def build_resources(settings: Settings) -> Resources:
         limits_store=store,
         meter=meter,
         streams=streams,
+        caches=caches,
     )
     resources.tasks.append(
         asyncio.create_task(_retention_loop(bus, sessionmaker), name="retention")

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     Unset, they are open in development and refused in production."""
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """Request body limit (413 beyond)."""
+    auth_cache_ttl_s: float = Field(default=0.5, ge=0, le=1)
+    """How long a process may answer "who is this credential, what is the tenant's plan,
+    which topic is this name" from memory. It bounds how late another process sees a
+    revocation or a change (this process sees its own writes at once); at most 1 s, as
+    RELIABILITY.md asks; 0 turns the caches off."""
     # Plan defaults (seed 000 quotas and stream limit, seed 003 rate limits).
     rate_limit_enabled: bool = True
     """Per-tenant request rate limits on or off."""

@@ -10,19 +10,22 @@ import contextlib
 import logging
 import signal
 import threading
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from topichub.bus import EventBus
 from topichub.config import Settings
 from topichub.identity.passwords import Hasher
+from topichub.identity.principal import Principal
 from topichub.identity.throttle import LoginThrottle
 from topichub.identity.tickets import TicketBook
 from topichub.identity.tokens import TokenCodec
+from topichub.kit.cache import StaleCache
 from topichub.limits import (
     ConnectionLimiter,
     LimitsStore,
@@ -34,9 +37,49 @@ from topichub.limits.metering import ApiMeter
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
 
+if TYPE_CHECKING:
+    from topichub.tenancy.plans import Plan
+    from topichub.topics.service import TopicRef
+
 log = logging.getLogger(__name__)
 
 SHUTDOWN = "shutdown"
+
+CACHED_TABLES = ("api_keys", "users", "memberships", "tenants", "projects", "topics")
+"""Every table an answer in ``Caches`` is read from: any write to one of them by this
+process clears every cache (see ``topichub.kit.db.on_committed_writes``)."""
+
+
+@dataclass
+class Caches:
+    """What the per-request hot path (publish, stream opens) would otherwise ask the
+    database on every request. Each answer is at most ``Settings.auth_cache_ttl_s``
+    (0.5 s) old: another process's revocation, deactivation, password change, plan or
+    limit change, topic deletion or rename takes effect here within that time, and this
+    process's own writes at once (they clear every cache). A request that misses does
+    exactly what it did without the cache, so failures look the same.
+
+    Use it through the functions that fill it, not directly:
+    ``identity.dependencies.resolve_credential`` (credential -> Principal),
+    ``limits.enforce.plan_for`` (tenant -> Plan) and ``topics.service.find_topic``
+    (tenant, key's project, project asked for, name -> TopicRef)."""
+
+    ttl_s: float
+    principals: StaleCache[Any, Principal] = field(init=False)
+    """By raw API key (bounded by the key's expiry too), or by (user, tenant, token
+    version) for access tokens, whose signature and expiry are checked every time."""
+    plans: StaleCache[uuid.UUID, Plan] = field(init=False)
+    topics: StaleCache[tuple[Any, ...], TopicRef] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.principals = StaleCache(self.ttl_s)
+        self.plans = StaleCache(self.ttl_s)
+        self.topics = StaleCache(self.ttl_s)
+
+    def clear(self) -> None:
+        self.principals.clear()
+        self.plans.clear()
+        self.topics.clear()
 
 
 @dataclass
@@ -56,6 +99,7 @@ class Resources:
     streams: StreamRegistry
     tickets: TicketBook
     meter: ApiMeter
+    caches: Caches
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     """Readiness probes by name; each raises when its dependency is down."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,6 +96,13 @@ async def revoke_all_created_by(session: AsyncSession, user_id: uuid.UUID) -> No
 
 async def authenticate(session: AsyncSession, raw: str) -> Principal:
     """Resolve a raw key to its principal, or fail with the same 401 for every reason."""
+    principal, _ = await authenticate_until(session, raw)
+    return principal
+
+
+async def authenticate_until(session: AsyncSession, raw: str) -> tuple[Principal, datetime | None]:
+    """``authenticate``, and when the key expires (None: never), so that a cache of the
+    answer does not outlive the key."""
     failure = AuthenticationFailed("Invalid or revoked API key")
     parts = raw[len(KEY_PREFIX) :].split("_", 1)
     if len(parts) != 2 or len(parts[0]) != 16:
@@ -116,7 +123,7 @@ async def authenticate(session: AsyncSession, raw: str) -> Principal:
     if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
         # At most one write a minute per key: enough to show "last used", cheap at load.
         await repo.touch(key.id, now)
-    return Principal(
+    principal = Principal(
         kind="api_key",
         user_id=key.created_by,
         tenant_id=key.tenant_id,
@@ -126,6 +133,7 @@ async def authenticate(session: AsyncSession, raw: str) -> Principal:
         email=creator.email if creator else None,
         username=creator.username if creator else None,
     )
+    return principal, key.expires_at
 
 
 async def active_key_ids(session: AsyncSession, key_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

@@ -15,6 +15,8 @@ from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import AuthenticationFailed
 from topichub.identity import service
 from topichub.identity.principal import Principal
+from topichub.identity.tokens import InvalidToken
+from topichub.kit.time import utcnow
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.resources import Resources
 
@@ -45,9 +47,34 @@ def extract_credential(
 async def resolve_credential(
     session: AsyncSession, resources: Resources, credential: str
 ) -> Principal:
+    """The principal of an API key or access token, from ``resources.caches.principals``
+    when it answered within the cache's TTL (see ``topichub.resources.Caches``), else
+    from the database. An access token's signature and expiry are checked every time;
+    only the database's part of the answer (user, membership, tenant) is cached."""
+    cache = resources.caches.principals
     if api_keys.looks_like_key(credential):
-        return await api_keys.authenticate(session, credential)
-    return await service.principal_from_access_token(session, resources.tokens, credential)
+        principal = cache.get(credential)
+        if principal is not None:
+            return principal
+        generation = cache.generation
+        principal, expires_at = await api_keys.authenticate_until(session, credential)
+        life = None if expires_at is None else (expires_at - utcnow()).total_seconds()
+        cache.put(credential, principal, generation, ttl_s=life)
+        return principal
+    try:
+        claims = resources.tokens.decode(credential)
+    except InvalidToken as exc:
+        raise AuthenticationFailed(str(exc)) from exc
+    key = ("user", claims.user_id, claims.tenant_id, claims.version)
+    principal = cache.get(key)
+    if principal is not None:
+        return principal
+    generation = cache.generation
+    principal = await service.principal_for_user(
+        session, claims.user_id, claims.tenant_id, claims.version
+    )
+    cache.put(key, principal, generation)
+    return principal
 
 
 async def get_principal(

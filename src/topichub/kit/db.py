@@ -6,8 +6,9 @@ engine; everything here works on both.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +122,47 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
     return engine
+
+
+_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_DIRTY = "topichub.wrote_watched_table"
+
+
+def on_committed_writes(
+    engine: AsyncEngine,
+    tables: Iterable[str],
+    callback: Callable[[], None],
+    *,
+    ignore: re.Pattern[str] | None = None,
+) -> None:
+    """Call ``callback`` whenever this process writes to one of ``tables``: once when the
+    statement runs and once more when its connection goes back to the pool, i.e. after
+    the commit (or rollback). The first call keeps caches from serving the old answer
+    while the transaction is open; the second drops anything a concurrent request read
+    in between. Watches the SQL itself, so ORM flushes, bulk updates and Core statements
+    are all seen. Statements matching ``ignore`` (bookkeeping such as "last used at")
+    do not count."""
+    watched = frozenset(t.lower() for t in tables)
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "after_cursor_execute")
+    def _on_execute(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if statement[:6].upper() == "SELECT":
+            return
+        match = _WRITE.match(statement)
+        if match is None or match.group(1).lower() not in watched:
+            return
+        if ignore is not None and ignore.match(statement):
+            return
+        conn.info[_DIRTY] = True
+        callback()
+
+    @event.listens_for(sync_engine.pool, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if record.info.pop(_DIRTY, False):
+            callback()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,8 +18,16 @@ if TYPE_CHECKING:
 
 
 async def plan_for(session: AsyncSession, resources: Resources, principal: Principal) -> Plan:
-    tenant = await tenancy.get_tenant(session, principal.tenant_id)
-    return effective_plan(resources.settings, tenant)
+    """The tenant's plan, from ``resources.caches.plans`` when it is fresh enough (see
+    ``topichub.resources.Caches``: a change made elsewhere applies within its TTL)."""
+    cache = resources.caches.plans
+    plan = cache.get(principal.tenant_id)
+    if plan is None:
+        generation = cache.generation
+        tenant = await tenancy.get_tenant(session, principal.tenant_id)
+        plan = effective_plan(resources.settings, tenant)
+        cache.put(principal.tenant_id, plan, generation)
+    return plan
 
 
 async def enforce_rate_limit(

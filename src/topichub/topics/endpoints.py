@@ -10,12 +10,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import ResourcesDep, SessionDep
-from topichub.errors import QuotaExceeded
+from topichub.errors import NotFound, QuotaExceeded
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Permission, Principal
 from topichub.limits.enforce import plan_for
 from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
-from topichub.models import Topic
 from topichub.resources import Resources
 from topichub.topics import idempotency, service
 from topichub.topics.schemas import (
@@ -145,7 +144,7 @@ async def publish(
     """Publish a batch. A 200 means every message is stored (embedded: committed;
     Kafka: acknowledged by all in-sync replicas), with its partition and offset."""
     principal.require(Permission.write)
-    topic = await service.get_topic(session, principal, name, project_id)
+    topic = await service.find_topic(session, resources.caches.topics, principal, name, project_id)
     service.check_publishable(topic)
     settings = resources.settings
     extra_headers: tuple[tuple[str, bytes], ...] = ()
@@ -193,7 +192,7 @@ async def _publish(
     session: AsyncSession,
     resources: Resources,
     principal: Principal,
-    topic: Topic,
+    topic: service.TopicRef,
     batch: service.EncodedBatch,
 ) -> PublishOut:
     plan = await plan_for(session, resources, principal)
@@ -216,6 +215,15 @@ async def _publish(
             headers={"Retry-After": str(decision.retry_after)},
             details=decision.details(),
         )
-    result = await service.publish(resources.bus, topic, batch)
+
+    async def still_registered() -> bool:
+        resources.caches.topics.clear()
+        try:
+            await service.get_topic(session, principal, topic.name, topic.project_id)
+        except NotFound:
+            return False
+        return True
+
+    result = await service.publish(resources.bus, topic, batch, still_registered=still_registered)
     MESSAGES_PUBLISHED.labels(resources.bus.name).inc(result.count)
     return result

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from topichub.errors import (
     ValidationFailed,
 )
 from topichub.identity.principal import Permission, Principal
+from topichub.kit.cache import StaleCache
 from topichub.kit.time import from_ms
 from topichub.models import Project, Topic, TopicKind
 from topichub.tenancy import service as tenancy
@@ -93,7 +95,7 @@ async def _create(
     return topic
 
 
-def topic_spec(topic: Topic) -> TopicSpec:
+def topic_spec(topic: AnyTopic) -> TopicSpec:
     return TopicSpec(
         name=topic.physical_name,
         partitions=topic.partitions,
@@ -102,7 +104,7 @@ def topic_spec(topic: Topic) -> TopicSpec:
     )
 
 
-async def ensure_log_topic(bus: EventBus, topic: Topic, *, strict: bool = False) -> None:
+async def ensure_log_topic(bus: EventBus, topic: AnyTopic, *, strict: bool = False) -> None:
     """Create the topic in the log. Called after the registry row is committed (the
     embedded log shares the database, and SQLite has one writer); idempotent, and
     repeated lazily by publish and streams, so a failure here only delays creation."""
@@ -144,6 +146,61 @@ async def list_topics(
 ) -> Sequence[Topic]:
     project = await tenancy.resolve_project(session, principal, project_id)
     return await TopicRepository(session).in_project(principal.tenant_id, project.id)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRef:
+    """What publishing needs of a topic, detached from any session: safe to cache and to
+    share between requests (an ORM ``Topic`` is neither)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    physical_name: str
+    kind: str
+    partitions: int
+    partitioner: str
+    retention_ms: int | None
+    retention_bytes: int | None
+
+    @classmethod
+    def of(cls, topic: Topic) -> TopicRef:
+        return cls(
+            id=topic.id,
+            tenant_id=topic.tenant_id,
+            project_id=topic.project_id,
+            name=topic.name,
+            physical_name=topic.physical_name,
+            kind=topic.kind,
+            partitions=topic.partitions,
+            partitioner=topic.partitioner,
+            retention_ms=topic.retention_ms,
+            retention_bytes=topic.retention_bytes,
+        )
+
+
+AnyTopic = Topic | TopicRef
+
+
+async def find_topic(
+    session: AsyncSession,
+    cache: StaleCache[tuple[Any, ...], TopicRef],
+    principal: Principal,
+    name: str,
+    project_id: uuid.UUID | None = None,
+) -> TopicRef:
+    """``get_topic`` for the hot paths (publish, stream opens), answered from ``cache``
+    when it is fresh enough (see ``topichub.resources.Caches``). The key holds everything
+    the answer depends on: the tenant, the key's own project, the project asked for."""
+    principal.require(Permission.read)
+    key = (principal.tenant_id, principal.project_id, project_id, name)
+    ref = cache.get(key)
+    if ref is None:
+        generation = cache.generation
+        ref = TopicRef.of(await get_topic(session, principal, name, project_id))
+        cache.put(key, ref, generation)
+    return ref
 
 
 async def get_topic(
@@ -248,7 +305,7 @@ class EncodedBatch:
     total_bytes: int
 
 
-def check_publishable(topic: Topic) -> None:
+def check_publishable(topic: AnyTopic) -> None:
     """App topics carry events the apps wrote with their changes; a client may read
     them, never write them (consumers trust their shape and their event ids)."""
     if topic.kind == TopicKind.app:
@@ -261,7 +318,7 @@ def check_publishable(topic: Topic) -> None:
 def encode_messages(
     messages: Sequence[MessageIn],
     *,
-    topic: Topic,
+    topic: AnyTopic,
     max_batch: int,
     max_message_bytes: int,
     extra_headers: tuple[tuple[str, bytes], ...] = (),
@@ -311,13 +368,23 @@ def encode_messages(
     return EncodedBatch(records=records, total_bytes=total)
 
 
-async def publish(bus: EventBus, topic: Topic, batch: EncodedBatch) -> PublishOut:
+async def publish(
+    bus: EventBus,
+    topic: AnyTopic,
+    batch: EncodedBatch,
+    *,
+    still_registered: Callable[[], Awaitable[bool]] | None = None,
+) -> PublishOut:
     """Hand the batch to the log; answer only once it is durable. A failure here leaves
-    the outcome unknown, and the answer says so rather than claiming "not stored"."""
+    the outcome unknown, and the answer says so rather than claiming "not stored".
+    ``still_registered`` re-checks a cached topic against the registry before a missing
+    log topic is created again: it may have been deleted since it was cached."""
     try:
         try:
             stored = await bus.publish(topic.physical_name, batch.records)
         except BusTopicNotFound:
+            if still_registered is not None and not await still_registered():
+                raise NotFound(f"Topic '{topic.name}' not found") from None
             # Registered but not yet in the log (its creation after commit failed).
             await ensure_log_topic(bus, topic, strict=True)
             stored = await bus.publish(topic.physical_name, batch.records)

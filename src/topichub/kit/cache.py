@@ -1,0 +1,65 @@
+"""A bounded in-process cache whose entries are at most ``ttl_s`` old.
+
+Made for answers the database would give (who a credential is, a tenant's plan, a
+topic by name) on paths that run per request. Staleness is bounded two ways:
+
+- across processes by the TTL: another process's change is seen at the latest
+  ``ttl_s`` after it committed, with no coordination at all;
+- within a process at once: ``clear()`` (wired to every committed write to the tables
+  the answers come from, see ``topichub.kit.db.on_committed_writes``) drops every entry,
+  and a fill that started before a clear is not stored (``generation``), so a reader
+  racing a writer cannot put the old answer back for a whole TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class StaleCache(Generic[K, V]):
+    __slots__ = ("_entries", "_max_entries", "generation", "hits", "misses", "ttl_s")
+
+    def __init__(self, ttl_s: float, *, max_entries: int = 50_000) -> None:
+        self.ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+        self.generation = 0
+        """Bumped by every ``clear``; take it before a fill and hand it to ``put``."""
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key]
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[1]
+
+    def put(self, key: K, value: V, generation: int, *, ttl_s: float | None = None) -> None:
+        """Store ``value`` unless the cache was cleared since ``generation`` was read.
+        ``ttl_s`` may only shorten the entry's life (a credential that expires sooner)."""
+        if generation != self.generation:
+            return
+        if len(self._entries) >= self._max_entries:
+            # Rare and cheap to refill: better than an LRU's bookkeeping on every hit.
+            self._entries.clear()
+        life = self.ttl_s if ttl_s is None else min(ttl_s, self.ttl_s)
+        if life > 0:
+            self._entries[key] = (time.monotonic() + life, value)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
