@@ -1,15 +1,22 @@
-"""``topichub`` command line: serve, migrate, admin tasks."""
+"""``topichub`` command line: serve, migrate, admin tasks, and a client of a running server
+(publish, tail).
+
+Exit codes (also in ``topichub --help``): 0 done; 1 the server or the database refused
+(its message is printed); 2 bad usage or input; 3 the server could not be reached;
+4 a stream was ended by the server (``tail``; the user's own Ctrl-C exits 0)."""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import os
 import signal
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -20,7 +27,33 @@ from rich.table import Table
 from topichub import __version__
 from topichub.config import ConfigError, Settings
 
-app = typer.Typer(help="topichub: multi-tenant event streaming.", no_args_is_help=True)
+if TYPE_CHECKING:
+    import httpx
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    ERROR = 1
+    """The server or the database refused; its message is printed."""
+    USAGE = 2
+    """Bad arguments or input (click's own usage errors exit 2 as well)."""
+    UNREACHABLE = 3
+    """No answer from the server."""
+    STREAM_CLOSED = 4
+    """The server ended a stream (``tail``)."""
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 1 the server or database refused; 2 bad usage or input; "
+    "3 server unreachable; 4 stream ended by the server."
+)
+
+app = typer.Typer(
+    help=f"topichub: multi-tenant event streaming.\n\n{EXIT_CODES_HELP}",
+    no_args_is_help=True,
+    # Locals would print API keys and passwords; what a user meets is handled, one line each.
+    pretty_exceptions_show_locals=False,
+)
 admin_app = typer.Typer(help="Administration tasks run against the configured database.")
 app.add_typer(admin_app, name="admin")
 console = Console(stderr=True)
@@ -32,7 +65,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             console.print(f"[red]configuration error:[/red] {error['msg']}")
-        raise typer.Exit(2) from exc
+        raise typer.Exit(ExitCode.USAGE) from exc
 
 
 @app.command()
@@ -148,42 +181,117 @@ def migrate(revision: Annotated[str, typer.Argument()] = "head") -> None:
     console.print(f"database migrated to {revision} ({settings.engines_summary()['database']})")
 
 
+def _database_label(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    return f"PostgreSQL {parsed.render_as_string(hide_password=True)}"
+
+
+def _admin_settings() -> Settings:
+    """The settings of an admin command, once its database is known to exist.
+
+    An admin command pointed at the wrong place must fail, not create an empty SQLite
+    file and report on (or add a user to) a database no server reads; it names the
+    database it opened so that a wrong one is seen at once."""
+    from sqlalchemy.engine import make_url
+
+    settings = load_settings()
+    url = settings.resolved_database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        console.print(
+            f"[red]error:[/red] no database at {parsed.database} — point "
+            "TOPICHUB_DATA_DIR or TOPICHUB_DATABASE_URL at the server's, or create one "
+            "with `topichub migrate`",
+            soft_wrap=True,
+        )
+        raise typer.Exit(ExitCode.ERROR)
+    console.print(f"database: {_database_label(url)}", soft_wrap=True)
+    return settings
+
+
+async def _check_database(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from topichub.kit.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        console.print(
+            f"[red]error:[/red] cannot open {_database_label(url)}: {reason}", soft_wrap=True
+        )
+        raise typer.Exit(ExitCode.ERROR) from exc
+    finally:
+        await engine.dispose()
+
+
+def _new_password() -> str:
+    # Never an argument: it would show in `ps` and in the shell's history.
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @admin_app.command("create-user")
 def create_user(
     email: Annotated[str, typer.Option(help="Email of the new user")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
     platform_admin: Annotated[bool, typer.Option("--platform-admin")] = False,
 ) -> None:
-    """Create a user (with its own tenant and default project)."""
+    """Create a user (with its own tenant and default project). The password is asked
+    for, hidden, twice."""
     from topichub.errors import TopichubError
     from topichub.identity import service
     from topichub.identity.passwords import Hasher
+    from topichub.identity.schemas import SignupIn
 
-    async def run(resources_settings: Settings) -> str:
+    settings = _admin_settings()
+    password = _new_password()
+    try:
+        # The API's own rules: an email the sign-up form would refuse is refused here too.
+        valid = SignupIn(email=email, password=password)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            console.print(f"[red]invalid {field}:[/red] {error['msg']}", soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from exc
+    try:
+        service.check_password_policy(valid.password, str(valid.email))
+    except TopichubError as exc:
+        console.print(f"[red]invalid password:[/red] {exc.message}", soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from exc
+
+    async def run() -> str:
         from topichub.app import build_resources
 
-        resources = await build_resources(resources_settings)
+        await _check_database(settings.resolved_database_url)
+        resources = await build_resources(settings)
         try:
             async with resources.sessionmaker() as session:
                 user = await service.create_user(
                     session,
                     Hasher(1),
-                    email=email,
+                    email=str(valid.email),
                     username=None,
-                    password=password,
+                    password=valid.password,
                     platform_admin=platform_admin,
                 )
                 await session.commit()
                 return str(user.id)
         finally:
-            await resources.engine.dispose()
+            await resources.aclose()
 
     try:
-        user_id = asyncio.run(run(load_settings()))
+        user_id = asyncio.run(run())
     except TopichubError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(1) from exc
-    console.print(f"created user {email} ({user_id})")
+        raise typer.Exit(ExitCode.ERROR) from exc
+    console.print(f"created user {valid.email} ({user_id})")
 
 
 @admin_app.command("promote")
@@ -204,7 +312,7 @@ def promote(
     from topichub.identity import bootstrap
     from topichub.identity.passwords import Hasher
 
-    settings = load_settings()
+    settings = _admin_settings()
     password: str | None = None
     if not keep_password:
         password = (
@@ -216,6 +324,7 @@ def promote(
     async def run() -> None:
         from topichub.app import build_resources
 
+        await _check_database(settings.resolved_database_url)
         resources = await build_resources(settings)
         try:
             async with resources.sessionmaker() as session:
@@ -229,7 +338,7 @@ def promote(
     except (TopichubError, bootstrap.NotPromoted) as exc:
         message = exc.message if isinstance(exc, TopichubError) else str(exc)
         console.print(f"[red]error:[/red] {message}")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(ExitCode.ERROR) from exc
     how = "kept its password" if keep_password else "password replaced, sessions and keys ended"
     console.print(f"promoted {email} to platform admin ({how})")
 
@@ -239,10 +348,13 @@ def list_users(limit: int = 100) -> None:
     """List users."""
     from topichub.identity.repository import IdentityRepository
 
+    settings = _admin_settings()
+
     async def run() -> list[tuple[str, str, str, str, str]]:
         from topichub.app import build_resources
 
-        resources = await build_resources(load_settings())
+        await _check_database(settings.resolved_database_url)
+        resources = await build_resources(settings)
         try:
             async with resources.sessionmaker() as session:
                 users = await IdentityRepository(session).list_users(limit=limit, offset=0)
@@ -257,7 +369,7 @@ def list_users(limit: int = 100) -> None:
                     for u in users
                 ]
         finally:
-            await resources.engine.dispose()
+            await resources.aclose()
 
     table = Table("id", "email", "username", "active", "platform admin")
     for row in asyncio.run(run()):
@@ -269,93 +381,221 @@ def main() -> None:  # pragma: no cover
     sys.exit(app())
 
 
-def _client_headers(key: str | None) -> dict[str, str]:
-    if not key:
-        console.print("[red]an API key or token is needed:[/red] --key or TOPICHUB_API_KEY")
-        raise typer.Exit(2)
-    return {"Authorization": f"Bearer {key}"}
+# --- client of a running server ---------------------------------------------------------
+
+DEFAULT_PORT = 8000
+
+
+def default_url() -> str:
+    """``TOPICHUB_URL``, else the local server at ``TOPICHUB_PORT`` (what ``topichub serve``
+    listens on), else port 8000."""
+    if url := os.environ.get("TOPICHUB_URL"):
+        return url
+    port = os.environ.get("TOPICHUB_PORT", "").strip()
+    return f"http://127.0.0.1:{port if port.isdigit() else DEFAULT_PORT}"
 
 
 KeyOption = Annotated[
-    str | None, typer.Option("--key", envvar="TOPICHUB_API_KEY", help="API key or access token")
+    str | None,
+    typer.Option("--key", envvar="TOPICHUB_API_KEY", help="API key or access token"),
 ]
-UrlOption = Annotated[str, typer.Option("--url", envvar="TOPICHUB_URL", help="Server URL")]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="Server URL [env: TOPICHUB_URL; default http://127.0.0.1:$TOPICHUB_PORT, else :8000]",
+        show_default=False,
+    ),
+]
+
+
+def _client_headers(key: str | None) -> dict[str, str]:
+    if not key:
+        console.print("[red]an API key or token is needed:[/red] --key or TOPICHUB_API_KEY")
+        raise typer.Exit(ExitCode.USAGE)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _unreachable(url: str, exc: Exception) -> typer.Exit:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"no answer from {url} in time"
+    else:
+        what = f"cannot reach {url}"
+    console.print(
+        f"[red]{what}[/red] — is the server running? set --url or TOPICHUB_URL", soft_wrap=True
+    )
+    return typer.Exit(ExitCode.UNREACHABLE)
+
+
+def _refused(response: httpx.Response) -> typer.Exit:
+    """One line from the server's error envelope, with a hint where one helps."""
+    try:
+        body = response.json()
+        message = body.get("detail") or body.get("error", {}).get("message")
+    except ValueError:
+        message = None
+    message = message if isinstance(message, str) else response.reason_phrase
+    hint = {
+        401: " — check --key or TOPICHUB_API_KEY",
+        403: " — the key lacks the permission this needs",
+    }.get(response.status_code, "")
+    console.print(f"[red]{response.status_code}:[/red] {message}{hint}", soft_wrap=True)
+    return typer.Exit(ExitCode.ERROR)
+
+
+def _json_values(texts: list[str], where: str) -> list[Any]:
+    values = []
+    for number, text in enumerate(texts, start=1):
+        try:
+            values.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            console.print(
+                f"[red]{where} {number} is not JSON:[/red] {exc.msg} at column {exc.colno} "
+                "— quote strings as JSON ('\"text\"') or pass --raw to publish text",
+                soft_wrap=True,
+            )
+            raise typer.Exit(ExitCode.USAGE) from exc
+    return values
 
 
 @app.command()
 def publish(
     topic: Annotated[str, typer.Argument(help="Topic name")],
     values: Annotated[
-        list[str] | None, typer.Argument(help="JSON values; read lines from stdin when absent")
+        list[str] | None,
+        typer.Argument(help="JSON values; read one per line from stdin when absent"),
     ] = None,
     key: KeyOption = None,
-    url: UrlOption = "http://127.0.0.1:8000",
-    message_key: Annotated[str | None, typer.Option("--message-key", help="Record key")] = None,
+    url: UrlOption = None,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Publish each value as text (a JSON string)")
+    ] = False,
+    key_name: Annotated[
+        str | None, typer.Option("--key-name", "--message-key", help="Record key")
+    ] = None,
 ) -> None:
     """Publish JSON values (arguments, or one per line on stdin) to a topic."""
-    import json
-
     import httpx
 
-    raw = values if values else [line for line in sys.stdin.read().splitlines() if line.strip()]
-    messages = []
-    for text in raw:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            value = text  # plain text is published as a JSON string
-        message: dict[str, object] = {"value": value}
-        if message_key is not None:
-            message["key"] = message_key
+    base = url or default_url()
+    from_stdin = not values
+    texts = values or [line for line in sys.stdin.read().splitlines() if line.strip()]
+    parsed = list(texts) if raw else _json_values(texts, "line" if from_stdin else "value")
+    messages: list[dict[str, Any]] = []
+    for value in parsed:
+        message: dict[str, Any] = {"value": value}
+        if key_name is not None:
+            message["key"] = key_name
         messages.append(message)
     if not messages:
         console.print("nothing to publish")
-        raise typer.Exit(1)
-    with httpx.Client(base_url=url, headers=_client_headers(key), timeout=30) as client:
-        for start in range(0, len(messages), 1000):
-            response = client.post(
-                f"/api/v1/topics/{topic}/publish", json={"messages": messages[start : start + 1000]}
-            )
-            if response.status_code != 200:
-                console.print(f"[red]{response.status_code}:[/red] {response.json().get('detail')}")
-                raise typer.Exit(1)
-            for result in response.json()["messages"]:
-                console.print(
-                    f"stored at partition {result['partition']} offset {result['offset']}"
+        raise typer.Exit(ExitCode.USAGE)
+    headers = _client_headers(key)
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            for start in range(0, len(messages), 1000):
+                response = client.post(
+                    f"/api/v1/topics/{topic}/publish",
+                    json={"messages": messages[start : start + 1000]},
                 )
+                if response.status_code != 200:
+                    raise _refused(response)
+                for result in response.json()["messages"]:
+                    console.print(
+                        f"stored at partition {result['partition']} offset {result['offset']}"
+                    )
+    except httpx.TransportError as exc:
+        raise _unreachable(base, exc) from exc
+
+
+def _sse_items(lines: Iterable[str]) -> Iterator[tuple[str, str | None, str]]:
+    """(event name, id, data) of each SSE event; comments and heartbeats are skipped."""
+    event, event_id, data = "message", None, list[str]()
+    for line in lines:
+        if line == "":
+            if data:
+                yield event, event_id, "\n".join(data)
+            event, event_id, data = "message", None, []
+        elif line.startswith(":"):
+            continue
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "data":
+                data.append(value)
+            elif name == "id":
+                event_id = value
+            elif name == "event":
+                event = value
+
+
+def _show(kind: str, event_id: str | None, body: dict[str, Any], terminal: bool) -> None:
+    if not terminal:
+        # Piped: one JSON object a line, the WebSocket frames' shape.
+        if kind == "message":
+            line = {"id": event_id, **body}
+        else:
+            line = {"type": kind, **({"id": event_id} if event_id else {}), **body}
+        typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    if kind == "gap":
+        out.print(
+            f"[yellow]gap:[/yellow] partition {body.get('partition')} offsets "
+            f"{body.get('requested')}..{body.get('available', 0) - 1} were removed by "
+            "retention before they could be delivered"
+        )
+    elif kind == "message":
+        key = f" [magenta]{body['key']}[/magenta]" if body.get("key") is not None else ""
+        value = json.dumps(body.get("value"), ensure_ascii=False)
+        out.print(
+            f"[dim]{body.get('timestamp', '')}[/dim] [cyan]{body.get('partition')}:"
+            f"{body.get('offset')}[/cyan]{key} {value}",
+            markup=True,
+        )
 
 
 @app.command()
 def tail(
     topic: Annotated[str, typer.Argument(help="Topic name")],
     key: KeyOption = None,
-    url: UrlOption = "http://127.0.0.1:8000",
+    url: UrlOption = None,
     start: Annotated[str, typer.Option("--from", help="earliest or latest")] = "latest",
     cursor: Annotated[str | None, typer.Option(help="Resume after this event id")] = None,
 ) -> None:
-    """Print a topic's messages as they arrive (Ctrl-C to stop)."""
+    """Print a topic's messages as they arrive (Ctrl-C to stop): coloured on a terminal,
+    one JSON object a line when piped. Exits 4 when the server ends the stream."""
     import httpx
 
+    base = url or default_url()
     params = {"cursor": cursor} if cursor else {"from": start}
+    headers = _client_headers(key)
+    terminal = sys.stdout.isatty()
     try:
         with (
-            # No read timeout: a quiet topic sends only heartbeats, every 15 s by default.
+            # A quiet topic sends only heartbeats, every 15 s by default.
             httpx.Client(
-                base_url=url,
-                headers=_client_headers(key),
-                timeout=httpx.Timeout(10.0, read=60.0),
+                base_url=base, headers=headers, timeout=httpx.Timeout(10.0, read=60.0)
             ) as client,
             client.stream("GET", f"/api/v1/topics/{topic}/stream", params=params) as response,
         ):
             if response.status_code != 200:
                 response.read()
-                console.print(f"[red]{response.status_code}:[/red] {response.json().get('detail')}")
-                raise typer.Exit(1)
-            event_id = None
-            for line in response.iter_lines():
-                if line.startswith("id:"):
-                    event_id = line[3:].strip()
-                elif line.startswith("data:"):
-                    typer.echo(f"{event_id}\t{line[5:].strip()}")
+                raise _refused(response)
+            for kind, event_id, data in _sse_items(response.iter_lines()):
+                body = json.loads(data)
+                _show(kind, event_id, body, terminal)
+                if kind == "close":
+                    console.print(
+                        f"[red]stream closed by the server:[/red] {body.get('reason')}",
+                        soft_wrap=True,
+                    )
+                    raise typer.Exit(ExitCode.STREAM_CLOSED)
     except KeyboardInterrupt:
-        pass
+        return
+    except httpx.TransportError as exc:
+        raise _unreachable(base, exc) from exc
+    console.print(f"[red]connection to {base} lost[/red]", soft_wrap=True)
+    raise typer.Exit(ExitCode.UNREACHABLE)
