@@ -37,8 +37,12 @@ from topichub.chat import service
 from topichub.errors import TopichubError
 from topichub.identity.principal import Permission, Principal
 from topichub.identity.websocket import Credential, ws_credential, ws_principal
+from topichub.limits import stream_limit_message
+from topichub.limits.enforce import enforce_rate_limit, plan_for
+from topichub.metrics import RATE_LIMITED
 from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
+from topichub.tenancy.plans import Plan
 from topichub.topics.stream.endpoints import origin_allowed
 from topichub.topics.stream.frames import Closed, CloseReason, Event, ws_close_code
 from topichub.topics.stream.hub import HubClosed, Start
@@ -55,16 +59,27 @@ _DEDUP_WINDOW = 1024
 
 
 async def _authenticate(
-    resources: Resources, credential: Credential
-) -> tuple[Principal, uuid.UUID]:
-    """The principal and its default project, in a session closed before streaming."""
+    websocket: WebSocket, resources: Resources, credential: Credential
+) -> tuple[Principal, uuid.UUID, Plan]:
+    """The principal, its default project and plan, in a session closed before
+    streaming. The open counts against the tenant's rate limit, as any stream's does."""
     async with resources.sessionmaker() as session:
         principal = await ws_principal(session, resources, credential)
         principal.require(Permission.read)
+        await enforce_rate_limit(websocket, session, resources, principal)
+        plan = await plan_for(session, resources, principal)
         project = await tenancy.default_project(session, principal.tenant_id)
         # resolve_credential may record a key's last use: keep it.
         await session.commit()
-    return principal, project.id
+    return principal, project.id, plan
+
+
+def _close_code(error: TopichubError) -> int:
+    if error.status_code == 401:
+        return UNAUTHENTICATED
+    if error.status_code == 429:
+        return ws_close_code(CloseReason.STREAM_LIMIT)
+    return ws_close_code(CloseReason.FORBIDDEN)
 
 
 async def _subscribe(resources: Resources, group_id: uuid.UUID) -> Subscription:
@@ -100,11 +115,44 @@ async def serve(
         await websocket.close(code=NOT_A_MEMBER, reason="group not found")
         return
     try:
-        principal, project_id = await _authenticate(resources, credential)
+        principal, project_id, plan = await _authenticate(websocket, resources, credential)
     except TopichubError as exc:
-        code = UNAUTHENTICATED if exc.status_code == 401 else ws_close_code(CloseReason.FORBIDDEN)
-        await websocket.close(code=code, reason=exc.message[:120])
+        await websocket.close(code=_close_code(exc), reason=exc.message[:120])
         return
+    user_id = principal.user_id
+    # A chat socket is a stream like any other: it takes one of the user's slots.
+    slot = await resources.connections.acquire(
+        principal.quota_holder,
+        plan.max_streams_per_user,
+        {
+            "user_id": str(user_id) if user_id else None,
+            "tenant_id": str(principal.tenant_id),
+            "topic": service.FANOUT.name,
+            "project_id": str(project_id),
+            "transport": "chat-ws",
+        },
+    )
+    if slot is None:
+        RATE_LIMITED.labels("streams").inc()
+        await websocket.close(
+            code=ws_close_code(CloseReason.STREAM_LIMIT),
+            reason=stream_limit_message(plan.max_streams_per_user)[:120],
+        )
+        return
+    try:
+        await _serve_member(websocket, resources, principal, project_id, group_id)
+    finally:
+        with contextlib.suppress(Exception):
+            await slot.release()
+
+
+async def _serve_member(
+    websocket: WebSocket,
+    resources: Resources,
+    principal: Principal,
+    project_id: uuid.UUID,
+    group_id: uuid.UUID,
+) -> None:
     user_id = principal.user_id
     try:
         subscription = await _subscribe(resources, group_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from topichub.errors import RateLimitExceeded
 from topichub.metrics import RATE_LIMITED
@@ -31,10 +31,11 @@ async def plan_for(session: AsyncSession, resources: Resources, principal: Princ
 
 
 async def enforce_rate_limit(
-    request: Request, session: AsyncSession, resources: Resources, principal: Principal
+    request: HTTPConnection, session: AsyncSession, resources: Resources, principal: Principal
 ) -> None:
-    """Count the request against the tenant's windows; every response carries the
-    ``X-RateLimit-*`` headers (added by the request middleware), a refusal is a 429."""
+    """Count the request (or WebSocket open) against the tenant's windows; every
+    response carries the ``X-RateLimit-*`` headers (added by the request middleware), a
+    refusal is a 429."""
     if not resources.settings.rate_limit_enabled:
         return
     plan = await plan_for(session, resources, principal)

@@ -154,6 +154,8 @@ async def stream_ws(
         # The session is closed before streaming starts: nothing holds it while we pump.
         async with resources.sessionmaker() as session:
             principal = await ws_principal(session, resources, credential)
+            # Opening a socket costs what opening an SSE stream costs: rate-limit both.
+            await enforce_rate_limit(websocket, session, resources, principal)
             topic = await service.get_topic(session, principal, name, project_id)
             start = parse_start(
                 topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None
