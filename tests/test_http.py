@@ -159,3 +159,9 @@ async def test_cors_only_for_configured_origins(tmp_path, origin: str) -> None: 
         assert allowed.headers["access-control-allow-origin"] == origin
         other = await client.get("/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_openapi_documents_the_seed_names_as_aliases(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    assert "Alias of `access_token`" in schemas["TokenOut"]["properties"]["token"]["description"]
+    assert "Alias of `key`" in schemas["ApiKeyCreated"]["properties"]["secret"]["description"]

@@ -1058,7 +1058,10 @@ export interface components {
             id: string;
             /** Is Active */
             is_active: boolean;
-            /** Key */
+            /**
+             * Key
+             * @description The API key itself, shown this once: store it now.
+             */
             key: string;
             /** Last Used At */
             last_used_at: string | null;
@@ -1075,7 +1078,10 @@ export interface components {
             project_id: string;
             /** Revoked At */
             revoked_at: string | null;
-            /** Secret */
+            /**
+             * Secret
+             * @description Alias of `key` (seed 000's clients read this).
+             */
             secret: string;
             /**
              * Tenant Id
@@ -1999,16 +2005,23 @@ export interface components {
         };
         /**
          * TokenOut
-         * @description Carries every field any seed's client reads (COMPAT.md).
+         * @description Carries every field any seed's client reads: ``access_token`` is the canonical name,
+         *     ``token`` the same value under seed 000's name.
          */
         TokenOut: {
-            /** Access Token */
+            /**
+             * Access Token
+             * @description A short-lived JWT: `Authorization: Bearer <it>`.
+             */
             access_token: string;
             /** Expires In */
             expires_in: number;
             /** Refresh Token */
             refresh_token: string;
-            /** Token */
+            /**
+             * Token
+             * @description Alias of `access_token` (seed 000's clients read this).
+             */
             token: string;
             /**
              * Token Type
@@ -4110,7 +4123,7 @@ export interface operations {
                 project_id?: string | null;
                 /** @description ISO-8601 time to start from */
                 since?: string | null;
-                /** @description A single-use stream ticket */
+                /** @description A stream ticket: single-use, except that an SSE stream's ticket may reopen that same stream (EventSource's automatic reconnect) */
                 ticket?: string | null;
             };
             header?: {

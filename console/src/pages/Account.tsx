@@ -9,6 +9,7 @@ import { useAuth } from "../auth/AuthProvider";
 import { Alert, Badge, Button, Card, PageHeader, Spinner, TextField } from "../components/ui";
 import { useAction, useLoad } from "../hooks/useApi";
 import { checkEmail, checkPassword } from "../lib/validate";
+import { formatDateTime } from "../lib/time";
 
 export interface PasswordChange {
   current: string;
@@ -30,11 +31,6 @@ export function checkPasswordChange({ current, next, confirm }: PasswordChange):
 /** What the user signs in with: their email, else their username. */
 export function loginOf(user: Pick<User, "email" | "username">): string | null {
   return user.email ?? user.username ?? null;
-}
-
-function formatDate(value: string): string {
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
 }
 
 export default function Account() {
@@ -74,7 +70,7 @@ function Profile({ user }: { user: User }) {
     ["Username", user.username ?? "—"],
     ["Tenant", user.tenant_id ?? "—"],
     ["Role", user.role ?? "—"],
-    ["Created", formatDate(user.created_at)],
+    ["Created", formatDateTime(user.created_at)],
   ];
   return (
     <Card

@@ -8,6 +8,7 @@ import { Alert, Badge, Button, Card, CopyButton, Empty, PageHeader, Select, Spin
 import { useAction, useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
 import { checkKeyName, parseWhole, permissionLevel, permissionsFor, type Permission } from "./topics/rules";
+import { formatDateTime } from "../lib/time";
 
 type Key = components["schemas"]["ApiKeyOut"];
 type Created = components["schemas"]["ApiKeyCreated"];
@@ -20,7 +21,7 @@ const LEVELS: { value: Permission; label: string }[] = [
 ];
 
 function when(value: string | null): string {
-  return value ? new Date(value).toLocaleString() : "never";
+  return value ? formatDateTime(value) : "never";
 }
 
 function keyState(key: Key): { text: string; tone: "success" | "error" | "warning" } {

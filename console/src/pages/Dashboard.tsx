@@ -23,6 +23,7 @@ import {
   type RateLimit,
   type UserUsage,
 } from "./dashboard/usage";
+import { formatTime } from "../lib/time";
 
 const IN_COLOR = "#4f46e5"; // indigo-600
 const OUT_COLOR = "#ea580c"; // orange-600: tells apart from indigo without colour vision too (lightness)
@@ -83,7 +84,7 @@ function RateCard({ rate }: { rate: RateLimit | null }) {
             {rate.resetAt && (
               <>
                 {" "}
-                · resets at <time dateTime={rate.resetAt.toISOString()}>{rate.resetAt.toLocaleTimeString()}</time>
+                · resets at <time dateTime={rate.resetAt.toISOString()}>{formatTime(rate.resetAt)}</time>
               </>
             )}
           </p>

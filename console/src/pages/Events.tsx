@@ -5,7 +5,8 @@ import { useEffect, useState } from "react";
 import { api, unwrap } from "../api/client";
 import { Alert, Badge, Button, Card, Empty, PageHeader, Select, Spinner } from "../components/ui";
 import { useLoad } from "../hooks/useApi";
-import { formatTime, PAGE_SIZE, POLL_MS, summarize, TOPICS, type AppEvent } from "./apps/events";
+import { PAGE_SIZE, POLL_MS, summarize, TOPICS, type AppEvent } from "./apps/events";
+import { formatDateTime, formatTime } from "../lib/time";
 
 const TOPIC_TONES: Record<string, "success" | "warning" | "info" | "error"> = {
   todos: "success",
@@ -22,13 +23,13 @@ function EventRow({ event }: { event: AppEvent }) {
         <span className="font-mono text-sm font-medium">{event.type}</span>
         <Badge tone={TOPIC_TONES[event.topic] ?? "info"}>{event.topic}</Badge>
         <time dateTime={event.occurred_at} className="ml-auto text-xs text-slate-500">
-          {formatTime(event.occurred_at)}
+          {formatDateTime(event.occurred_at)}
         </time>
       </div>
       {summary && <p className="break-words text-sm text-slate-700">{summary}</p>}
       <details className="group">
         <summary className="cursor-pointer text-xs text-indigo-700 hover:underline">
-          Payload<span className="sr-only"> of {event.type} at {formatTime(event.occurred_at)}</span>
+          Payload<span className="sr-only"> of {event.type} at {formatDateTime(event.occurred_at)}</span>
         </summary>
         <dl className="mt-2 grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 gap-y-1 text-xs text-slate-600">
           <dt>Event id</dt>
@@ -40,7 +41,7 @@ function EventRow({ event }: { event: AppEvent }) {
             </>
           )}
           <dt>Stored</dt>
-          <dd>{formatTime(event.stored_at)}</dd>
+          <dd>{formatDateTime(event.stored_at)}</dd>
         </dl>
         <pre className="mt-2 max-h-96 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">
           {JSON.stringify(event.payload, null, 2)}
@@ -180,7 +181,7 @@ export default function Events() {
           )}
           {updatedAt && (
             <p className="ml-auto text-xs text-slate-500">
-              Updated {updatedAt.toLocaleTimeString()}
+              Updated {formatTime(updatedAt)}
             </p>
           )}
         </div>

@@ -16,6 +16,7 @@ import {
   parseExactJson,
   type Operand,
 } from "./apps/math";
+import { formatDateTime } from "../lib/time";
 
 interface Calculation {
   id: string;
@@ -94,7 +95,7 @@ function History({
               <li key={item.id} className="flex flex-wrap items-center gap-2 py-2">
                 <div className="min-w-0 flex-1">
                   <p className="break-all font-mono text-sm">{text}</p>
-                  <p className="text-xs text-slate-400">{new Date(item.created_at).toLocaleString()}</p>
+                  <p className="text-xs text-slate-400">{formatDateTime(item.created_at)}</p>
                 </div>
                 <Button
                   variant="ghost"

@@ -8,6 +8,7 @@ import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextArea
 import { useAction, useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
 import { checkDescription, checkProjectName, DESCRIPTION_MAX, PROJECT_NAME_MAX } from "./topics/rules";
+import { formatDate } from "../lib/time";
 
 type Project = components["schemas"]["ProjectOut"];
 
@@ -177,7 +178,7 @@ function ProjectRow({ project, onChanged }: { project: Project; onChanged(): voi
         )}
       </td>
       <td className={`${td} whitespace-nowrap`}>
-        <time dateTime={project.created_at}>{new Date(project.created_at).toLocaleDateString()}</time>
+        <time dateTime={project.created_at}>{formatDate(project.created_at)}</time>
       </td>
       <td className={td}>
         <div className="flex flex-wrap gap-2">

@@ -17,6 +17,7 @@ import {
   todoFields,
   type TodoFilter,
 } from "./apps/todos";
+import { formatDateTime } from "../lib/time";
 
 type Todo = components["schemas"]["TodoOut"];
 
@@ -188,7 +189,7 @@ function TodoRow({ todo, onChanged }: { todo: Todo; onChanged: () => void }) {
                 </p>
               )}
               <p className="text-xs text-slate-400">
-                #{todo.id} · updated {new Date(todo.updated_at).toLocaleString()}
+                #{todo.id} · updated {formatDateTime(todo.updated_at)}
               </p>
             </div>
             <div className="flex gap-1">

@@ -17,6 +17,7 @@ import {
   type TopicFormErrors,
 } from "./topics/rules";
 import { describeRetention, type Topic } from "./topics/topicText";
+import { formatDate } from "../lib/time";
 
 const EMPTY: TopicForm = { name: "", partitions: "1", retentionHours: "", retentionBytes: "" };
 
@@ -215,7 +216,7 @@ function TopicRow({
       <td className={`${td} tabular-nums`}>{topic.partitions}</td>
       <td className={td}>{describeRetention(topic)}</td>
       <td className={`${td} hidden whitespace-nowrap sm:table-cell`}>
-        <time dateTime={topic.created_at}>{new Date(topic.created_at).toLocaleDateString()}</time>
+        <time dateTime={topic.created_at}>{formatDate(topic.created_at)}</time>
       </td>
       <td className={td}>
         <div className="flex flex-wrap gap-2">

@@ -46,5 +46,5 @@ class ApiKeyOut(BaseModel):
 class ApiKeyCreated(ApiKeyOut):
     """Returned once, at creation: the only time the secret is ever shown."""
 
-    key: str
-    secret: str
+    key: str = Field(description="The API key itself, shown this once: store it now.")
+    secret: str = Field(description="Alias of `key` (seed 000's clients read this).")

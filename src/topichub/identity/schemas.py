@@ -83,10 +83,11 @@ class UserOut(BaseModel):
 
 
 class TokenOut(BaseModel):
-    """Carries every field any seed's client reads (COMPAT.md)."""
+    """Carries every field any seed's client reads: ``access_token`` is the canonical name,
+    ``token`` the same value under seed 000's name."""
 
-    token: str
-    access_token: str
+    token: str = Field(description="Alias of `access_token` (seed 000's clients read this).")
+    access_token: str = Field(description="A short-lived JWT: `Authorization: Bearer <it>`.")
     token_type: str = "bearer"
     expires_in: int
     refresh_token: str

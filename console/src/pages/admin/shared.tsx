@@ -1,11 +1,11 @@
 // Small pieces shared by the admin sections: dates, ids, paging.
 import { Button } from "../../components/ui";
+import { formatDateTime } from "../../lib/time";
 
 /** A timestamp from the API (ISO text, or anything) for people; "—" when absent. */
 export function formatWhen(value: unknown): string {
   if (typeof value !== "string" || !value) return "—";
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
+  return formatDateTime(value);
 }
 
 /** The first 8 characters of an id, the whole id on hover and for screen readers. */

@@ -62,16 +62,3 @@ export function summarize(event: Pick<AppEvent, "type" | "payload">): string {
   }
 }
 
-/** The time of an event in the reader's locale, with seconds. */
-export function formatTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, {
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
-}

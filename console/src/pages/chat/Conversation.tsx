@@ -24,6 +24,7 @@ import {
   type Message,
   type MessageFrame,
 } from "./messages";
+import { formatDateTime } from "../../lib/time";
 
 const PAGE = 50;
 /** How far back a re-fetch after a reconnect goes before giving up on overlap. */
@@ -287,11 +288,11 @@ export function Conversation({
                       {message.author ?? "former member"}
                       {mine && " (you)"}
                     </span>
-                    <time dateTime={message.created_at} title={new Date(message.created_at).toLocaleString()}>
+                    <time dateTime={message.created_at} title={formatDateTime(message.created_at)}>
                       {formatTime(message.created_at)}
                     </time>
                     {message.edited_at && (
-                      <span title={`Edited ${new Date(message.edited_at).toLocaleString()}`}>(edited)</span>
+                      <span title={`Edited ${formatDateTime(message.edited_at)}`}>(edited)</span>
                     )}
                   </div>
                   {editing === message.id ? (

@@ -7,6 +7,7 @@ import type { components } from "../../api/schema";
 import { Alert, Button, Card, TextArea, TextField } from "../../components/ui";
 import { useAction } from "../../hooks/useApi";
 import { buildMessage, HEADERS_MAX, KEY_MAX, type HeaderRow, type MessageBody, type PublishErrors } from "./publish";
+import { formatTime } from "../../lib/time";
 
 type Published = components["schemas"]["PublishedMessage"];
 
@@ -153,7 +154,7 @@ export function PublishForm({
               <span data-testid="publish-result">
                 Published to partition {result.partition} at offset {result.offset}
               </span>{" "}
-              ({new Date(result.timestamp).toLocaleTimeString()}).
+              ({formatTime(result.timestamp)}).
             </Alert>
           )}
           <div>

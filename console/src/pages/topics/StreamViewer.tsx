@@ -6,6 +6,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Alert, Badge, Button, Card, Select, TextField } from "../../components/ui";
 import { useEventStream, type StreamEvent, type StreamStart, type StreamStatus } from "../../hooks/useEventStream";
 import { describeStart, pretty, startFrom, statusBadge, type StartForm, type StartMode } from "./stream";
+import { formatDateTime } from "../../lib/time";
 
 /** The connection state, counting down the seconds to the next attempt. */
 export function ConnectionBadge({ status, retryIn }: { status: StreamStatus; retryIn: number | null }) {
@@ -44,7 +45,7 @@ function EventItem({ event }: { event: StreamEvent }) {
           )}
         </span>
         <time dateTime={event.timestamp} className="ml-auto">
-          {new Date(event.timestamp).toLocaleString()}
+          {formatDateTime(event.timestamp)}
         </time>
       </div>
       {headers.length > 0 && (

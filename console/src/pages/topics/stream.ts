@@ -1,5 +1,6 @@
 // The live viewer's logic: where a stream starts, and how its state reads.
 import type { StreamStart, StreamStatus } from "../../hooks/useEventStream";
+import { formatDateTime } from "../../lib/time";
 
 export type StartMode = "latest" | "earliest" | "time" | "cursor";
 
@@ -41,7 +42,7 @@ export function startFrom(form: StartForm): { ok: true; start: StreamStart } | {
 /** Words for the start of a stream: "the latest message", "a time", …. */
 export function describeStart(start: StreamStart): string {
   if ("cursor" in start) return `after cursor ${start.cursor}`;
-  if ("since" in start) return `from ${new Date(start.since).toLocaleString()}`;
+  if ("since" in start) return `from ${formatDateTime(start.since)}`;
   return start.from === "earliest" ? "from the earliest message" : "from new messages only";
 }
 
