@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from topichub.api_keys import service
 from topichub.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from topichub.dependencies import SessionDep
+from topichub.dependencies import NoStore, SessionDep
 from topichub.identity.dependencies import PrincipalDep
 
 router = APIRouter(tags=["api-keys"])
@@ -17,7 +17,12 @@ async def list_keys(principal: PrincipalDep, session: SessionDep) -> list[ApiKey
     return [service.to_out(k) for k in await service.list_keys(session, principal)]
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[NoStore],
+)
 async def create_key(
     data: ApiKeyCreate, principal: PrincipalDep, session: SessionDep
 ) -> ApiKeyCreated:

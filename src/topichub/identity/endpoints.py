@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.dependencies import NoStore, ResourcesDep, SessionDep
 from topichub.errors import ValidationFailed
 from topichub.identity import service
 from topichub.identity.dependencies import PrincipalDep
@@ -77,7 +77,7 @@ SignupLimit = Depends(_limit_signups)
     "/auth/signup",
     response_model=TokenOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[SignupLimit],
+    dependencies=[SignupLimit, NoStore],
 )
 async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Create an account with its own tenant, default project and default topic."""
@@ -91,7 +91,7 @@ async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -
     "/register",
     response_model=TokenOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[SignupLimit],
+    dependencies=[SignupLimit, NoStore],
 )
 async def register(data: RegisterIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Seed 004's registration: a username and/or an email, and a password."""
@@ -127,7 +127,9 @@ _LOGIN_BODY = {
 }
 
 
-@router.post("/auth/login", response_model=TokenOut, openapi_extra=_LOGIN_BODY)
+@router.post(
+    "/auth/login", response_model=TokenOut, openapi_extra=_LOGIN_BODY, dependencies=[NoStore]
+)
 async def login(
     request: Request,
     session: SessionDep,
@@ -149,7 +151,7 @@ async def login(
     return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, dependencies=[NoStore])
 async def oauth2_token(
     request: Request,
     session: SessionDep,
@@ -169,7 +171,7 @@ async def oauth2_token(
     return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
 
 
-@router.post("/auth/refresh", response_model=TokenOut)
+@router.post("/auth/refresh", response_model=TokenOut, dependencies=[NoStore])
 async def refresh(data: RefreshIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Exchange a refresh token for a new pair; the old refresh token stops working."""
     return await service.refresh(
@@ -193,7 +195,7 @@ async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     return await service.user_out(session, user)
 
 
-@router.patch("/auth/me", response_model=MeUpdated)
+@router.patch("/auth/me", response_model=MeUpdated, dependencies=[NoStore])
 async def update_me(
     data: MeUpdate,
     request: Request,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from topichub.identity.common_passwords import COMMON_PASSWORDS
 
 # OWASP's minimum for Argon2id (m=19 MiB, t=2, p=1): about 38 ms a hash on this class of
 # machine, against 179 ms for the library default (RELIABILITY.md).
@@ -28,9 +31,24 @@ def check_policy(password: str, *, identifiers: tuple[str | None, ...] = ()) -> 
     if len(set(password)) < 3:
         raise PasswordPolicyError("Password is too simple: use more different characters")
     lowered = password.lower()
+    if _is_common(lowered):
+        raise PasswordPolicyError(
+            "Password is too common: it appears in lists attackers try first; choose another"
+        )
     for identifier in identifiers:
         if identifier and lowered == identifier.lower():
             raise PasswordPolicyError("Password must not be the same as the email or username")
+
+
+_AFFIXES = re.compile(r"^[\d\W_]+|[\d\W_]+$")
+
+
+def _is_common(lowered: str) -> bool:
+    if lowered in COMMON_PASSWORDS:
+        return True
+    core = _AFFIXES.sub("", lowered)
+    # "Password1", "!qwerty2024": the same word with what people add to pass rules.
+    return bool(core) and core in COMMON_PASSWORDS
 
 
 class Hasher:

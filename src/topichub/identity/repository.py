@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.models import RefreshToken, User
@@ -17,6 +18,16 @@ class IdentityRepository:
     async def add(self, *objects: object) -> None:
         self.session.add_all(objects)
         await self.session.flush()
+
+    async def add_user(self, user: User) -> bool:
+        """False when another account took the email or username first; the
+        transaction is then unusable and must end."""
+        self.session.add(user)
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def get_user(self, user_id: uuid.UUID) -> User | None:
         return await self.session.get(User, user_id)

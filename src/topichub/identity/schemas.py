@@ -4,7 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 Username = Annotated[
     str,
@@ -31,6 +40,15 @@ class RegisterIn(BaseModel):
     username: Username | None = None
     email: EmailStr | None = None
     password: Password
+    confirm_password: Password | None = None
+    """Seed 004's form sends it: when present it must equal ``password``."""
+
+    @field_validator("confirm_password")
+    @classmethod
+    def _confirmed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value != info.data.get("password"):
+            raise ValueError("confirm_password does not match password")
+        return value
 
     @model_validator(mode="after")
     def _one_identifier(self) -> RegisterIn:

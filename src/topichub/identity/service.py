@@ -69,7 +69,10 @@ async def create_user(
         password_hash=await hasher.hash(password),
         is_platform_admin=platform_admin,
     )
-    await repo.add(user)
+    # The checks above answer the common case; concurrent sign-ups with one email all
+    # pass them, and the unique constraint decides which one wins.
+    if not await repo.add_user(user):
+        raise Conflict("Email already registered" if email else "Username already registered")
     await tenancy.create_personal_tenant(session, user, label=email or username or str(user.id))
     return user
 

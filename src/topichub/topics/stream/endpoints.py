@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
-from topichub.dependencies import ResourcesDep, SessionDep, get_resources
+from topichub.dependencies import NoStore, ResourcesDep, SessionDep, get_resources
 from topichub.errors import TopichubError
 from topichub.identity.dependencies import (
     PrincipalDep,
@@ -54,7 +54,7 @@ TicketQuery = Annotated[
 ProjectQuery = Annotated[uuid.UUID | None, Query()]
 
 
-@router.post("/stream-tickets", response_model=StreamTicketOut)
+@router.post("/stream-tickets", response_model=StreamTicketOut, dependencies=[NoStore])
 async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep) -> StreamTicketOut:
     """A single-use credential for one stream, valid for a minute (for browsers)."""
     user_id = principal.require_user()
