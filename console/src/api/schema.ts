@@ -1825,6 +1825,8 @@ export interface components {
          * @description Seed 004's ``/register``: a username, an email, or both.
          */
         RegisterIn: {
+            /** Confirm Password */
+            confirm_password?: string | null;
             /** Email */
             email?: string | null;
             /** Password */
