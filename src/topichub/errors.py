@@ -253,7 +253,7 @@ def is_backend_outage(exc: BaseException | None) -> bool:
     return False
 
 
-async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _handle_unexpected(_request: Request | None, exc: Exception) -> JSONResponse:
     if is_backend_outage(exc):
         # Not a bug of ours: a 503 the client may retry, not a 500.
         log.warning("backing service unavailable: %r", exc)
@@ -265,6 +265,13 @@ async def _handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
         )
     log.exception("unhandled error", exc_info=exc)
     return envelope(500, "INTERNAL_ERROR", "Internal server error")
+
+
+async def unexpected_error_response(exc: Exception) -> JSONResponse:
+    """The 500 (or 503) for an exception no handler took. The request middleware sends
+    it itself, so that it carries the request id and the security headers like every
+    other answer (Starlette's outermost error middleware would send it without them)."""
+    return await _handle_unexpected(None, exc)
 
 
 class ErrorBody(BaseModel):

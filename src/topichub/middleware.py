@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from topichub.errors import PayloadTooLarge, envelope
+from topichub.errors import PayloadTooLarge, envelope, unexpected_error_response
 from topichub.kit.context import request_id_var
 from topichub.metrics import HTTP_DURATION, HTTP_REQUESTS
 
@@ -63,6 +63,7 @@ class RequestContextMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 rate_headers = scope.get("state", {}).get("rate_headers")
@@ -78,7 +79,13 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            try:
+                await self.app(scope, receive, send_wrapper)
+            except Exception as exc:
+                if scope["type"] != "http" or status_holder.get("started"):
+                    raise
+                response = await unexpected_error_response(exc)
+                await response(scope, receive, send_wrapper)
         finally:
             duration = time.perf_counter() - started
             endpoint = _route_template(scope)

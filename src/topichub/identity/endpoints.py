@@ -117,6 +117,12 @@ async def _read_login(request: Request, username: str | None, password: str | No
         raise ValidationFailed(f"Invalid login: {details[0]['reason']}", details=details) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValidationFailed("Body is not valid JSON") from exc
+    except (ValueError, RecursionError) as exc:
+        # A number of thousands of digits (Python's int limit) or nesting deeper than
+        # the parser's recursion: both are the client's, never a 500.
+        raise ValidationFailed(
+            "Body is JSON this API does not accept (too deep or too large)"
+        ) from exc
 
 
 _LOGIN_BODY = {
