@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from tests.audit.support import wait_for_events
 from tests.interop.producer import RawName, produce
+from tests.recommend.support import purchase, track
 from tests.support.factories import Account, signup
 from tests.support.server import serving, sse
 from topichub.models import DeadLetter
@@ -163,3 +164,28 @@ async def test_the_audit_consumer_dead_letters_a_foreign_record_and_stores_the_n
         await asyncio.sleep(0.1)
     assert [(d.value, d.error) for d in dead] == [(b"\xff not an event", "value is not JSON")]
     await wait_for_events(kafka_client, alice, 2, timeout=30)
+
+
+async def test_the_recommender_skips_a_foreign_record_and_applies_the_next_interactions(
+    kafka_app: FastAPI, kafka_client: httpx.AsyncClient, kafka_bootstrap: str
+) -> None:
+    consumer = kafka_app.state.resources.extras["recommend_consumer"]
+    account = await signup(kafka_client)
+    interactions = await _kafka_name(kafka_client, account, "interactions")
+    seen, skipped = consumer.seen, consumer.skipped
+    await produce(
+        kafka_bootstrap,
+        interactions,
+        [
+            (
+                b"\xff",
+                None,
+                [(RawName(b"\xfe\xffx"), b"1"), ("event_type", b"interaction_tracked")],
+            )
+        ],
+    )
+    await track(kafka_client, account, [purchase(f"u{k}", "x") for k in range(3)])
+    deadline = time.monotonic() + 30
+    while consumer.seen < seen + 3 or consumer.skipped < skipped + 1:
+        assert time.monotonic() < deadline, "the recommender stalled"
+        await asyncio.sleep(0.05)
