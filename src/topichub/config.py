@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import sys
+from collections import Counter
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -238,9 +240,29 @@ class Settings(BaseSettings):
             raise ConfigError(f"{self.workers} workers need shared engines: " + "; ".join(problems))
 
 
+MIN_SECRET_BITS = 128
+
+
+def estimated_entropy_bits(value: str) -> float:
+    """Length times the Shannon entropy of the value's own characters: 32 x "a" is 0,
+    a 43-character ``token_urlsafe(32)`` about 220, 64 hex digits about 250. It only
+    catches the visibly non-random; nothing here can prove a secret random."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    total = len(value)
+    per_char = -sum(n / total * math.log2(n / total) for n in counts.values())
+    return per_char * total
+
+
 def check_secret_strength(value: str) -> None:
     # Padding (a trailing newline from a secrets file) does not make a published secret safe.
-    if value.strip().lower() in WEAK_SECRETS or len(value.strip().encode()) < MIN_SECRET_BYTES:
+    value = value.strip()
+    if (
+        value.lower() in WEAK_SECRETS
+        or len(value.encode()) < MIN_SECRET_BYTES
+        or estimated_entropy_bits(value) < MIN_SECRET_BITS
+    ):
         raise ValueError(
             f"the JWT secret is too weak: use at least {MIN_SECRET_BYTES} random bytes, e.g. "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"

@@ -5,6 +5,7 @@ and the proxy's streaming directives are asserted. Nothing here starts a contain
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +36,9 @@ def services(compose: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+SAMPLE_SECRET = secrets.token_urlsafe(48)
+
+
 def interpolate(value: str) -> str:
     """Compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?error}`` with sample values."""
 
@@ -42,7 +46,7 @@ def interpolate(value: str) -> str:
         name, operator, rest = match.group(1), match.group(2), match.group(3)
         if operator == ":-":
             return rest or ""
-        return {"TOPICHUB_JWT_SECRET": "s" * 48}.get(name, "sample")
+        return {"TOPICHUB_JWT_SECRET": SAMPLE_SECRET}.get(name, "sample")
 
     return re.sub(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}", one, value)
 
