@@ -52,15 +52,15 @@ migrate: install ## Apply database migrations
 	@$(RUN) topichub migrate
 
 lint: install ## ruff lint and format check
-	$(RUN) ruff check src tests bench migrations hatch_build.py
-	$(RUN) ruff format --check src tests bench migrations hatch_build.py
+	$(RUN) ruff check src tests bench migrations clients hatch_build.py
+	$(RUN) ruff format --check src tests bench migrations clients hatch_build.py
 
 settings-doc: install ## Rewrite the README's settings table from config.py
 	$(RUN) python -m topichub.settings_doc README.md
 
 format: install ## Format the code
-	$(RUN) ruff format src tests bench migrations hatch_build.py
-	$(RUN) ruff check --fix src tests bench migrations hatch_build.py
+	$(RUN) ruff format src tests bench migrations clients hatch_build.py
+	$(RUN) ruff check --fix src tests bench migrations clients hatch_build.py
 
 typecheck: install ## mypy (strict on src/)
 	$(RUN) mypy

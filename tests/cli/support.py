@@ -45,10 +45,10 @@ async def topichub_server(engine: str, workdir: Path, **extra: str) -> AsyncIter
 
 
 async def account_with_key(server: ServerProcess) -> tuple[Account, str]:
-    """A new account and an API key of it that may read and write."""
+    """A new account and an API key of it that may read, write and manage topics."""
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         account = await signup(client)
-        key = await create_key(client, account)
+        key = await create_key(client, account, ["read", "write", "admin"])
     return account, str(key["key"])
 
 
