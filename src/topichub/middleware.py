@@ -59,12 +59,18 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["log_context"] = log_context
         started = time.perf_counter()
         status_holder = {"status": 500 if scope["type"] == "http" else 101}
+        is_stream = scope["type"] == "websocket"
 
         async def send_wrapper(message: Message) -> None:
+            nonlocal is_stream
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = 1
                 headers = list(message.get("headers", []))
+                is_stream = any(
+                    name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+                    for name, value in headers
+                )
                 headers.append((b"x-request-id", request_id.encode()))
                 rate_headers = scope.get("state", {}).get("rate_headers")
                 if rate_headers:
@@ -92,7 +98,7 @@ class RequestContextMiddleware:
             method = scope.get("method", "WS")
             status = status_holder["status"]
             HTTP_REQUESTS.labels(method, endpoint, str(status)).inc()
-            _meter(scope, log_context, duration, status)
+            _meter(scope, log_context, duration, status, stream=is_stream)
             HTTP_DURATION.labels(method, endpoint).observe(duration)
             access_log.info(
                 "%s %s %s %.1fms",
@@ -113,13 +119,15 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-def _meter(scope: Scope, log_context: dict[str, Any], duration: float, status: int) -> None:
+def _meter(
+    scope: Scope, log_context: dict[str, Any], duration: float, status: int, *, stream: bool
+) -> None:
     """Count an authenticated call for its tenant's usage (seed 003's billing)."""
     tenant = log_context.get("tenant_id")
     resources = getattr(getattr(scope.get("app"), "state", None), "resources", None)
     if tenant is None or resources is None:
         return
-    resources.meter.record_call(uuid.UUID(tenant), duration * 1000, status)
+    resources.meter.record_call(uuid.UUID(tenant), duration * 1000, status, stream=stream)
 
 
 class BodySizeLimitMiddleware:

@@ -1133,14 +1133,30 @@ export interface components {
         ApiUsageOut: {
             /** Api Calls */
             api_calls: number;
-            /** Average Latency Ms */
+            /**
+             * Average Latency Ms
+             * @description Of the calls that are not streams.
+             */
             average_latency_ms: number;
-            /** Errors */
+            /**
+             * Client Errors
+             * @description Answers 4xx: refused permissions, limits (429), bad input.
+             */
+            client_errors: number;
+            /**
+             * Errors
+             * @description Answers 5xx: the server's fault.
+             */
             errors: number;
             /** Items Indexed */
             items_indexed: number;
             /** Recommendations Served */
             recommendations_served: number;
+            /**
+             * Streams
+             * @description Streams opened; counted in `api_calls`, not in latency.
+             */
+            streams: number;
         };
         /** Body_oauth2_token_api_v1_token_post */
         Body_oauth2_token_api_v1_token_post: {

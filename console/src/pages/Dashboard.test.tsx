@@ -20,7 +20,15 @@ const usage = {
   bytes_in: meter(2048, 104_857_600),
   bytes_out: meter(0, 104_857_600),
   warnings: ["85% of today's messages in quota used (8500 of 10000)"],
-  api: { api_calls: 42, errors: 1, recommendations_served: 3, items_indexed: 7, average_latency_ms: 12.5 },
+  api: {
+    api_calls: 42,
+    errors: 1,
+    client_errors: 9,
+    streams: 2,
+    recommendations_served: 3,
+    items_indexed: 7,
+    average_latency_ms: 12.5,
+  },
 };
 
 describe("the dashboard", () => {
@@ -80,6 +88,9 @@ describe("the dashboard", () => {
     expect(within(windows).getByText("per minute")).toBeInTheDocument();
     expect(within(windows).getByText("999,000")).toBeInTheDocument();
     expect(screen.getByText("API calls").nextSibling).toHaveTextContent("42");
+    expect(screen.getByText("Refused (4xx)").nextSibling).toHaveTextContent("9");
+    expect(screen.getByText("Server errors (5xx)").nextSibling).toHaveTextContent("1");
+    expect(screen.getByText("Streams opened").nextSibling).toHaveTextContent("2");
 
     expect(await screen.findByRole("img", { name: /Messages per day, in and out/ })).toBeInTheDocument();
     expect(screen.getByRole("img", { name: /Bytes per day, in and out/ })).toBeInTheDocument();

@@ -119,10 +119,12 @@ function RateCard({ rate }: { rate: RateLimit | null }) {
 function ApiCard({ api: figures }: { api: UserUsage["api"] }) {
   const rows: [string, string][] = [
     ["API calls", formatCount(figures.api_calls)],
-    ["Errors", formatCount(figures.errors)],
+    ["Refused (4xx)", formatCount(figures.client_errors)],
+    ["Server errors (5xx)", formatCount(figures.errors)],
+    ["Streams opened", formatCount(figures.streams)],
     ["Recommendations served", formatCount(figures.recommendations_served)],
     ["Items indexed", formatCount(figures.items_indexed)],
-    ["Average latency", `${figures.average_latency_ms.toFixed(1)} ms`],
+    ["Average latency (requests, not streams)", `${figures.average_latency_ms.toFixed(1)} ms`],
   ];
   return (
     <Card title="API today (whole tenant)">

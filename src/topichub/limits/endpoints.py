@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.identity.dependencies import PrincipalDep
@@ -36,10 +36,14 @@ class ApiUsageOut(BaseModel):
     """Seed 003's billing view of the tenant's day."""
 
     api_calls: int
-    errors: int
+    errors: int = Field(description="Answers 5xx: the server's fault.")
+    client_errors: int = Field(
+        description="Answers 4xx: refused permissions, limits (429), bad input."
+    )
+    streams: int = Field(description="Streams opened; counted in `api_calls`, not in latency.")
     recommendations_served: int
     items_indexed: int
-    average_latency_ms: float
+    average_latency_ms: float = Field(description="Of the calls that are not streams.")
 
 
 class UsageOut(BaseModel):
@@ -137,6 +141,8 @@ async def usage(
         api=ApiUsageOut(
             api_calls=api.api_calls,
             errors=api.errors,
+            client_errors=api.client_errors,
+            streams=api.streams,
             recommendations_served=api.recommendations,
             items_indexed=api.items_indexed,
             average_latency_ms=api.average_latency_ms,

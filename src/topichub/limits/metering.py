@@ -26,13 +26,23 @@ from topichub.models.api_usage import ApiUsage
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("api_calls", "errors", "latency_ms_total", "recommendations", "items_indexed")
+FIELDS = (
+    "api_calls",
+    "errors",
+    "client_errors",
+    "streams",
+    "latency_ms_total",
+    "recommendations",
+    "items_indexed",
+)
 
 
 @dataclass
 class DayUsage:
     api_calls: int = 0
     errors: int = 0
+    client_errors: int = 0
+    streams: int = 0
     latency_ms_total: int = 0
     recommendations: int = 0
     items_indexed: int = 0
@@ -43,7 +53,10 @@ class DayUsage:
 
     @property
     def average_latency_ms(self) -> float:
-        return round(self.latency_ms_total / self.api_calls, 2) if self.api_calls else 0.0
+        """Of the requests that are not streams: a stream lasts as long as its client
+        stays, which says nothing about how fast the API answers."""
+        timed = self.api_calls - self.streams
+        return round(self.latency_ms_total / timed, 2) if timed > 0 else 0.0
 
 
 class ApiMeter:
@@ -55,12 +68,19 @@ class ApiMeter:
         self._pending: defaultdict[tuple[uuid.UUID, date], DayUsage] = defaultdict(DayUsage)
         self._task: asyncio.Task[None] | None = None
 
-    def record_call(self, tenant_id: uuid.UUID, latency_ms: float, status: int) -> None:
+    def record_call(
+        self, tenant_id: uuid.UUID, latency_ms: float, status: int, *, stream: bool = False
+    ) -> None:
         usage = self._pending[(tenant_id, utctoday())]
         usage.api_calls += 1
-        usage.latency_ms_total += round(latency_ms)
+        if stream:
+            usage.streams += 1
+        else:
+            usage.latency_ms_total += round(latency_ms)
         if status >= 500:
             usage.errors += 1
+        elif status >= 400:
+            usage.client_errors += 1
 
     def record(self, tenant_id: uuid.UUID, *, recommendations: int = 0, items: int = 0) -> None:
         usage = self._pending[(tenant_id, utctoday())]

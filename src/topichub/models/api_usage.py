@@ -21,6 +21,11 @@ class ApiUsage(UUIDPrimaryKey, Base):
     day: Mapped[date] = mapped_column(Date)
     api_calls: Mapped[int] = mapped_column(BigInteger, default=0)
     errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Answers 5xx (the server's fault)."""
+    client_errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Answers 4xx to an identified tenant: refused credentials' scope, limits, bad input."""
+    streams: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Streams opened (SSE and WebSocket): counted as calls, kept out of the latency."""
     latency_ms_total: Mapped[int] = mapped_column(BigInteger, default=0)
     recommendations: Mapped[int] = mapped_column(BigInteger, default=0)
     items_indexed: Mapped[int] = mapped_column(BigInteger, default=0)
