@@ -728,7 +728,9 @@ export interface paths {
         put?: never;
         /**
          * Create Stream Ticket
-         * @description A single-use credential for one stream, valid for a minute (for browsers).
+         * @description A credential for one stream, valid for a minute (for browsers): used once, except
+         *     that a ticket that opened an SSE stream may reopen that same stream, as a browser's
+         *     EventSource does by itself after a network blip.
          */
         post: operations["create_stream_ticket_api_v1_stream_tickets_post"];
         delete?: never;

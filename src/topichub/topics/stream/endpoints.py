@@ -56,7 +56,9 @@ ProjectQuery = Annotated[uuid.UUID | None, Query()]
 
 @router.post("/stream-tickets", response_model=StreamTicketOut, dependencies=[NoStore])
 async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep) -> StreamTicketOut:
-    """A single-use credential for one stream, valid for a minute (for browsers)."""
+    """A credential for one stream, valid for a minute (for browsers): used once, except
+    that a ticket that opened an SSE stream may reopen that same stream, as a browser's
+    EventSource does by itself after a network blip."""
     user_id = principal.require_user()
     assert principal.token_version is not None
     ticket = resources.tickets.issue(user_id, principal.tenant_id, principal.token_version)
