@@ -53,28 +53,26 @@ async def resolve_credential(
     only the database's part of the answer (user, membership, tenant) is cached."""
     cache = resources.caches.principals
     if api_keys.looks_like_key(credential):
-        principal = cache.get(credential)
-        if principal is not None:
-            return principal
-        generation = cache.generation
-        principal, expires_at = await api_keys.authenticate_until(session, credential)
-        life = None if expires_at is None else (expires_at - utcnow()).total_seconds()
-        cache.put(credential, principal, generation, ttl_s=life)
-        return principal
+
+        async def key_principal() -> tuple[Principal, float | None]:
+            principal, expires_at = await api_keys.authenticate_until(session, credential)
+            life = None if expires_at is None else (expires_at - utcnow()).total_seconds()
+            return principal, life
+
+        return await cache.get_or_fill(credential, key_principal)
     try:
         claims = resources.tokens.decode(credential)
     except InvalidToken as exc:
         raise AuthenticationFailed(str(exc)) from exc
+
+    async def user_principal() -> tuple[Principal, float | None]:
+        principal = await service.principal_for_user(
+            session, claims.user_id, claims.tenant_id, claims.version
+        )
+        return principal, None
+
     key = ("user", claims.user_id, claims.tenant_id, claims.version)
-    principal = cache.get(key)
-    if principal is not None:
-        return principal
-    generation = cache.generation
-    principal = await service.principal_for_user(
-        session, claims.user_id, claims.tenant_id, claims.version
-    )
-    cache.put(key, principal, generation)
-    return principal
+    return await cache.get_or_fill(key, user_principal)
 
 
 async def get_principal(

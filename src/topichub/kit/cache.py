@@ -9,12 +9,18 @@ topic by name) on paths that run per request. Staleness is bounded two ways:
   the answers come from, see ``topichub.kit.db.on_committed_writes``) drops every entry,
   and a fill that started before a clear is not stored (``generation``), so a reader
   racing a writer cannot put the old answer back for a whole TTL.
+
+``get_or_fill`` also makes concurrent misses of one key share one fill: when an entry
+expires under load, one request reads the database and the others wait for its answer
+instead of all reading it at once (which under load made requests slower than the TTL,
+so that every request missed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -22,12 +28,13 @@ V = TypeVar("V")
 
 
 class StaleCache(Generic[K, V]):
-    __slots__ = ("_entries", "_max_entries", "generation", "hits", "misses", "ttl_s")
+    __slots__ = ("_entries", "_filling", "_max_entries", "generation", "hits", "misses", "ttl_s")
 
     def __init__(self, ttl_s: float, *, max_entries: int = 50_000) -> None:
         self.ttl_s = ttl_s
         self._max_entries = max_entries
         self._entries: dict[K, tuple[float, V]] = {}
+        self._filling: dict[K, asyncio.Future[V | None]] = {}
         self.generation = 0
         """Bumped by every ``clear``; take it before a fill and hand it to ``put``."""
         self.hits = 0
@@ -57,9 +64,43 @@ class StaleCache(Generic[K, V]):
         if life > 0:
             self._entries[key] = (time.monotonic() + life, value)
 
+    async def get_or_fill(self, key: K, fill: Callable[[], Awaitable[tuple[V, float | None]]]) -> V:
+        """The cached value, else ``fill()``'s (a value and an optional shorter TTL),
+        stored for the next asker. Concurrent askers of one key wait for the first one's
+        fill; if it fails, each of them fills for itself (so every caller gets its own
+        error, exactly as without the cache)."""
+        value = self.get(key)
+        if value is not None:
+            return value
+        pending = self._filling.get(key)
+        if pending is not None:
+            # Shielded: a waiter that is cancelled must not cancel the filler's work.
+            shared = await asyncio.shield(pending)
+            if shared is not None:
+                return shared
+            value, ttl_s = await fill()
+            return value
+        generation = self.generation
+        future: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
+        self._filling[key] = future
+        try:
+            value, ttl_s = await fill()
+        except BaseException:
+            future.set_result(None)
+            raise
+        finally:
+            if self._filling.get(key) is future:
+                del self._filling[key]
+        if not future.done():
+            future.set_result(value)
+        self.put(key, value, generation, ttl_s=ttl_s)
+        return value
+
     def clear(self) -> None:
         self.generation += 1
         self._entries.clear()
+        # Fills under way read the old state: later askers must not wait for them.
+        self._filling.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -20,14 +20,12 @@ if TYPE_CHECKING:
 async def plan_for(session: AsyncSession, resources: Resources, principal: Principal) -> Plan:
     """The tenant's plan, from ``resources.caches.plans`` when it is fresh enough (see
     ``topichub.resources.Caches``: a change made elsewhere applies within its TTL)."""
-    cache = resources.caches.plans
-    plan = cache.get(principal.tenant_id)
-    if plan is None:
-        generation = cache.generation
+
+    async def read() -> tuple[Plan, float | None]:
         tenant = await tenancy.get_tenant(session, principal.tenant_id)
-        plan = effective_plan(resources.settings, tenant)
-        cache.put(principal.tenant_id, plan, generation)
-    return plan
+        return effective_plan(resources.settings, tenant), None
+
+    return await resources.caches.plans.get_or_fill(principal.tenant_id, read)
 
 
 async def enforce_rate_limit(

@@ -194,13 +194,12 @@ async def find_topic(
     when it is fresh enough (see ``topichub.resources.Caches``). The key holds everything
     the answer depends on: the tenant, the key's own project, the project asked for."""
     principal.require(Permission.read)
+
+    async def read() -> tuple[TopicRef, float | None]:
+        return TopicRef.of(await get_topic(session, principal, name, project_id)), None
+
     key = (principal.tenant_id, principal.project_id, project_id, name)
-    ref = cache.get(key)
-    if ref is None:
-        generation = cache.generation
-        ref = TopicRef.of(await get_topic(session, principal, name, project_id))
-        cache.put(key, ref, generation)
-    return ref
+    return await cache.get_or_fill(key, read)
 
 
 async def get_topic(

@@ -18,6 +18,7 @@ Delivery semantics (the port's, made concrete):
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -78,7 +79,9 @@ class EmbeddedBus:
             on_missing=self._forget_partitions,
         )
         self._signals: dict[str, Signal] = {}
-        self._any_signal = Signal()
+        # Group consumers are woken only by commits to topics they want: otherwise
+        # every publish would cost each of them (audit, recommender, ...) a query.
+        self._groups: weakref.WeakSet[EmbeddedGroupConsumer] = weakref.WeakSet()
         self._topics_version = 0
         self._state = "new"
         self._stopped = asyncio.Event()
@@ -115,7 +118,7 @@ class EmbeddedBus:
         # Readers waiting for records return now instead of at their timeout.
         for signal in self._signals.values():
             signal.notify()
-        self._any_signal.notify()
+        self._wake_groups()
 
     def _ensure_running(self) -> None:
         if self._state != "running":
@@ -193,7 +196,11 @@ class EmbeddedBus:
 
     def _topics_changed(self) -> None:
         self._topics_version += 1
-        self._any_signal.notify()
+        self._wake_groups()
+
+    def _wake_groups(self) -> None:
+        for group in list(self._groups):
+            group.signal.notify()
 
     def _forget_partitions(self, topic: str) -> None:
         self._partition_counts.pop(topic, None)
@@ -203,7 +210,9 @@ class EmbeddedBus:
             signal = self._signals.get(topic)
             if signal is not None:
                 signal.notify()
-        self._any_signal.notify()
+        for group in list(self._groups):
+            if any(group.wants(topic) for topic in topics):
+                group.signal.notify()
 
     # -- publish ---------------------------------------------------------------------
 
@@ -276,7 +285,9 @@ class EmbeddedBus:
     def group_consumer(
         self, group: str, topics: Sequence[str], *, pattern: str | None = None
     ) -> EmbeddedGroupConsumer:
-        return EmbeddedGroupConsumer(self, group, topics, pattern)
+        consumer = EmbeddedGroupConsumer(self, group, topics, pattern)
+        self._groups.add(consumer)
+        return consumer
 
     def _signal(self, topic: str) -> Signal:
         signal = self._signals.get(topic)

@@ -192,11 +192,23 @@ class EmbeddedGroupConsumer:
         self._scanned_at: float | None = None
         self._scanned_version = -1
         self._closed = False
+        self._matches: dict[str, bool] = {}
+        self.signal = Signal()
+        """Notified by the bus when it commits to a topic this consumer wants, creates
+        or deletes a topic, or stops; nothing else wakes it."""
 
-    def _wanted(self, topic: str) -> bool:
-        if topic in self._topics:
-            return True
-        return self._pattern is not None and self._pattern.match(topic) is not None
+    def wants(self, topic: str) -> bool:
+        """Whether ``topic`` is subscribed (by name or pattern); memoised, since the bus
+        asks on every commit."""
+        wanted = self._matches.get(topic)
+        if wanted is None:
+            if len(self._matches) > 10_000:
+                self._matches.clear()
+            wanted = topic in self._topics or (
+                self._pattern is not None and self._pattern.match(topic) is not None
+            )
+            self._matches[topic] = wanted
+        return wanted
 
     async def _rescan(self, now: float) -> None:
         fresh = self._scanned_at is not None and (
@@ -209,7 +221,7 @@ class EmbeddedGroupConsumer:
         topics = {
             name: partitions
             for name, partitions in (await self._bus._list_topics()).items()
-            if self._wanted(name)
+            if self.wants(name)
         }
         wanted = {(name, p) for name, partitions in topics.items() for p in range(partitions)}
         new = wanted - self._positions.keys()
@@ -230,7 +242,7 @@ class EmbeddedGroupConsumer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            event = self._bus._any_signal.current()
+            event = self.signal.current()
             await self._rescan(loop.time())
             records: list[Record] = []
             if self._order:
