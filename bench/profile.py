@@ -6,7 +6,8 @@
 NAME is a benchmark of ``bench`` (publish_single, publish_batch, fanout, latency). The
 benchmark runs as usual (its table is printed); meanwhile ``py-spy record`` samples the
 server process (``--nonblocking``: the server is never paused, so the figures are those
-of a normal run, slightly lowered by the sampler's own CPU on a shared machine). Written
+of a normal run, slightly lowered by the sampler's own CPU on a shared machine); only
+the thread holding the GIL is sampled unless ``--all-threads``. Written
 to DIR (default ``var/profile``): ``NAME-ENGINE.svg`` (a flame graph: open it in a
 browser) and ``NAME-ENGINE.txt`` (collapsed stacks), and the top functions by self time
 (time spent in the function itself, not its callees) are printed to stdout.
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import html
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -36,6 +38,7 @@ BENCHMARKS = {
     "latency": latency.run_engine,
 }
 TOP = 25
+_LINE = re.compile(r":\d+\)$")
 
 
 def _py_spy() -> str:
@@ -51,10 +54,11 @@ def _py_spy() -> str:
 class ProfiledBench(Bench):
     """A ``Bench`` whose topichub server gets a py-spy sampler attached once it is up."""
 
-    def __init__(self, raw: Path, rate: int) -> None:
+    def __init__(self, raw: Path, rate: int, *, gil_only: bool) -> None:
         super().__init__()
         self._raw = raw
         self._rate = rate
+        self._gil_only = gil_only
         self.sampler: subprocess.Popen[bytes] | None = None
 
     async def topichub(self, name: str) -> tuple[Engine, Server]:
@@ -73,6 +77,8 @@ class ProfiledBench(Bench):
                 "--output",
                 str(self._raw),
             ]
+            if self._gil_only:
+                argv.append("--gil")
             log(f"py-spy sampling {server.name} (pid {server.pid}) at {self._rate} Hz")
             self.sampler = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
         return eng, server
@@ -89,8 +95,8 @@ class ProfiledBench(Bench):
             sampler.kill()
 
 
-async def _run(name: str, engine: str, raw: Path, rate: int) -> list[Any]:
-    async with ProfiledBench(raw, rate) as bench:
+async def _run(name: str, engine: str, raw: Path, rate: int, gil_only: bool) -> list[Any]:
+    async with ProfiledBench(raw, rate, gil_only=gil_only) as bench:
         try:
             return await BENCHMARKS[name](bench, engine)
         finally:
@@ -111,7 +117,8 @@ def top_self(stacks: Counter[tuple[str, ...]], n: int = TOP) -> list[tuple[str, 
     """Functions by samples in which they were the leaf (the running frame)."""
     leaves: Counter[str] = Counter()
     for frames, count in stacks.items():
-        leaves[frames[-1]] += count
+        # "func (path/file.py:123)" -> "func (path/file.py)": a function, not a line.
+        leaves[_LINE.sub(")", frames[-1])] += count
     return leaves.most_common(n)
 
 
@@ -170,13 +177,20 @@ def main() -> None:
     parser.add_argument("--engine", choices=["embedded", "kafka"], default="embedded")
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "profile")
+    parser.add_argument(
+        "--all-threads",
+        action="store_true",
+        help="sample every thread, not only the one holding the GIL (shows the database "
+        "driver's worker threads, but also threads merely waiting, which py-spy cannot "
+        "always tell from working)",
+    )
     args = parser.parse_args()
     raise_nofile()
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.name}-{args.engine}"
     raw = args.out / f"{stem}.txt"
     load = os.getloadavg()[0]
-    rows = asyncio.run(_run(args.name, args.engine, raw, args.rate))
+    rows = asyncio.run(_run(args.name, args.engine, raw, args.rate, not args.all_threads))
     print_table(rows, f"{args.name} [{args.engine}] under py-spy (load average {load:.1f} before)")
     if not raw.exists():
         raise SystemExit("py-spy wrote nothing (is ptrace allowed here?)")

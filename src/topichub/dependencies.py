@@ -17,7 +17,13 @@ def get_resources(connection: HTTPConnection) -> Resources:
     return resources
 
 
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
+async def _resources(connection: HTTPConnection) -> Resources:
+    # Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
+    # thread hop on every request for what is an attribute read.
+    return get_resources(connection)
+
+
+ResourcesDep = Annotated[Resources, Depends(_resources)]
 
 
 async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:

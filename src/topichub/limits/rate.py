@@ -34,9 +34,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
@@ -129,10 +129,21 @@ class RateDecision:
         return headers
 
 
+T = TypeVar("T")
+
+
 class _Backend:
     def __init__(self, storage: MemoryStorage | RedisStorage) -> None:
         self.storage = storage
         self.strategy = SlidingWindowCounterRateLimiter(storage)
+        # Redis calls are round trips worth overlapping; memory calls never wait, and
+        # a task per window per request would cost more than the counting itself.
+        self.concurrent = isinstance(storage, RedisStorage)
+
+    async def all(self, calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+        if self.concurrent:
+            return list(await asyncio.gather(*calls))
+        return [await call for call in calls]
 
 
 class RateLimiter:
@@ -218,11 +229,11 @@ class RateLimiter:
         *,
         degraded: bool,
     ) -> RateDecision:
-        raw = await asyncio.gather(
-            *(
+        raw = await backend.all(
+            [
                 backend.storage.get_sliding_window(item.key_for(key), seconds)
                 for _name, seconds, item in windows
-            )
+            ]
         )
         now = self._clock()
         counts = [
@@ -231,8 +242,8 @@ class RateLimiter:
         ]
         refused = [c for c in counts if c.remaining < cost]
         if not refused:
-            accepted = await asyncio.gather(
-                *(backend.strategy.hit(item, key, cost=cost) for _n, _s, item in windows)
+            accepted = await backend.all(
+                [backend.strategy.hit(item, key, cost=cost) for _n, _s, item in windows]
             )
             if all(accepted):
                 return _allowed(counts, cost, now, degraded)
