@@ -59,8 +59,9 @@ async def calculate(
     operation: str,
     raw: dict[str, Any],
 ) -> dict[str, Any]:
-    """Compute, record in the caller's history and emit ``math_operation`` on ``logs``;
-    the answer is ``{"operation", <operands>, "result"}``."""
+    """Compute, record in the caller's history and emit ``math_operation`` on ``logs``
+    (read-only callers only compute); the answer is ``{"operation", <operands>,
+    "result"}``."""
     principal.require(Permission.read)
     user_id = _user(principal)
     name, operands = _operands(operation, raw)
@@ -70,6 +71,10 @@ async def calculate(
         raise _invalid(exc) from exc
     except MathError as exc:
         raise BadRequest(str(exc), details={"operation": name}) from exc
+    if not principal.can(Permission.write):
+        # Computing is a read; recording history and emitting an event are writes, which
+        # a read-only key may not make. It gets the result, nothing is kept.
+        return {"operation": name, **operands, "result": result}
     now = utcnow()
     row = await outbox.add(
         session,
