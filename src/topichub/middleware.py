@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +42,22 @@ def _route_template(scope: Scope) -> str:
     return str(path)
 
 
+def _relative_location(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Redirects point within this server, so the Location needs no scheme or host.
+    Starlette builds an absolute one from the request's ``Host`` header, which the
+    client controls (``Host: evil.example`` would redirect the victim there)."""
+    out = []
+    for name, value in headers:
+        if name.lower() == b"location":
+            parts = urlsplit(value.decode("latin-1"))
+            if parts.scheme or parts.netloc:
+                # "//host/x" would be read as another host: keep one leading slash.
+                path = "/" + (parts.path or "/").lstrip("/")
+                value = urlunsplit(("", "", path, parts.query, parts.fragment)).encode("latin-1")
+        out.append((name, value))
+    return out
+
+
 class RequestContextMiddleware:
     """Request id (echoed or generated), one JSON access-log line per request, metrics,
     and security headers."""
@@ -67,6 +84,8 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = 1
                 headers = list(message.get("headers", []))
+                if 300 <= message["status"] < 400:
+                    headers = _relative_location(headers)
                 is_stream = any(
                     name.lower() == b"content-type" and value.startswith(b"text/event-stream")
                     for name, value in headers

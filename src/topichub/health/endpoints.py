@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from typing import Any
 
@@ -9,7 +10,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from topichub import __version__
+from topichub.config import Environment
 from topichub.dependencies import ResourcesDep
+from topichub.errors import AuthenticationFailed, NotFound
 from topichub.resources import Resources
 
 router = APIRouter(tags=["health"])
@@ -65,5 +68,21 @@ async def ready(resources: ResourcesDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, resources: ResourcesDep) -> Response:
+    """Prometheus metrics. With ``TOPICHUB_METRICS_TOKEN`` set the scraper must send it
+    as a bearer token; in production without one, the endpoint does not exist (metrics
+    name tenants' topics and traffic: they are not for the public)."""
+    settings = resources.settings
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token is None:
+        if settings.env is Environment.production:
+            raise NotFound("Not found")
+    else:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), token.encode()
+        ):
+            raise AuthenticationFailed(
+                "Send the metrics token as a bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
