@@ -99,13 +99,17 @@ def serve(
     os.environ["TOPICHUB_HOST"] = settings.host
     os.environ["TOPICHUB_PORT"] = str(settings.port)
     os.environ["TOPICHUB_WORKERS"] = str(settings.workers)
+    os.environ["TOPICHUB_HEADER_TIMEOUT_S"] = str(settings.header_timeout_s)
     _stop_cleanly_on_signals()
+    from topichub.serving import HeaderTimeoutProtocol
+
     uvicorn.run(
         "topichub.app:asgi",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        http=HeaderTimeoutProtocol,
         log_config=None,
         proxy_headers=True,
         ws_max_size=1024 * 1024,

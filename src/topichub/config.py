@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     """No tenant (without its own tenant quota) takes more of the cluster brake than this."""
     quota_free_share_of_cluster: float = Field(default=0.5, gt=0, le=1)
     """All free-plan tenants together take no more of the cluster brake than this."""
+    header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """How long ``topichub serve`` waits for a request's headers (slowloris bound)."""
     allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
     """Host names the server answers to (``Host`` header; ``*.example.com`` allowed);
     others get 400. Set it in production: links and redirects never trust ``Host``."""
