@@ -49,9 +49,9 @@ class IdentityRepository:
         return await self.session.scalar(statement) is not None
 
     async def username_taken(self, username: str) -> bool:
-        return (
-            await self.session.scalar(select(User.id).where(User.username == username)) is not None
-        )
+        """Case-insensitively: "Alice" and "alice" side by side in a chat is impersonation."""
+        statement = select(User.id).where(func.lower(User.username) == username.lower()).limit(1)
+        return await self.session.scalar(statement) is not None
 
     async def list_users(self, *, limit: int, offset: int) -> Sequence[User]:
         statement = select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
