@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Query, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import ResourcesDep, SessionDep
@@ -140,7 +140,7 @@ async def publish(
             description="Retry safely: the same key and body replay the first answer",
         ),
     ] = None,
-) -> PublishOut | JSONResponse:
+) -> Response:
     """Publish a batch. A 200 means every message is stored (embedded: committed;
     Kafka: acknowledged by all in-sync replicas), with its partition and offset."""
     principal.require(Permission.write)
@@ -183,9 +183,9 @@ async def publish(
             scope,
             idempotency_key,
             200,
-            result.model_dump(mode="json"),
+            result.jsonable(),
         )
-    return result
+    return Response(result.json(), media_type="application/json")
 
 
 async def _publish(
@@ -194,7 +194,7 @@ async def _publish(
     principal: Principal,
     topic: service.TopicRef,
     batch: service.EncodedBatch,
-) -> PublishOut:
+) -> service.Published:
     plan = await plan_for(session, resources, principal)
     # End the request's transaction first: quota counters may load from the database and
     # the embedded log writes to it; holding this connection while they wait for another

@@ -56,21 +56,18 @@ class _Lane:
         self.slots: deque[_Slot] = deque()
         self.flusher: asyncio.Task[None] | None = None
 
-    def append(self, producer: Any, record: OutRecord, timestamp: int) -> tuple[_Slot, int]:
-        fields = {
-            "timestamp": timestamp,
-            "key": record.key,
-            "value": record.value,
-            "headers": list(record.headers),
-        }
-        if self.slots and self.slots[-1].batch.append(**fields) is not None:
-            slot = self.slots[-1]
-        else:
+    def append(
+        self, producer: Any, key: bytes | None, value: bytes, headers: Any, timestamp: int
+    ) -> tuple[_Slot, int]:
+        if not self.slots or (
+            self.slots[-1].batch.append(timestamp=timestamp, key=key, value=value, headers=headers)
+            is None
+        ):
             # No open batch, or it is full: start another. The first record always fits
             # (an oversized one is refused by the broker, and the error reaches the caller).
-            slot = _Slot(producer.create_batch())
-            slot.batch.append(**fields)
-            self.slots.append(slot)
+            self.slots.append(_Slot(producer.create_batch()))
+            self.slots[-1].batch.append(timestamp=timestamp, key=key, value=value, headers=headers)
+        slot = self.slots[-1]
         slot.count += 1
         return slot, slot.count - 1
 
@@ -90,13 +87,19 @@ class BatchProducer:
         timestamps = [r.timestamp_ms if r.timestamp_ms is not None else now for r in records]
         placed: list[tuple[_Slot, int]] = []
         touched: dict[int, _Lane] = {}
-        # No await in this loop: appends of concurrent calls never interleave.
+        producer = self._producer
+        # No await in this loop: appends of concurrent calls never interleave. It is the
+        # only per-record work: one append into the partition's open batch.
         for record, partition, ts in zip(records, partitions, timestamps, strict=True):
-            lane = self._lanes.get((topic, partition))
+            lane = touched.get(partition)
             if lane is None:
-                lane = self._lanes[(topic, partition)] = _Lane()
-            placed.append(lane.append(self._producer, record, ts))
-            touched[partition] = lane
+                lane = self._lanes.get((topic, partition))
+                if lane is None:
+                    lane = self._lanes[(topic, partition)] = _Lane()
+                touched[partition] = lane
+            # aiokafka's C record builder takes a list, nothing else.
+            headers = list(record.headers) if record.headers else []
+            placed.append(lane.append(producer, record.key, record.value, headers, ts))
         for partition, lane in touched.items():
             if lane.flusher is None:
                 lane.flusher = asyncio.create_task(self._flush(topic, partition, lane))
@@ -112,12 +115,20 @@ class BatchProducer:
                 f"publish to {topic!r} partly failed ({failed[0].delivered.exception()!r}); "
                 "some records were stored"
             )
+        # Per batch, not per record: its base offset and, with LogAppendTime, the
+        # broker's timestamp (-1 otherwise: ours stands).
+        bases: dict[_Slot, tuple[int, int]] = {}
+        for slot in slots:
+            delivered = slot.delivered.result()  # raises the batch's error
+            bases[slot] = (delivered.offset, delivered.timestamp)
         out: list[RecordMetadata] = []
         for (slot, relative), partition, ts in zip(placed, partitions, timestamps, strict=True):
-            delivered = slot.delivered.result()  # raises the batch's error
-            if delivered.timestamp != -1:  # LogAppendTime: the broker's clock wins
-                ts = delivered.timestamp
-            out.append(RecordMetadata(topic, partition, delivered.offset + relative, ts))
+            base, broker_ts = bases[slot]
+            out.append(
+                RecordMetadata(
+                    topic, partition, base + relative, ts if broker_ts == -1 else broker_ts
+                )
+            )
         return out
 
     async def _flush(self, topic: str, partition: int, lane: _Lane) -> None:
