@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 
 class CuttableProxy:
     def __init__(self, target_port: int) -> None:
-        self._target_port = target_port
+        self.target_port = target_port
+        """Where new connections go; a test may point it at a restarted server."""
         self._server: asyncio.Server | None = None
         self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -26,7 +27,11 @@ class CuttableProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.transport.abort()  # the server is down: the client sees a reset
+            return
         link = (writer, up_writer)
         self._links.add(link)
         pumps = [
