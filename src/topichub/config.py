@@ -126,12 +126,12 @@ class Settings(BaseSettings):
     quota_free_share_of_cluster: float = Field(default=0.5, gt=0, le=1)
     """All free-plan tenants together take no more of the cluster brake than this."""
     header_timeout_s: float = Field(default=10.0, gt=0, le=300)
-    """How long ``topichub serve`` waits for a request's headers (slowloris bound)."""
+    """How long `topichub serve` waits for a request's headers (slowloris bound)."""
     allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
-    """Host names the server answers to (``Host`` header; ``*.example.com`` allowed);
-    others get 400. Set it in production: links and redirects never trust ``Host``."""
+    """Host names the server answers to (`Host` header; `*.example.com` allowed);
+    others get 400. Set it in production: links and redirects never trust `Host`."""
     metrics_token: SecretStr | None = None
-    """Bearer token ``/metrics`` requires; unset, it is open in development and off in
+    """Bearer token `/metrics` requires; unset, it is open in development and off in
     production."""
     signup_per_address_per_hour: int | None = Field(default=10, ge=0)
     """Sign-ups per client address and hour."""
