@@ -126,3 +126,27 @@ async def test_expired_ticket_records_are_deleted(app: FastAPI, http: httpx.Asyn
     async with resources.sessionmaker() as session:
         left = (await session.scalars(select(StreamTicket.jti))).all()
     assert "x" * 32 not in left
+
+
+@pytest.mark.redis
+async def test_with_redis_tickets_are_burnt_and_resumed_the_same_way(
+    tmp_path: Path, redis_url: str
+) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite",
+        tmp_path,
+        redis_url=redis_url,
+        redis_key_prefix=f"th-test-{tmp_path.name[-8:]}",
+    )
+    path = "/api/v1/topics/events/stream"
+    async with _served(settings) as (_, url, http):
+        account = await signup(http)
+        sse_ticket, ws_ticket = await _ticket(http, account), await _ticket(http, account)
+        assert await _sse_status(http, path, sse_ticket) == 200
+        ws_url = url.replace("http", "ws", 1) + f"/api/v1/topics/events/ws?ticket={ws_ticket}"
+        async with websockets.connect(ws_url):
+            pass
+    async with _served(settings) as (_, url, http):
+        assert await _ws_refused(url, "/api/v1/topics/events/ws", ws_ticket) == 4001
+        assert await _sse_status(http, "/api/v1/topics/logs/stream", sse_ticket) == 401
+        assert await _sse_status(http, path, sse_ticket) == 200
