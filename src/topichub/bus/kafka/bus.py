@@ -15,7 +15,8 @@ Delivery semantics (the port's, made concrete):
   RELIABILITY.md asks. Other ``BusError`` s (a record too large, ...) mean nothing of
   the call was stored.
 - Partitions are chosen here, by ``topichub.bus.partitioner`` (murmur2 as Kafka's
-  default partitioner), never by aiokafka, so both engines place keys alike.
+  Java client; not librdkafka's default, see there), never by aiokafka, so both engines
+  place keys alike.
 - Readers are ``AIOKafkaConsumer`` s without a group (assign + seek); group consumers
   use normal group membership, never auto-commit, and start at the earliest offset
   when the group has no commit for a partition.
