@@ -1,5 +1,5 @@
-"""``topichub`` command line: serve, migrate, admin tasks, and a client of a running server
-(publish, tail).
+"""``topichub`` command line: serve, migrate, admin tasks; the client commands of a
+running server (login, topics, keys, publish, tail) are in ``cli_client``.
 
 Exit codes (also in ``topichub --help``): 0 done; 1 the server or the database refused
 (its message is printed); 2 bad usage or input; 3 the server could not be reached;
@@ -8,15 +8,13 @@ Exit codes (also in ``topichub --help``): 0 done; 1 the server or the database r
 from __future__ import annotations
 
 import asyncio
-import enum
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -25,28 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from topichub import __version__
+from topichub.cli_client import EXIT_CODES_HELP, ExitCode, install
 from topichub.config import ConfigError, Settings
-
-if TYPE_CHECKING:
-    import httpx
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    ERROR = 1
-    """The server or the database refused; its message is printed."""
-    USAGE = 2
-    """Bad arguments or input (click's own usage errors exit 2 as well)."""
-    UNREACHABLE = 3
-    """No answer from the server."""
-    STREAM_CLOSED = 4
-    """The server ended a stream (``tail``)."""
-
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 done; 1 the server or database refused; 2 bad usage or input; "
-    "3 server unreachable; 4 stream ended by the server."
-)
 
 app = typer.Typer(
     help=f"topichub: multi-tenant event streaming.\n\n{EXIT_CODES_HELP}",
@@ -56,6 +34,7 @@ app = typer.Typer(
 )
 admin_app = typer.Typer(help="Administration tasks run against the configured database.")
 app.add_typer(admin_app, name="admin")
+install(app)
 console = Console(stderr=True)
 
 
@@ -383,223 +362,3 @@ def list_users(limit: int = 100) -> None:
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
-
-
-# --- client of a running server ---------------------------------------------------------
-
-DEFAULT_PORT = 8000
-
-
-def default_url() -> str:
-    """``TOPICHUB_URL``, else the local server at ``TOPICHUB_PORT`` (what ``topichub serve``
-    listens on), else port 8000."""
-    if url := os.environ.get("TOPICHUB_URL"):
-        return url
-    port = os.environ.get("TOPICHUB_PORT", "").strip()
-    return f"http://127.0.0.1:{port if port.isdigit() else DEFAULT_PORT}"
-
-
-KeyOption = Annotated[
-    str | None,
-    typer.Option("--key", envvar="TOPICHUB_API_KEY", help="API key or access token"),
-]
-UrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help="Server URL [env: TOPICHUB_URL; default http://127.0.0.1:$TOPICHUB_PORT, else :8000]",
-        show_default=False,
-    ),
-]
-
-
-def _client_headers(key: str | None) -> dict[str, str]:
-    if not key:
-        console.print("[red]an API key or token is needed:[/red] --key or TOPICHUB_API_KEY")
-        raise typer.Exit(ExitCode.USAGE)
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _unreachable(url: str, exc: Exception) -> typer.Exit:
-    import httpx
-
-    if isinstance(exc, httpx.TimeoutException):
-        what = f"no answer from {url} in time"
-    else:
-        what = f"cannot reach {url}"
-    console.print(
-        f"[red]{what}[/red] — is the server running? set --url or TOPICHUB_URL", soft_wrap=True
-    )
-    return typer.Exit(ExitCode.UNREACHABLE)
-
-
-def _refused(response: httpx.Response) -> typer.Exit:
-    """One line from the server's error envelope, with a hint where one helps."""
-    try:
-        body = response.json()
-        message = body.get("detail") or body.get("error", {}).get("message")
-    except ValueError:
-        message = None
-    message = message if isinstance(message, str) else response.reason_phrase
-    hint = {
-        401: " — check --key or TOPICHUB_API_KEY",
-        403: " — the key lacks the permission this needs",
-    }.get(response.status_code, "")
-    console.print(f"[red]{response.status_code}:[/red] {message}{hint}", soft_wrap=True)
-    return typer.Exit(ExitCode.ERROR)
-
-
-def _json_values(texts: list[str], where: str) -> list[Any]:
-    values = []
-    for number, text in enumerate(texts, start=1):
-        try:
-            values.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            console.print(
-                f"[red]{where} {number} is not JSON:[/red] {exc.msg} at column {exc.colno} "
-                "— quote strings as JSON ('\"text\"') or pass --raw to publish text",
-                soft_wrap=True,
-            )
-            raise typer.Exit(ExitCode.USAGE) from exc
-    return values
-
-
-@app.command()
-def publish(
-    topic: Annotated[str, typer.Argument(help="Topic name")],
-    values: Annotated[
-        list[str] | None,
-        typer.Argument(help="JSON values; read one per line from stdin when absent"),
-    ] = None,
-    key: KeyOption = None,
-    url: UrlOption = None,
-    raw: Annotated[
-        bool, typer.Option("--raw", help="Publish each value as text (a JSON string)")
-    ] = False,
-    key_name: Annotated[
-        str | None, typer.Option("--key-name", "--message-key", help="Record key")
-    ] = None,
-) -> None:
-    """Publish JSON values (arguments, or one per line on stdin) to a topic."""
-    import httpx
-
-    base = url or default_url()
-    from_stdin = not values
-    texts = values or [line for line in sys.stdin.read().splitlines() if line.strip()]
-    parsed = list(texts) if raw else _json_values(texts, "line" if from_stdin else "value")
-    messages: list[dict[str, Any]] = []
-    for value in parsed:
-        message: dict[str, Any] = {"value": value}
-        if key_name is not None:
-            message["key"] = key_name
-        messages.append(message)
-    if not messages:
-        console.print("nothing to publish")
-        raise typer.Exit(ExitCode.USAGE)
-    headers = _client_headers(key)
-    try:
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            for start in range(0, len(messages), 1000):
-                response = client.post(
-                    f"/api/v1/topics/{topic}/publish",
-                    json={"messages": messages[start : start + 1000]},
-                )
-                if response.status_code != 200:
-                    raise _refused(response)
-                for result in response.json()["messages"]:
-                    console.print(
-                        f"stored at partition {result['partition']} offset {result['offset']}"
-                    )
-    except httpx.TransportError as exc:
-        raise _unreachable(base, exc) from exc
-
-
-def _sse_items(lines: Iterable[str]) -> Iterator[tuple[str, str | None, str]]:
-    """(event name, id, data) of each SSE event; comments and heartbeats are skipped."""
-    event, event_id, data = "message", None, list[str]()
-    for line in lines:
-        if line == "":
-            if data:
-                yield event, event_id, "\n".join(data)
-            event, event_id, data = "message", None, []
-        elif line.startswith(":"):
-            continue
-        else:
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                data.append(value)
-            elif name == "id":
-                event_id = value
-            elif name == "event":
-                event = value
-
-
-def _show(kind: str, event_id: str | None, body: dict[str, Any], terminal: bool) -> None:
-    if not terminal:
-        # Piped: one JSON object a line, the WebSocket frames' shape.
-        if kind == "message":
-            line = {"id": event_id, **body}
-        else:
-            line = {"type": kind, **({"id": event_id} if event_id else {}), **body}
-        typer.echo(json.dumps(line, ensure_ascii=False))
-        return
-    out = Console(highlight=False, soft_wrap=True)
-    if kind == "gap":
-        out.print(
-            f"[yellow]gap:[/yellow] partition {body.get('partition')} offsets "
-            f"{body.get('requested')}..{body.get('available', 0) - 1} were removed by "
-            "retention before they could be delivered"
-        )
-    elif kind == "message":
-        key = f" [magenta]{body['key']}[/magenta]" if body.get("key") is not None else ""
-        value = json.dumps(body.get("value"), ensure_ascii=False)
-        out.print(
-            f"[dim]{body.get('timestamp', '')}[/dim] [cyan]{body.get('partition')}:"
-            f"{body.get('offset')}[/cyan]{key} {value}",
-            markup=True,
-        )
-
-
-@app.command()
-def tail(
-    topic: Annotated[str, typer.Argument(help="Topic name")],
-    key: KeyOption = None,
-    url: UrlOption = None,
-    start: Annotated[str, typer.Option("--from", help="earliest or latest")] = "latest",
-    cursor: Annotated[str | None, typer.Option(help="Resume after this event id")] = None,
-) -> None:
-    """Print a topic's messages as they arrive (Ctrl-C to stop): coloured on a terminal,
-    one JSON object a line when piped. Exits 4 when the server ends the stream."""
-    import httpx
-
-    base = url or default_url()
-    params = {"cursor": cursor} if cursor else {"from": start}
-    headers = _client_headers(key)
-    terminal = sys.stdout.isatty()
-    try:
-        with (
-            # A quiet topic sends only heartbeats, every 15 s by default.
-            httpx.Client(
-                base_url=base, headers=headers, timeout=httpx.Timeout(10.0, read=60.0)
-            ) as client,
-            client.stream("GET", f"/api/v1/topics/{topic}/stream", params=params) as response,
-        ):
-            if response.status_code != 200:
-                response.read()
-                raise _refused(response)
-            for kind, event_id, data in _sse_items(response.iter_lines()):
-                body = json.loads(data)
-                _show(kind, event_id, body, terminal)
-                if kind == "close":
-                    console.print(
-                        f"[red]stream closed by the server:[/red] {body.get('reason')}",
-                        soft_wrap=True,
-                    )
-                    raise typer.Exit(ExitCode.STREAM_CLOSED)
-    except KeyboardInterrupt:
-        return
-    except httpx.TransportError as exc:
-        raise _unreachable(base, exc) from exc
-    console.print(f"[red]connection to {base} lost[/red]", soft_wrap=True)
-    raise typer.Exit(ExitCode.UNREACHABLE)

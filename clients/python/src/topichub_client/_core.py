@@ -148,6 +148,9 @@ class StreamState:
     since: str | None = None
     cursor: str | None = None
     backoff: Backoff = field(default_factory=Backoff)
+    opened: bool = False
+    """Whether a connection was ever accepted: before that, an unreachable server is the
+    caller's error to see, not a reason to wait."""
 
     def params(self) -> dict[str, str]:
         if self.cursor:

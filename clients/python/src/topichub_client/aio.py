@@ -234,7 +234,8 @@ class AsyncClient:
 
         After a dropped connection, a server shutdown or a slow-consumer cut, the stream
         reconnects from its last cursor (no gap, no duplicate) with backoff, waiting out
-        ``Retry-After`` when the server sends one. Any other end of the stream is yielded
+        ``Retry-After`` when the server sends one; a server that cannot be reached at the
+        first attempt raises ``ConnectionFailed``. Any other end of the stream is yielded
         as a ``Close`` and ends the iteration; a refusal to open raises its typed error.
         With ``reconnect=False`` the first end of any kind is yielded as ``Close``.
         """
@@ -251,7 +252,8 @@ class AsyncClient:
                         state.backoff.reset()
                         yield item
             except TopichubError as exc:
-                if not reconnect or not stream_open_retryable(exc):
+                first = isinstance(exc, ConnectionFailed) and not state.opened
+                if first or not reconnect or not stream_open_retryable(exc):
                     raise
                 await asyncio.sleep(state.backoff.delay(exc.retry_after))
                 continue
@@ -276,6 +278,7 @@ class AsyncClient:
                 if response.status_code != 200:
                     await response.aread()
                     raise error_from_response(response)
+                state.opened = True
                 parser = SSEParser()
                 async for line in response.aiter_lines():
                     event = parser.feed(line)
@@ -291,6 +294,7 @@ class AsyncClient:
             async with ws_connect(
                 url, additional_headers=self._auth(), open_timeout=self._timeout
             ) as websocket:
+                state.opened = True
                 started = False
                 with contextlib.suppress(ConnectionClosed):
                     async for frame in websocket:
