@@ -21,6 +21,7 @@ from topichub.admin.endpoints import platform_router
 from topichub.admin.endpoints import router as admin_router
 from topichub.api_docs import install_api_docs
 from topichub.api_keys.endpoints import router as api_keys_router
+from topichub.asyncapi.endpoints import router as asyncapi_router
 from topichub.audit.consumer import AuditConsumer
 from topichub.audit.endpoints import router as events_router
 from topichub.bus import BusOptions, EventBus, create_bus
@@ -266,6 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RootOut(status="topichub running", name="topichub", version=__version__)
 
     app.include_router(health_router)
+    app.include_router(asyncapi_router)
     console.mount(app)
     app.include_router(platform_router)
     # Seed 003's recommender paths already start with /api/v1: mounted once.
