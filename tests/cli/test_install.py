@@ -1,0 +1,48 @@
+"""``uv tool install`` of a fresh clone gives a working ``topichub`` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(600)
+def test_uv_tool_install_of_a_fresh_clone_lists_the_commands(tmp_path: Path) -> None:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TOPICHUB_", "VIRTUAL_ENV"))},
+        "UV_TOOL_DIR": str(tmp_path / "tools"),
+        "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+    }
+    # Offline: every locked package is in uv's cache once `make install` ran.
+    installed = subprocess.run(
+        [uv, "tool", "install", "--offline", "--editable", "."],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    shown = subprocess.run(
+        [str(tmp_path / "bin" / "topichub"), "--help"],
+        env={**env, "COLUMNS": "120"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for command in ("login", "publish", "tail", "topics", "keys", "serve", "admin"):
+        assert f" {command} " in shown.stdout, shown.stdout
+    assert "Exit codes" in shown.stdout
