@@ -16,10 +16,17 @@ table says how many arrived. 5,000 client sockets need about 11,000 file descrip
 (client and server ends, plus margin); with a lower hard limit the subscriber count is
 scaled down and the output says so.
 
-    uv run python -m bench.fanout [--engine embedded|kafka]
+    uv run python -m bench.fanout [--engine embedded|kafka] [--subscribers 10000]
+        [--duration 60] [--rate 20]
+
+With ``--duration`` longer than the server's heartbeat interval (15 s) the subscribers
+also receive heartbeats while the publisher keeps its steady rate.
 """
 
 from __future__ import annotations
+
+import argparse
+import sys
 
 from bench.common import (
     Bench,
@@ -158,6 +165,18 @@ def rows_for(
                 per_sub < MAX_KIB_PER_SUBSCRIBER,
             )
         )
+        rows.append(
+            Row(
+                bench,
+                eng,
+                "server file descriptors",
+                f"{ours.fds_after:,}",
+                f"{naive.fds_after:,} (naive)",
+                ratio(ours.fds_after, naive.fds_after),
+                "",
+                None,
+            )
+        )
     return rows
 
 
@@ -173,7 +192,7 @@ async def naive_result(bench: Bench, subscribers: int) -> StreamResult:
 
 
 async def run_engine(bench: Bench, name: str) -> list[Row]:
-    subscribers, scaled = subscriber_count()
+    subscribers, scaled = subscriber_count(SUBSCRIBERS)
     if scaled:
         log(f"{NAME}: {scaled}")
     naive = await naive_result(bench, subscribers)
@@ -195,11 +214,20 @@ async def run_engine(bench: Bench, name: str) -> list[Row]:
 
 
 def main() -> None:
+    global SUBSCRIBERS, DURATION_S, RATE
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS)
+    parser.add_argument("--duration", type=float, default=DURATION_S)
+    parser.add_argument("--rate", type=float, default=RATE)
+    options, rest = parser.parse_known_args()
+    SUBSCRIBERS, DURATION_S, RATE = options.subscribers, options.duration, options.rate
+    # The shared command line of every benchmark (--engine) reads the rest.
+    sys.argv[1:] = rest
     cli_per_engine(
         __doc__ or NAME,
         run_engine,
-        f"{NAME}: SSE subscribers on one process, {RATE:.0f} msg/s for {DURATION_S:.0f}s, "
-        "vs a naive queue-per-client broadcaster",
+        f"{NAME}: {SUBSCRIBERS:,} SSE subscribers on one process, {RATE:.0f} msg/s for "
+        f"{DURATION_S:.0f}s, vs a naive queue-per-client broadcaster",
     )
 
 

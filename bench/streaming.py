@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class StreamResult:
     sample_failure: str
     rss_before_kib: int
     rss_after_kib: int
+    fds_after: int
+    """The server's open file descriptors once every subscriber connected."""
     published: int
     """Stamped messages sent."""
     rejected: int
@@ -314,6 +317,13 @@ async def publish_steady(
     return outcome["ok"], outcome["rejected"]
 
 
+def count_fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
 # -- one measurement ---------------------------------------------------------------------------
 
 
@@ -348,6 +358,7 @@ async def measure(
         _, connected, connect_s, failures, sample = await _recv(ours, 900)
         await asyncio.sleep(1.0)  # let the server settle before reading its RSS
         rss_after = read_rss_kib(target.pid)
+        fds_after = count_fds(target.pid)
         if warmup:
             await publish_steady(target, rate, warmup, stamped=False)
             await asyncio.sleep(1.0)
@@ -386,6 +397,7 @@ async def measure(
         sample_failure=sample[0] if sample else "",
         rss_before_kib=rss_before,
         rss_after_kib=rss_after,
+        fds_after=fds_after,
         published=count,
         rejected=rejected,
         unanswered=count - accepted - rejected,

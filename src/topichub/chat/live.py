@@ -21,7 +21,6 @@ the feed (reconnect and reload history), 1001 shutdown.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -44,15 +43,15 @@ from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
 from topichub.tenancy.plans import Plan
 from topichub.topics.stream.endpoints import origin_allowed
-from topichub.topics.stream.frames import Closed, CloseReason, Event, ws_close_code
+from topichub.topics.stream.frames import CloseReason, Event, ws_close_code
 from topichub.topics.stream.hub import HubClosed, Start
 from topichub.topics.stream.registry import OpenStream
 from topichub.topics.stream.subscription import Subscription
+from topichub.topics.stream.websocket import pump
 
 log = logging.getLogger(__name__)
 
 CLOSE_GRACE_S = 1.0
-REMOVED = 4003
 NOT_A_MEMBER = 4004
 UNAUTHENTICATED = 4001
 _DEDUP_WINDOW = 1024
@@ -190,34 +189,19 @@ async def _serve_member(
                 await websocket.send_text(
                     json.dumps({"type": "subscribed", "group_id": str(group_id)})
                 )
-                await _pump(websocket, subscription, str(group_id), str(user_id))
+                render = _Render(subscription, str(group_id), str(user_id))
+                # No application heartbeats: the server's WebSocket pings keep it alive.
+                await pump(
+                    websocket,
+                    subscription,
+                    render=render,
+                    heartbeats=False,
+                    close_grace_s=CLOSE_GRACE_S,
+                )
         finally:
             resources.streams.remove(entry)
     finally:
         subscription.close(CloseReason.CLIENT_GONE)
-
-
-async def _pump(websocket: WebSocket, sub: Subscription, group: str, user: str) -> None:
-    sender = asyncio.create_task(_send(websocket, sub, group, user))
-    receiver = asyncio.create_task(_receive(websocket))
-    closed = asyncio.create_task(sub.wait_closed())
-    tasks = (sender, receiver, closed)
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if receiver in done:
-            sub.close(CloseReason.CLIENT_GONE)
-        if not sender.done():
-            # A client that does not read cannot hold us: the close frame gets a grace
-            # period, then the connection is dropped.
-            await asyncio.wait((sender,), timeout=CLOSE_GRACE_S)
-    finally:
-        sub.close(CloseReason.CLIENT_GONE)
-        for task in tasks:
-            task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-    for result in results:
-        if isinstance(result, Exception) and not isinstance(result, WebSocketDisconnect):
-            raise result
 
 
 def _event(item: Event, group: str) -> dict[str, Any] | None:
@@ -233,39 +217,31 @@ def _event(item: Event, group: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-async def _send(websocket: WebSocket, sub: Subscription, group: str, user: str) -> None:
-    seen: OrderedDict[str, None] = OrderedDict()
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            item = await sub.get()
-            if isinstance(item, Closed):
-                if item.reason != CloseReason.CLIENT_GONE:
-                    await websocket.close(code=ws_close_code(item.reason), reason=item.reason)
-                return
-            if not isinstance(item, Event):
-                continue  # a gap: only possible for replays, which this feed never does
-            event = _event(item, group)
-            if event is None:
-                continue
-            event_id = str(event.get("event_id"))
-            if event_id in seen:
-                continue
-            seen[event_id] = None
-            if len(seen) > _DEDUP_WINDOW:
-                seen.popitem(last=False)
-            kind = event.get("event")
-            if kind == service.MEMBER_REMOVED and str(event.get("user_id")) == user:
-                sub.close(CloseReason.CLIENT_GONE)
-                await websocket.close(code=REMOVED, reason="removed from the group")
-                return
-            if kind in service.MESSAGE_EVENTS:
-                # _event() returned a dict, so the value is JSON text, never a tombstone.
-                await websocket.send_text((item.record.value or b"").decode("utf-8", "replace"))
+class _Render:
+    """Chat's frames on the shared pump: only this group's message events, each once,
+    and the end of the stream when this user is removed from the group."""
 
+    def __init__(self, sub: Subscription, group: str, user: str) -> None:
+        self._sub = sub
+        self._group = group
+        self._user = user
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
-async def _receive(websocket: WebSocket) -> None:
-    # Frames from the client are read and ignored, so that its close is noticed at once.
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+    def __call__(self, item: Event) -> str | None:
+        event = _event(item, self._group)
+        if event is None:
+            return None
+        event_id = str(event.get("event_id"))
+        if event_id in self._seen:
+            return None
+        self._seen[event_id] = None
+        if len(self._seen) > _DEDUP_WINDOW:
+            self._seen.popitem(last=False)
+        kind = event.get("event")
+        if kind == service.MEMBER_REMOVED and str(event.get("user_id")) == self._user:
+            self._sub.close(CloseReason.REMOVED)
+            return None
+        if kind in service.MESSAGE_EVENTS:
+            # _event() returned a dict, so the value is JSON text, never a tombstone.
+            return (item.record.value or b"").decode("utf-8", "replace")
+        return None

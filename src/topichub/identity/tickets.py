@@ -11,7 +11,7 @@ A browser's ``EventSource`` reconnects by itself after a network blip, re-reques
 *same URL*, ticket included, with ``Last-Event-ID``. So a ticket that opened an SSE stream
 is bound to that stream (its path and project) and may open it again — never another
 stream — as long as its record has not expired. The open stream pushes that expiry
-forward (``kept_alive``), so a stream of any age resumes within ``ttl_s`` of its
+forward (``keeper``), so a stream of any age resumes within ``ttl_s`` of its
 connection dropping, and a ticket stops working ``ttl_s`` after its last stream ended.
 WebSocket tickets stay strictly single-use: no browser reconnects a WebSocket by itself.
 """
@@ -22,7 +22,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import redis.asyncio as aioredis
@@ -92,22 +92,26 @@ class TicketBook:
             raise InvalidToken("Ticket already used" if fresh else "Token has expired")
         return claims.user_id, claims.tenant_id, claims.version
 
-    async def kept_alive(self, ticket: str, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """``body`` of the stream ``ticket`` opened, keeping the ticket able to resume
-        it: the expiry moves to ``ttl_s`` ahead every third of ``ttl_s``, checked at each
-        chunk (heartbeats included)."""
+    def keeper(self, ticket: str) -> Callable[[], Awaitable[None]]:
+        """For the stream ``ticket`` opened: a call to make after each chunk written
+        (heartbeats included) that keeps the ticket able to resume the stream: the
+        expiry moves to ``ttl_s`` ahead every third of ``ttl_s``."""
         jti = self._codec.decode(ticket, expected_type=STREAM_TICKET_TYPE, allow_expired=True).jti
         every = self.ttl_s / 3
         due = time.monotonic() + every
-        async for chunk in body:
-            yield chunk
-            if time.monotonic() >= due:
-                due = time.monotonic() + every
-                try:
-                    await self._refresh(jti)
-                except (SQLAlchemyError, RedisError, OSError):
-                    # The stream goes on; only its resumability may lapse.
-                    log.warning("could not extend a stream ticket", exc_info=True)
+
+        async def keep() -> None:
+            nonlocal due
+            if time.monotonic() < due:
+                return
+            due = time.monotonic() + every
+            try:
+                await self._refresh(jti)
+            except (SQLAlchemyError, RedisError, OSError):
+                # The stream goes on; only its resumability may lapse.
+                log.warning("could not extend a stream ticket", exc_info=True)
+
+        return keep
 
     async def _use(self, jti: str, stream: str | None, *, first_use_allowed: bool) -> bool:
         if self._redis is not None:

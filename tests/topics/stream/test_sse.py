@@ -2,6 +2,7 @@ import asyncio
 import json
 
 import pytest
+from starlette.types import Message
 
 from tests.support.memory_bus import MemoryBus
 from topichub.bus.port import OutRecord, TopicSpec
@@ -9,10 +10,10 @@ from topichub.topics.stream.frames import CloseReason
 from topichub.topics.stream.hub import Start, StreamHub
 from topichub.topics.stream.sse import (
     HEARTBEAT,
+    SSEResponse,
     format_comment,
     format_event,
     format_retry,
-    sse_body,
 )
 
 
@@ -103,34 +104,73 @@ def test_retry_field() -> None:
         format_retry(-1)
 
 
-# -- the streaming body ------------------------------------------------------------------
+# -- the streaming response ----------------------------------------------------------------
 
 
-async def started_hub(bus: MemoryBus) -> StreamHub:
-    hub = StreamHub(bus, linger_s=0, retry_initial_s=0.01)
+class Body:
+    """Runs an ``SSEResponse`` on an ASGI channel of our own and reads its body chunks."""
+
+    def __init__(self, response: SSEResponse) -> None:
+        self.sent: asyncio.Queue[Message] = asyncio.Queue()
+        self.gone = asyncio.Event()
+        self.task = asyncio.create_task(response({"type": "http"}, self.receive, self.send))
+
+    async def receive(self) -> Message:
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        await self.sent.put(message)
+
+    async def chunk(self) -> bytes:
+        async with asyncio.timeout(5):
+            while True:
+                message = await self.sent.get()
+                if message["type"] == "http.response.body":
+                    body: bytes = message["body"]
+                    if not message.get("more_body", False):
+                        raise StopAsyncIteration
+                    return body
+
+    async def aclose(self) -> None:
+        self.gone.set()
+        async with asyncio.timeout(5):
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def started_hub(bus: MemoryBus, heartbeat_s: float = 15) -> StreamHub:
+    hub = StreamHub(bus, linger_s=0, retry_initial_s=0.01, heartbeat_s=heartbeat_s)
     await hub.start()
     return hub
 
 
 async def test_body_streams_connect_events_heartbeats_and_close() -> None:
     bus = MemoryBus()
-    hub = await started_hub(bus)
+    hub = await started_hub(bus, heartbeat_s=0.05)
     await bus.create_topic(TopicSpec("t"))
     sub = await hub.subscribe("t")
-    body = sse_body(sub, heartbeat_s=0.01)
+    finished = asyncio.Event()
+
+    async def on_close() -> None:
+        finished.set()
+
+    body = Body(SSEResponse(sub, on_close=on_close))
     try:
-        assert await anext(body) == b": connected\n\n"
-        assert await anext(body) == HEARTBEAT  # idle
+        assert await body.chunk() == b": connected\n\n"
+        assert await body.chunk() == HEARTBEAT  # idle
         await bus.publish("t", [OutRecord(b'{"n": 1}')])
-        frame = await anext(body)
+        frame = await body.chunk()
+        while frame == HEARTBEAT:
+            frame = await body.chunk()
         [event] = parse(frame)
         assert event["id"] == "0:1"
         assert json.loads(event["data"])["value"] == {"n": 1}
         sub.close(CloseReason.REVOKED)
-        closing = await anext(body)
+        closing = await body.chunk()
         assert parse(closing) == [{"event": "close", "data": '{"reason":"revoked"}'}]
         with pytest.raises(StopAsyncIteration):
-            await anext(body)
+            await body.chunk()
+        assert finished.is_set()
     finally:
         await body.aclose()
         await hub.stop()
@@ -141,16 +181,16 @@ async def test_body_writes_events_that_are_ready_together_in_one_chunk() -> None
     hub = await started_hub(bus)
     await bus.create_topic(TopicSpec("t"))
     sub = await hub.subscribe("t")
-    body = sse_body(sub, heartbeat_s=5, first_comment=None)
+    body = Body(SSEResponse(sub, first_comment=None))
     try:
         await bus.publish("t", [OutRecord(str(i).encode()) for i in range(100)])
-        chunk = await anext(body)
+        chunk = await body.chunk()
         events = parse(chunk)
         assert [e["id"] for e in events] == [f"0:{i + 1}" for i in range(len(events))]
         assert 1 < len(events) <= 100
         seen = len(events)
         while seen < 100:
-            seen += len(parse(await anext(body)))
+            seen += len(parse(await body.chunk()))
         assert seen == 100
     finally:
         await body.aclose()
@@ -164,16 +204,17 @@ async def test_body_frames_a_gap_with_the_cursor_after_it() -> None:
     await bus.publish("t", [OutRecord(b"1"), OutRecord(b"2"), OutRecord(b"3")])
     bus.truncate("t", 0, before=2)
     sub = await hub.subscribe("t", Start.earliest())
-    body = sse_body(sub, heartbeat_s=5, first_comment=None)
+    body = Body(SSEResponse(sub, first_comment=None))
     try:
-        [gap] = parse(await anext(body))
-        assert gap == {
+        events = parse(await body.chunk())
+        while len(events) < 2:
+            events += parse(await body.chunk())
+        assert events[0] == {
             "id": "0:2",
             "event": "gap",
             "data": '{"partition":0,"requested":0,"available":2}',
         }
-        [event] = parse(await anext(body))
-        assert event["id"] == "0:3"
+        assert events[1]["id"] == "0:3"
     finally:
         await body.aclose()
         await hub.stop()
@@ -184,22 +225,21 @@ async def test_client_leaving_closes_the_subscription() -> None:
     hub = await started_hub(bus)
     await bus.create_topic(TopicSpec("t"))
 
-    # The server closes the generator when the client goes away...
+    # The server says the client went away...
     sub = await hub.subscribe("t")
-    body = sse_body(sub, heartbeat_s=5)
-    await anext(body)
+    body = Body(SSEResponse(sub))
+    await body.chunk()
     await body.aclose()
     assert sub.closed_reason == "client_gone"
 
-    # ...or cancels the task iterating it while it waits for the next event.
+    # ...or cancels the task running the response while it waits for the next event.
     sub = await hub.subscribe("t")
-    body = sse_body(sub, heartbeat_s=5)
-    await anext(body)
-    waiting = asyncio.create_task(anext(body))
+    body = Body(SSEResponse(sub))
+    await body.chunk()
     await asyncio.sleep(0)
-    waiting.cancel()
+    body.task.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await waiting
+        await body.task
     assert sub.closed_reason == "client_gone"
     assert hub.stats().subscribers == 0
     await hub.stop()

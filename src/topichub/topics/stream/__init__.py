@@ -15,7 +15,7 @@ from topichub.topics.stream.frames import (
     ws_close_code,
 )
 from topichub.topics.stream.hub import HubClosed, HubStats, Start, StreamHub
-from topichub.topics.stream.sse import sse_body
+from topichub.topics.stream.sse import SSEResponse
 from topichub.topics.stream.subscription import Subscription
 from topichub.topics.stream.websocket import pump
 
@@ -29,6 +29,7 @@ __all__ = [
     "HubClosed",
     "HubStats",
     "Item",
+    "SSEResponse",
     "Start",
     "StreamHub",
     "Subscription",
@@ -38,6 +39,5 @@ __all__ = [
     "format_comment",
     "format_event",
     "pump",
-    "sse_body",
     "ws_close_code",
 ]

@@ -14,7 +14,6 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket
-from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from topichub.dependencies import NoStore, ResourcesDep, SessionDep, get_resources
@@ -29,8 +28,8 @@ from topichub.limits.enforce import enforce_rate_limit
 from topichub.topics import service
 from topichub.topics.schemas import StreamTicketOut
 from topichub.topics.stream.frames import CloseReason, ws_close_code
-from topichub.topics.stream.opening import guarded, open_stream, parse_start
-from topichub.topics.stream.sse import sse_body
+from topichub.topics.stream.opening import open_stream, parse_start
+from topichub.topics.stream.sse import SSEResponse
 from topichub.topics.stream.websocket import pump
 
 router = APIRouter(tags=["streams"])
@@ -67,7 +66,7 @@ async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep)
 
 @router.get(
     "/topics/{name}/stream",
-    response_class=StreamingResponse,
+    response_class=SSEResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "An SSE stream"}},
 )
 async def stream_sse(
@@ -81,7 +80,7 @@ async def stream_sse(
     ticket: TicketQuery = None,
     project_id: ProjectQuery = None,
     last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
-) -> StreamingResponse:
+) -> SSEResponse:
     """Server-Sent Events: a comment on connect, then `id: <cursor>` and `data: {…}` per
     message, heartbeat comments, and `event: close` when the server ends the stream.
     Reconnect with `Last-Event-ID` (browsers do it by themselves) to resume with no gap
@@ -100,13 +99,11 @@ async def stream_sse(
         topic, start_from=start_from, since=since, cursor=cursor, last_event_id=last_event_id
     )
     live = await open_stream(session, resources, principal, topic, start, "sse")
-    body = sse_body(live.subscription, heartbeat_s=resources.settings.stream_heartbeat_s)
-    if ticket:
-        body = resources.tickets.kept_alive(ticket, body)
-    return StreamingResponse(
-        guarded(body, live),
-        media_type="text/event-stream",
+    return SSEResponse(
+        live.subscription,
+        on_write=resources.tickets.keeper(ticket) if ticket else None,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        on_close=live.finish,
     )
 
 
@@ -167,7 +164,7 @@ async def stream_ws(
         await websocket.close(code=_ws_code(exc), reason=exc.message[:120])
         return
     try:
-        await pump(websocket, live.subscription, heartbeat_s=resources.settings.stream_heartbeat_s)
+        await pump(websocket, live.subscription)
     finally:
         await live.finish()
 

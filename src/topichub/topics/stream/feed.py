@@ -48,6 +48,10 @@ class Listener(Protocol):
     @property
     def replaying(self) -> bool: ...
 
+    def heartbeat(self) -> None:
+        """A tick of the hub's heartbeat timer."""
+        ...
+
 
 async def close_quietly(reader: Reader) -> None:
     try:

@@ -65,6 +65,8 @@ class CloseReason(enum.StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
     REVOKED = "revoked"
+    REMOVED = "removed"
+    """The user was removed from the chat group it streams."""
     STREAM_LIMIT = "stream_limit"
     QUOTA_EXCEEDED = "quota_exceeded"
     TOPIC_DELETED = "topic_deleted"
@@ -80,6 +82,7 @@ WS_CLOSE_CODES: Final[Mapping[str, int]] = {
     CloseReason.UNAUTHENTICATED: 4001,
     CloseReason.FORBIDDEN: 4003,
     CloseReason.REVOKED: 4003,
+    CloseReason.REMOVED: 4003,
     CloseReason.STREAM_LIMIT: 4029,
     CloseReason.QUOTA_EXCEEDED: 4029,
     CloseReason.TOPIC_DELETED: 4004,

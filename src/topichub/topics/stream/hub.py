@@ -128,13 +128,31 @@ class StreamHub:
         """The live topics; their members are the open subscriptions (the hub keeps no
         second registry: ``topics.stream.registry`` is the one of open streams)."""
         self._background: set[asyncio.Task[None]] = set()
+        self._ticker: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         self._running = True
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        # One timer for every stream of the process instead of a timeout per wait: a
+        # stream idle for a whole tick gets a heartbeat at the next one, so within
+        # ``heartbeat_s`` of its last frame.
+        self._ticker = asyncio.get_running_loop().call_later(self.heartbeat_s / 2, self._tick)
+
+    def _tick(self) -> None:
+        for feed in self._feeds.values():
+            for member in feed.members:
+                member.heartbeat()
+        if self._running:
+            self._schedule_tick()
 
     async def stop(self) -> None:
         """Close every subscription with ``shutdown`` and every reader."""
         self._running = False
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         for feed in list(self._feeds.values()):
             for member in list(feed.members):
                 member.close(CloseReason.SHUTDOWN)

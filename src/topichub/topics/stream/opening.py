@@ -6,11 +6,8 @@ runs: everything that needs the database happens before ``open_stream`` returns.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,32 +85,40 @@ def _from_cursor(topic: Topic, text: str, field: str) -> Start:
     return Start.cursor(positions)
 
 
-@dataclass
 class LiveStream:
-    """An open stream: its subscription, its slot and its registry entry."""
+    """An open stream: its subscription, its slot and its registry entry. The registry
+    meters it (one timer for every stream of the process) through ``record``."""
 
-    resources: Resources
-    subscription: Subscription
-    slot: Slot | None
-    entry: OpenStream
-    principal: Principal
-    plan: Plan
-    _meter: asyncio.Task[None] | None = None
-    _metered_messages: int = 0
-    _metered_bytes: int = 0
+    __slots__ = (
+        "_metered_bytes",
+        "_metered_messages",
+        "entry",
+        "plan",
+        "principal",
+        "resources",
+        "slot",
+        "subscription",
+    )
 
-    def start_metering(self) -> None:
-        self._meter = asyncio.create_task(self._metering(), name=f"meter-{self.entry.id}")
+    def __init__(
+        self,
+        resources: Resources,
+        subscription: Subscription,
+        slot: Slot | None,
+        entry: OpenStream,
+        principal: Principal,
+        plan: Plan,
+    ) -> None:
+        self.resources = resources
+        self.subscription = subscription
+        self.slot = slot
+        self.entry = entry
+        self.principal = principal
+        self.plan = plan
+        self._metered_messages = 0
+        self._metered_bytes = 0
 
-    async def _metering(self) -> None:
-        while True:
-            await asyncio.sleep(METER_INTERVAL_S)
-            try:
-                await self._record()
-            except Exception:
-                log.warning("stream metering failed", exc_info=True)
-
-    async def _record(self) -> None:
+    async def record(self) -> None:
         """Count what was delivered since the last call against the outbound quota
         (in batches, never per message); close the stream once it is exhausted."""
         messages = self.subscription.delivered_messages
@@ -138,14 +143,11 @@ class LiveStream:
     async def finish(self) -> None:
         """Release everything; safe to call more than once."""
         self.subscription.close()
-        self.resources.streams.remove(self.entry)
-        if self._meter is not None:
-            self._meter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._meter
-            self._meter = None
-            with contextlib.suppress(Exception):
-                await self._record()
+        if self.resources.streams.remove(self.entry):
+            try:
+                await self.record()
+            except Exception:
+                log.warning("stream metering failed", exc_info=True)
         if self.slot is not None:
             slot, self.slot = self.slot, None
             with contextlib.suppress(Exception):
@@ -206,9 +208,9 @@ async def open_stream(
         token_version=principal.token_version if not principal.is_key else None,
         close=subscription.close,
     )
-    resources.streams.add(entry)
     live = LiveStream(resources, subscription, slot, entry, principal, plan)
-    live.start_metering()
+    entry.meter = live.record
+    resources.streams.add(entry)
     return live
 
 
@@ -217,12 +219,3 @@ async def _ensure_in_log(resources: Resources, topic: Topic) -> None:
         await resources.bus.partitions(topic.physical_name)
     except BusTopicNotFound:
         await ensure_log_topic(resources.bus, topic, strict=True)
-
-
-async def guarded(body: AsyncIterator[bytes], live: LiveStream) -> AsyncIterator[bytes]:
-    """Run an SSE body and release the stream's resources however it ends."""
-    try:
-        async for chunk in body:
-            yield chunk
-    finally:
-        await live.finish()

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +39,8 @@ class OpenStream:
     token_version: int | None
     """For user tokens: the version the stream was opened with."""
     close: Callable[[str], None]
+    meter: Callable[[], Awaitable[None]] | None = None
+    """Counts what the stream delivered against its quota; called by the registry."""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=utcnow)
 
@@ -57,20 +59,29 @@ class OpenStream:
 
 class StreamRegistry:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], *, interval_s: float = 1.0
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        interval_s: float = 1.0,
+        meter_interval_s: float = 5.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._interval = interval_s
+        self._meter_interval = meter_interval_s
         self._streams: dict[str, OpenStream] = {}
         self._task: asyncio.Task[None] | None = None
+        self._meter_task: asyncio.Task[None] | None = None
 
     def add(self, stream: OpenStream) -> None:
         self._streams[stream.id] = stream
         ACTIVE_STREAMS.labels(stream.transport).inc()
 
-    def remove(self, stream: OpenStream) -> None:
-        if self._streams.pop(stream.id, None) is not None:
-            ACTIVE_STREAMS.labels(stream.transport).dec()
+    def remove(self, stream: OpenStream) -> bool:
+        """Forget ``stream``; False when it was not registered (removed already)."""
+        if self._streams.pop(stream.id, None) is None:
+            return False
+        ACTIVE_STREAMS.labels(stream.transport).dec()
+        return True
 
     def list(self) -> list[OpenStream]:
         return list(self._streams.values())
@@ -82,13 +93,29 @@ class StreamRegistry:
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._watch(), name="stream-revocation-watcher")
+        if self._meter_task is None:
+            self._meter_task = asyncio.create_task(self._meter_all(), name="stream-metering")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._meter_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._meter_task = None
+
+    async def _meter_all(self) -> None:
+        # One task meters every stream of the process (in batches of what each delivered
+        # since the last round, never per message) instead of a task per stream.
+        while True:
+            await asyncio.sleep(self._meter_interval)
+            for stream in list(self._streams.values()):
+                if stream.meter is None:
+                    continue
+                try:
+                    await stream.meter()
+                except Exception:
+                    log.warning("stream metering failed", exc_info=True)
 
     async def _watch(self) -> None:
         while True:

@@ -22,12 +22,47 @@ from topichub.topics.stream.replay import Replay, Spawn
 class Subscription:
     """One client's stream: an async iterator of ``Event``, ``Gap`` and a final ``Closed``.
 
-    Iterate it (or call ``get``) from one task. ``close`` may be called from any task on
+    Iterate it (or call ``get`` or ``pull``) from one task. ``close`` may be called from any task on
     the same loop and ends the iteration promptly with ``Closed(reason)``; items still
     buffered are discarded (a revoked client must not receive more). Always close a
     subscription (the SSE and WebSocket writers do), or use it as an async context
     manager: it holds a share of the topic's live reader until closed.
+
+    Ten thousand of these live in one process, so the state is small: slots, one
+    waiter future made only while the consumer waits, and the live buffer as a list of
+    the feed's shared batch tuples.
     """
+
+    __slots__ = (
+        "_attached",
+        "_backlog",
+        "_beat",
+        "_buffer_size",
+        "_bus",
+        "_closed",
+        "_closed_waiter",
+        "_diverged",
+        "_feed",
+        "_finished",
+        "_live",
+        "_live_head",
+        "_live_index",
+        "_next",
+        "_on_close",
+        "_options",
+        "_out",
+        "_pending",
+        "_replay",
+        "_replaying",
+        "_spawn",
+        "_target",
+        "_waiter",
+        "delivered_bytes",
+        "delivered_messages",
+        "idle",
+        "labels",
+        "topic",
+    )
 
     def __init__(
         self,
@@ -40,7 +75,6 @@ class Subscription:
         options: ReadOptions,
         buffer_size: int,
         spawn: Spawn,
-        on_close: Callable[[Subscription], None] | None = None,
     ) -> None:
         self.topic = feed.topic
         self.labels = dict(labels)
@@ -54,16 +88,22 @@ class Subscription:
         self._options = options
         self._buffer_size = buffer_size
         self._spawn = spawn
-        self._on_close = on_close
+        self._on_close: Callable[[Subscription], None] | None = None
         self._next = next_positions
         self._out: deque[Item] = deque(gaps)
-        self._backlog: deque[Event] = deque()
+        self._backlog: deque[Event] | None = None
         """Shared events from the feed's history, delivered before the live buffer."""
-        self._live: deque[tuple[Event, ...]] = deque()
+        self._live: list[tuple[Event, ...]] = []
+        """Live batches; ``_live[_live_head][_live_index]`` is the next event."""
+        self._live_head = 0
         self._live_index = 0
         self._pending = 0
-        self._wake = asyncio.Event()
-        self._closed_event = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed_waiter: asyncio.Future[None] | None = None
+        self._beat = False
+        self.idle = False
+        """Set by the hub's heartbeat timer, cleared by every pull: the stream sent nothing
+        for a whole heartbeat interval when the timer finds it still set."""
         self._closed: Closed | None = None
         self._finished = False
         self._attached = False
@@ -79,7 +119,7 @@ class Subscription:
         """Join the live fan-out; ``recent`` are the feed's history events to deliver
         first, or None when the start lies before the history and a replay catches up."""
         if recent is not None:
-            self._backlog.extend(recent)
+            self._backlog = deque(recent)
         self._attach()
         self._replaying = recent is None and not self._caught_up()
 
@@ -99,21 +139,60 @@ class Subscription:
             return
         self._closed = Closed(str(reason))
         self._attached = False
-        self._live.clear()
+        self._clear_live()
         self._out.clear()
-        self._backlog.clear()
-        self._pending = 0
+        self._backlog = None
         self._release_replay()
         feed, self._feed = self._feed, None
         if feed is not None:
             feed.leave(self)
         if self._on_close is not None:
             self._on_close(self)
-        self._wake.set()
-        self._closed_event.set()
+        self._wake()
+        waiter = self._closed_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def on_close(self, callback: Callable[[Subscription], None]) -> None:
+        """Call ``callback`` once the subscription closes (at once if it has)."""
+        if self._closed is not None:
+            callback(self)
+        else:
+            self._on_close = callback
 
     async def wait_closed(self) -> None:
-        await self._closed_event.wait()
+        if self._closed is not None:
+            return
+        if self._closed_waiter is None:
+            self._closed_waiter = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._closed_waiter)
+
+    def heartbeat(self) -> None:
+        """Called by the hub's one heartbeat timer: a consumer waiting in ``pull`` that
+        has had nothing since the previous tick gets an empty batch (send a heartbeat)."""
+        if self.idle:
+            self._beat = True
+            self._wake()
+        self.idle = True
+
+    async def pull(self, limit: int) -> Sequence[Item]:
+        """Up to ``limit`` items, waiting until at least one is ready; an empty sequence
+        when a heartbeat is due instead. Ends with ``Closed`` (returned again if pulled
+        after it)."""
+        while True:
+            items = self.ready(limit)
+            if items:
+                self.idle = False
+                self._beat = False
+                return items
+            if self._beat:
+                self._beat = False
+                self.idle = False
+                return ()
+            if self._replaying:
+                await self._advance_replay(None)
+                continue
+            await self._wait(None)
 
     async def get(self, timeout: float | None = None) -> Item | None:
         """The next item, or None when nothing came within ``timeout`` seconds.
@@ -140,16 +219,19 @@ class Subscription:
             # Steady state: hand out slices of the shared live batches as they are.
             events: list[Event] = []
             live = self._live
-            while live and len(events) < limit:
-                batch, start = live[0], self._live_index
+            while self._live_head < len(live) and len(events) < limit:
+                batch, start = live[self._live_head], self._live_index
                 end = min(len(batch), start + limit - len(events))
                 events.extend(batch[start:end])
                 if end == len(batch):
-                    live.popleft()
+                    self._live_head += 1
                     self._live_index = 0
                 else:
                     self._live_index = end
-            self._pending -= len(events)
+            if live and self._live_head == len(live):
+                self._clear_live()
+            else:
+                self._pending -= len(events)
             self.delivered_messages += len(events)
             self.delivered_bytes += sum(record_size(e.record) for e in events)
             return events
@@ -173,30 +255,51 @@ class Subscription:
             item = self._next_ready()
             if item is not None:
                 return item
-            if self._replaying:
-                replay = self._replay_step()
-                if replay is None:
-                    continue
-                fetch = replay.fetch()
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    return None
-                done, _ = await asyncio.wait((fetch,), timeout=remaining)
-                if not done:
-                    return None
-                replay.take(fetch, self._out)
-                if self._attached and self._caught_up():
-                    # Hand over now rather than on the next get(): the reader is released
-                    # at once, and the replayed items still queued in _out go out first.
-                    self._replaying = False
-                    self._release_replay()
-                continue
-            self._wake.clear()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await self._wake.wait()
-            except TimeoutError:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
                 return None
+            if self._replaying:
+                await self._advance_replay(remaining)
+            else:
+                await self._wait(remaining)
+
+    async def _wait(self, timeout: float | None) -> None:
+        """Until the feed offers a batch, the stream closes, a heartbeat is due, or
+        ``timeout`` seconds passed."""
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            if timeout is None:
+                await waiter
+            else:
+                await asyncio.wait((waiter,), timeout=timeout)
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _advance_replay(self, timeout: float | None) -> None:
+        replay = self._replay_step()
+        if replay is None:
+            return
+        fetch = replay.fetch()
+        if not fetch.done():
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                # Woken by the read, a close or a heartbeat, whichever comes first.
+                await asyncio.wait((fetch, waiter), timeout=timeout, return_when="FIRST_COMPLETED")
+            finally:
+                self._waiter = None
+            if not fetch.done():
+                return
+        replay.take(fetch, self._out)
+        if self._attached and self._caught_up():
+            # Hand over now rather than on the next get(): the reader is released at
+            # once, and the replayed items still queued in _out go out first.
+            self._replaying = False
+            self._release_replay()
 
     def __aiter__(self) -> Subscription:
         return self
@@ -234,16 +337,14 @@ class Subscription:
                 # (the replay reader will read them from the log) and re-attach later,
                 # so handover never holds more than one buffer.
                 self._detach()
-                self._live.clear()
-                self._live_index = 0
-                self._pending = 0
+                self._clear_live()
             else:
                 self.close(CloseReason.SLOW_CONSUMER)
             return
         self._live.append(batch)
         self._pending += len(batch)
         if not self._replaying:
-            self._wake.set()
+            self._wake()
 
     def detached(self) -> None:
         self._attached = False
@@ -265,6 +366,12 @@ class Subscription:
     def _caught_up(self) -> bool:
         return all(self._next.get(p, 0) >= offset for p, offset in self._target.items())
 
+    def _clear_live(self) -> None:
+        self._live = []
+        self._live_head = 0
+        self._live_index = 0
+        self._pending = 0
+
     def _next_ready(self) -> Item | None:
         if self._closed is not None:
             return self._closed
@@ -276,14 +383,17 @@ class Subscription:
         while True:
             if backlog:
                 event = backlog.popleft()
-            elif live:
-                batch = live[0]
+            elif self._live_head < len(live):
+                batch = live[self._live_head]
                 event = batch[self._live_index]
                 self._live_index += 1
-                if self._live_index == len(batch):
-                    live.popleft()
-                    self._live_index = 0
                 self._pending -= 1
+                if self._live_index == len(batch):
+                    self._live_head += 1
+                    self._live_index = 0
+                    if self._live_head == len(live):
+                        self._clear_live()
+                        live = self._live
             else:
                 return None
             if not self._diverged:
