@@ -169,6 +169,11 @@ class StreamHub:
             replaying=sum(1 for m in members if m.replaying),
         )
 
+    def is_live(self, topic: str) -> bool:
+        """Whether ``topic`` has a live reader in this process (so it exists in the log)."""
+        feed = self._feeds.get(topic)
+        return feed is not None and not feed.retired and feed.opened.done()
+
     async def subscribe(
         self,
         topic: str,

@@ -215,6 +215,8 @@ async def open_stream(
 
 
 async def _ensure_in_log(resources: Resources, topic: Topic) -> None:
+    if resources.hub.is_live(topic.physical_name):
+        return  # the topic's live reader is reading it: it is in the log
     try:
         await resources.bus.partitions(topic.physical_name)
     except BusTopicNotFound:
