@@ -4,6 +4,7 @@ publish in time (a 503 whose outcome is unknown) and throttles failed logins ear
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from topichub_client import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    QuotaExceeded,
     RateLimited,
     Unavailable,
     ValidationFailed,
@@ -75,3 +77,16 @@ async def test_503_says_the_outcome_is_unknown_after_the_retries(server: ServerP
     assert unavailable.value.status_code == 503
     assert unavailable.value.details == {"outcome": "unknown"}
     assert unavailable.value.retry_after == 2
+
+
+async def test_a_used_up_daily_quota_is_quota_exceeded_and_not_retried(tmp_path: Path) -> None:
+    async with topichub_server("sqlite", tmp_path, quota_user_messages_per_day="1") as quota:
+        _, key = await account_with_key(quota)
+        async with AsyncClient(quota.url, api_key=key) as hub:
+            await hub.publish("events", [1])
+            with pytest.raises(QuotaExceeded) as exceeded:
+                await hub.publish("events", [2])
+    assert exceeded.value.status_code == 429
+    assert exceeded.value.code == "QUOTA_EXCEEDED"
+    assert exceeded.value.retry_after is not None
+    assert exceeded.value.retry_after > 0
