@@ -28,7 +28,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     from topichub_client import Client, StreamItem
 
-console = Console(stderr=True)
+# One line per message however narrow the terminal: scripts and greps keep it whole.
+console = Console(stderr=True, soft_wrap=True)
 DEFAULT_PORT = 8000
 
 
@@ -390,7 +391,9 @@ def publish(
     with (
         _answers(target),
         _client(target) as hub,
-        Progress(console=console, transient=True, disable=len(parsed) < 2) as progress,
+        Progress(
+            console=console, transient=True, disable=len(parsed) < 2 or not console.is_terminal
+        ) as progress,
     ):
         task = progress.add_task(f"publishing to {topic}", total=len(parsed))
         stored = hub.publish(
@@ -476,6 +479,11 @@ def tail(
                 if isinstance(item, Close):
                     _fail(f"stream closed by the server: {item.reason}", ExitCode.STREAM_CLOSED)
     except KeyboardInterrupt:
+        return
+    except BrokenPipeError:
+        # The reader left (`tail … | head`): done, as for Ctrl-C. Python would still try
+        # to flush stdout at exit and complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
 
 

@@ -153,3 +153,19 @@ async def _first_events(url: str, key: str, topic: str, count: int) -> list[dict
                 if len(events) == count:
                     break
     return events
+
+
+async def test_tail_into_a_reader_that_leaves_ends_with_status_0(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    _, key = await account_with_key(server)
+    env = cli_env(TOPICHUB_URL=server.url, TOPICHUB_API_KEY=key)
+    assert run_topichub(["publish", "events", "1"], env, cwd=tmp_path).returncode == 0
+    with _tail(["events", "--from", "earliest"], env, tmp_path) as tail:
+        assert tail.stdout is not None
+        assert json.loads(tail.stdout.readline())["value"] == 1
+        tail.stdout.close()  # what `topichub tail … | head -1` does after its line
+        assert run_topichub(["publish", "events", "2"], env, cwd=tmp_path).returncode == 0
+        assert tail.wait(timeout=30) == 0
+        assert tail.stderr is not None
+        assert "Traceback" not in tail.stderr.read()
