@@ -180,6 +180,7 @@ async def _serve_member(
             api_key_id=principal.api_key_id,
             token_version=principal.token_version if not principal.is_key else None,
             close=subscription.close,
+            expires_at=principal.credential_expires_at,
         )
         resources.streams.add(entry)
         try:

@@ -3,6 +3,7 @@ is a 401 (not a 422) and the OpenAPI document lists both schemes."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -72,7 +73,9 @@ async def resolve_credential(
         return principal, None
 
     key = ("user", claims.user_id, claims.tenant_id, claims.version)
-    return await cache.get_or_fill(key, user_principal)
+    principal = await cache.get_or_fill(key, user_principal)
+    # Cached per user, not per token: the expiry is this token's own.
+    return dataclasses.replace(principal, credential_expires_at=claims.expires_at)
 
 
 async def get_principal(

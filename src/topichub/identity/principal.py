@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from topichub.errors import Forbidden, NotFound
@@ -46,6 +47,9 @@ class Principal:
     username: str | None = None
     token_version: int | None = None
     """For user tokens: the version they were issued with (streams watch it)."""
+    credential_expires_at: datetime | None = None
+    """When the access token (or the session behind a stream ticket) expires: a stream
+    it opened closes then, so a stolen token does not stream forever."""
 
     @property
     def quota_holder(self) -> str:

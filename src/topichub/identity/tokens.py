@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -32,6 +32,7 @@ class AccessClaims:
     version: int
     token_type: str
     jti: str
+    expires_at: datetime | None = None
 
 
 class TokenCodec:
@@ -87,6 +88,7 @@ class TokenCodec:
                 version=int(claims["ver"]),
                 token_type=str(claims["type"]),
                 jti=str(claims.get("jti", "")),
+                expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
             )
         except (ValueError, TypeError) as exc:
             raise InvalidToken("Invalid token claims") from exc

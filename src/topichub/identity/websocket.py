@@ -5,7 +5,9 @@ headers a client may present a single-use stream ticket (``?ticket=``) or send
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+from datetime import timedelta
 from typing import Any
 
 from fastapi import WebSocket
@@ -18,6 +20,7 @@ from topichub.identity import service
 from topichub.identity.dependencies import extract_credential, resolve_credential
 from topichub.identity.principal import Principal
 from topichub.identity.tokens import InvalidToken
+from topichub.kit.time import utcnow
 from topichub.resources import Resources
 
 AUTH_FRAME_TIMEOUT_S = 5.0
@@ -66,7 +69,10 @@ async def principal_from_ticket(
         user_id, tenant_id, version = await resources.tickets.redeem(ticket, stream=stream)
     except InvalidToken as exc:
         raise AuthenticationFailed(f"Invalid stream ticket: {exc}") from exc
-    return await service.principal_for_user(session, user_id, tenant_id, version)
+    principal = await service.principal_for_user(session, user_id, tenant_id, version)
+    # A ticket is bought with an access token: what it opens lives no longer than one.
+    expires = utcnow() + timedelta(seconds=resources.tokens.access_ttl_s)
+    return dataclasses.replace(principal, credential_expires_at=expires)
 
 
 async def ws_principal(

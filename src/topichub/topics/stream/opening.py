@@ -207,6 +207,7 @@ async def open_stream(
         api_key_id=principal.api_key_id,
         token_version=principal.token_version if not principal.is_key else None,
         close=subscription.close,
+        expires_at=principal.credential_expires_at,
     )
     live = LiveStream(resources, subscription, slot, entry, principal, plan)
     entry.meter = live.record

@@ -26,6 +26,8 @@ from topichub.models import ApiKey, Tenant, User
 log = logging.getLogger(__name__)
 
 REVOKED = "revoked"
+EXPIRED = "unauthenticated"
+"""The stream's credential expired: reconnect with a fresh one (WebSocket 4001)."""
 
 
 @dataclass(eq=False)
@@ -41,6 +43,8 @@ class OpenStream:
     close: Callable[[str], None]
     meter: Callable[[], Awaitable[None]] | None = None
     """Counts what the stream delivered against its quota; called by the registry."""
+    expires_at: datetime | None = None
+    """When the access token (or ticket's session) that opened it expires."""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=utcnow)
 
@@ -157,6 +161,10 @@ class StreamRegistry:
                 users = {uid: (active, version) for uid, active, version in user_rows}
         closed = 0
         for stream in streams:
+            if stream.expires_at is not None and stream.expires_at <= now:
+                stream.close(EXPIRED)
+                closed += 1
+                continue
             if stream.tenant_id in live_tenants and self._still_valid(stream, live_keys, users):
                 continue
             stream.close(REVOKED)
