@@ -74,9 +74,9 @@ async def pump(
             raise
         me.uncancel()  # our own grace timer fired: the client is dropped, not us
     finally:
+        sub.close(CloseReason.CLIENT_GONE)
         for handle in deadline:
             handle.cancel()
-        sub.close(CloseReason.CLIENT_GONE)
         receiver.cancel()
         await asyncio.gather(receiver, return_exceptions=True)
     if receiver.done() and not receiver.cancelled():
