@@ -123,7 +123,10 @@ async def build_resources(settings: Settings) -> Resources:
     )
     await bus.start()
     hub = StreamHub(
-        bus, buffer_size=settings.stream_buffer, heartbeat_s=settings.stream_heartbeat_s
+        bus,
+        buffer_size=settings.stream_buffer,
+        buffer_bytes=settings.stream_buffer_bytes,
+        heartbeat_s=settings.stream_heartbeat_s,
     )
     await hub.start()
     watch_hub(hub.stats)

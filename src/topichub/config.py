@@ -155,6 +155,8 @@ class Settings(BaseSettings):
     """Seconds between heartbeats on an idle stream."""
     stream_buffer: int = Field(default=1_000, ge=1)
     """Events a slow stream may fall behind before it is closed (4008)."""
+    stream_buffer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Record bytes a slow stream may fall behind before it is closed (4008)."""
     stream_ticket_ttl_s: int = Field(default=60, ge=5, le=3600)
     """Lifetime of a single-use stream ticket, in seconds."""
     migrate_on_start: bool | None = None

@@ -539,6 +539,22 @@ async def test_a_reconnect_within_linger_reuses_the_reader(bus: Any, make_hub: H
 # -- slow consumers, gaps, closing -------------------------------------------------------
 
 
+async def test_the_buffer_is_bounded_in_bytes_too(
+    memory_bus: MemoryBus, make_hub: HubFactory
+) -> None:
+    hub = await make_hub(memory_bus, buffer_size=1000, buffer_bytes=10_000)
+    topic = await new_topic(memory_bus)
+    reader = await hub.subscribe(topic)
+    slow = await hub.subscribe(topic)
+    big = "x" * 3_000
+    for _ in range(4):
+        await publish(memory_bus, topic, [big])
+        assert (await reader.get(timeout=5)) is not None
+    # Four records of 3 kB are 12 kB: over the 10 kB bound, far below the 1,000 events.
+    assert await slow.get(timeout=5) == Closed(CloseReason.SLOW_CONSUMER)
+    assert reader.closed_reason is None
+
+
 async def test_slow_subscriber_is_dropped_while_a_fast_one_gets_everything(
     bus: Any, make_hub: HubFactory
 ) -> None:

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from topichub.bus.port import EventBus, Positions, Reader, Record, TopicNotFound
 from topichub.kit.backoff import Backoff
-from topichub.topics.stream.frames import CloseReason, Event
+from topichub.topics.stream.frames import CloseReason, Event, record_size
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,9 @@ class ReadOptions:
 class Listener(Protocol):
     """What a feed needs of a subscriber."""
 
-    def offer(self, batch: tuple[Event, ...]) -> None:
-        """Take a live batch, synchronously, without waiting."""
+    def offer(self, batch: tuple[Event, ...], nbytes: int) -> None:
+        """Take a live batch (``nbytes``: its records' value bytes), synchronously,
+        without waiting."""
         ...
 
     def detached(self) -> None:
@@ -234,8 +235,9 @@ class Feed:
             while len(history) > limit:
                 dropped = history.popleft()
                 self.history_from[dropped.partition] = dropped.offset + 1
+        nbytes = sum(record_size(e.record) for e in batch)
         for listener in tuple(self.listeners):
-            listener.offer(batch)
+            listener.offer(batch, nbytes)
 
     def covers(self, requested: Positions) -> bool:
         """Whether ``history`` holds every record from ``requested`` to the live position."""

@@ -90,7 +90,8 @@ class StreamHub:
     delivery semantics.
 
     ``buffer_size`` bounds the events buffered per subscriber (and so the memory of a
-    handover); ``heartbeat_s`` is the idle interval the SSE and WebSocket layers use;
+    handover), ``buffer_bytes`` their record bytes; ``heartbeat_s`` is the interval of
+    the one heartbeat timer (an idle stream gets a heartbeat within it);
     ``linger_s`` keeps a topic's live reader open after its last subscriber left, to
     absorb reconnects. ``history_size`` recent events per topic are kept (shared, not
     copied) so that a reconnect with a recent cursor — the common case — replays from
@@ -102,6 +103,7 @@ class StreamHub:
         bus: EventBus,
         *,
         buffer_size: int = 1000,
+        buffer_bytes: int = 4 * 1024 * 1024,
         heartbeat_s: float = 15.0,
         linger_s: float = 5.0,
         poll_s: float = 1.0,
@@ -114,6 +116,7 @@ class StreamHub:
             raise ValueError("buffer_size must be >= 1")
         self.bus = bus
         self.buffer_size = buffer_size
+        self.buffer_bytes = buffer_bytes
         self.heartbeat_s = heartbeat_s
         self.linger_s = linger_s
         self.poll_s = poll_s
@@ -224,6 +227,7 @@ class StreamHub:
             bus=self.bus,
             options=self.read_options,
             buffer_size=self.buffer_size,
+            buffer_bytes=self.buffer_bytes,
             spawn=self._spawn,
         )
         if not self._running or feed.retired:

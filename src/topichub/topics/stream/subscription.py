@@ -28,7 +28,9 @@ class Subscription:
     subscription (the SSE and WebSocket writers do), or use it as an async context
     manager: it holds a share of the topic's live reader until closed.
 
-    Ten thousand of these live in one process, so the state is small: slots, one
+    The live buffer is bounded both in events (``buffer_size``) and in record bytes
+    (``buffer_bytes``; a single batch larger than it is still taken into an empty
+    buffer). Ten thousand of these live in one process, so the state is small: slots, one
     waiter future made only while the consumer waits, and the live buffer as a list of
     the feed's shared batch tuples.
     """
@@ -37,6 +39,7 @@ class Subscription:
         "_attached",
         "_backlog",
         "_beat",
+        "_buffer_bytes",
         "_buffer_size",
         "_bus",
         "_closed",
@@ -45,6 +48,8 @@ class Subscription:
         "_feed",
         "_finished",
         "_live",
+        "_live_bytes_in",
+        "_live_bytes_out",
         "_live_head",
         "_live_index",
         "_next",
@@ -74,6 +79,7 @@ class Subscription:
         bus: EventBus,
         options: ReadOptions,
         buffer_size: int,
+        buffer_bytes: int,
         spawn: Spawn,
     ) -> None:
         self.topic = feed.topic
@@ -87,6 +93,7 @@ class Subscription:
         self._bus = bus
         self._options = options
         self._buffer_size = buffer_size
+        self._buffer_bytes = buffer_bytes
         self._spawn = spawn
         self._on_close: Callable[[Subscription], None] | None = None
         self._next = next_positions
@@ -98,6 +105,8 @@ class Subscription:
         self._live_head = 0
         self._live_index = 0
         self._pending = 0
+        self._live_bytes_in = 0
+        self._live_bytes_out = 0
         self._waiter: asyncio.Future[None] | None = None
         self._closed_waiter: asyncio.Future[None] | None = None
         self._beat = False
@@ -228,12 +237,14 @@ class Subscription:
                     self._live_index = 0
                 else:
                     self._live_index = end
+            nbytes = sum(record_size(e.record) for e in events)
             if live and self._live_head == len(live):
                 self._clear_live()
             else:
                 self._pending -= len(events)
+                self._live_bytes_out += nbytes
             self.delivered_messages += len(events)
-            self.delivered_bytes += sum(record_size(e.record) for e in events)
+            self.delivered_bytes += nbytes
             return events
         items: list[Item] = []
         while len(items) < limit:
@@ -330,8 +341,11 @@ class Subscription:
 
     # -- the feed's side (called synchronously while it fans out) ----------------------
 
-    def offer(self, batch: tuple[Event, ...]) -> None:
-        if self._pending + len(batch) > self._buffer_size:
+    def offer(self, batch: tuple[Event, ...], nbytes: int) -> None:
+        buffered = self._live_bytes_in - self._live_bytes_out
+        if self._pending + len(batch) > self._buffer_size or (
+            self._pending and buffered + nbytes > self._buffer_bytes
+        ):
             if self._replaying:
                 # Catch-up is slower than the topic: forget the buffered live records
                 # (the replay reader will read them from the log) and re-attach later,
@@ -343,6 +357,7 @@ class Subscription:
             return
         self._live.append(batch)
         self._pending += len(batch)
+        self._live_bytes_in += nbytes
         if not self._replaying:
             self._wake()
 
@@ -371,6 +386,8 @@ class Subscription:
         self._live_head = 0
         self._live_index = 0
         self._pending = 0
+        self._live_bytes_in = 0
+        self._live_bytes_out = 0
 
     def _next_ready(self) -> Item | None:
         if self._closed is not None:
@@ -388,6 +405,7 @@ class Subscription:
                 event = batch[self._live_index]
                 self._live_index += 1
                 self._pending -= 1
+                self._live_bytes_out += record_size(event.record)
                 if self._live_index == len(batch):
                     self._live_head += 1
                     self._live_index = 0
