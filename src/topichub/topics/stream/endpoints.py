@@ -67,6 +67,8 @@ async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep)
 @router.get(
     "/topics/{name}/stream",
     response_class=SSEResponse,
+    # SSEResponse's constructor has no default status FastAPI can read for the document.
+    status_code=200,
     responses={200: {"content": {"text/event-stream": {}}, "description": "An SSE stream"}},
 )
 async def stream_sse(
