@@ -56,6 +56,7 @@ from topichub.resources import CACHED_TABLES, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
 from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
+from topichub.topics.browse_endpoints import router as browse_router
 from topichub.topics.endpoints import router as topics_router
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.endpoints import router as streams_router
@@ -71,6 +72,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     projects_router,
     api_keys_router,
     topics_router,
+    browse_router,
     streams_router,
     usage_router,
     admin_router,

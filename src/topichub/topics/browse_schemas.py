@@ -1,0 +1,55 @@
+"""Response shapes of the message browser and the topic statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class BrowsedMessage(BaseModel):
+    """A record in the lossless form streams deliver (docs/streaming.md), plus its size."""
+
+    partition: int
+    offset: int
+    timestamp: str | None = Field(description="ISO-8601 UTC, millisecond precision")
+    key: str | None
+    key_encoding: Literal["base64"] | None = None
+    headers: dict[str, Any]
+    value: Any = Field(description="The JSON value, or text/base64 per value_encoding")
+    value_encoding: Literal["text", "base64"] | None = None
+    tombstone: bool = False
+    undecodable: bool = Field(
+        default=False, description="The record could not be encoded (only its position is given)"
+    )
+    size: int = Field(description="Bytes of the value (what outbound usage counts)")
+
+
+class MessagePage(BaseModel):
+    messages: list[BrowsedMessage]
+    next: str | None = Field(
+        description="A cursor for the next page (same format as stream cursors), or null "
+        "at the end. For order=asc it is a stream cursor: /stream?cursor=<next> continues "
+        "live from there."
+    )
+
+
+class PartitionStatsOut(BaseModel):
+    partition: int
+    earliest_offset: int
+    next_offset: int
+    messages: int = Field(description="next_offset - earliest_offset")
+
+
+class TopicStatsOut(BaseModel):
+    topic: str
+    partitions: list[PartitionStatsOut]
+    messages_retained: int
+    bytes_retained: int | None = Field(
+        description="Bytes the log holds for the topic; null on Kafka (no cheap way to ask)"
+    )
+    last_message_at: datetime | None
+    messages_last_minute: int
+    messages_last_hour: int
+    open_streams: int = Field(description="Streams open on this topic in the answering process")
