@@ -850,6 +850,30 @@ export interface paths {
         patch: operations["rename_topic_api_v1_topics__name__patch"];
         trace?: never;
     };
+    "/api/v1/topics/{name}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Browse Messages
+         * @description A page of the topic's log, oldest first (`order=asc`) or newest first (`desc`),
+         *     filtered by partition, starting offset, time range and exact key. Follow `next` (send
+         *     the same parameters plus `cursor=<next>`; the cursor replaces the starting offset)
+         *     to page on; it is null at the end. Messages
+         *     shown count against the daily outbound quota, as a stream's do.
+         */
+        get: operations["browse_messages_api_v1_topics__name__messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/topics/{name}/publish": {
         parameters: {
             query?: never;
@@ -865,6 +889,28 @@ export interface paths {
          *     Kafka: acknowledged by all in-sync replicas), with its partition and offset.
          */
         post: operations["publish_api_v1_topics__name__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Topic Stats
+         * @description Offsets per partition, messages retained, the last message's time, messages in
+         *     the last minute and hour, open streams, and bytes retained where the engine can tell
+         *     cheaply (see docs/browse-and-stats.md for how each figure is computed).
+         */
+        get: operations["topic_stats_api_v1_topics__name__stats_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1186,6 +1232,52 @@ export interface components {
             password: string;
             /** Username */
             username: string;
+        };
+        /**
+         * BrowsedMessage
+         * @description A record in the lossless form streams deliver (docs/streaming.md), plus its size.
+         */
+        BrowsedMessage: {
+            /** Headers */
+            headers: {
+                [key: string]: unknown;
+            };
+            /** Key */
+            key: string | null;
+            /** Key Encoding */
+            key_encoding?: "base64" | null;
+            /** Offset */
+            offset: number;
+            /** Partition */
+            partition: number;
+            /**
+             * Size
+             * @description Bytes of the value (what outbound usage counts)
+             */
+            size: number;
+            /**
+             * Timestamp
+             * @description ISO-8601 UTC, millisecond precision
+             */
+            timestamp: string | null;
+            /**
+             * Tombstone
+             * @default false
+             */
+            tombstone: boolean;
+            /**
+             * Undecodable
+             * @description The record could not be encoded (only its position is given)
+             * @default false
+             */
+            undecodable: boolean;
+            /**
+             * Value
+             * @description The JSON value, or text/base64 per value_encoding
+             */
+            value: unknown;
+            /** Value Encoding */
+            value_encoding?: ("text" | "base64") | null;
         };
         /** CalculationOut */
         CalculationOut: {
@@ -1597,6 +1689,16 @@ export interface components {
             /** User Id */
             user_id: string | null;
         };
+        /** MessagePage */
+        MessagePage: {
+            /** Messages */
+            messages: components["schemas"]["BrowsedMessage"][];
+            /**
+             * Next
+             * @description A cursor for the next page (same format as stream cursors), or null at the end. For order=asc it is a stream cursor: /stream?cursor=<next> continues live from there.
+             */
+            next: string | null;
+        };
         /** Meter */
         Meter: {
             /** Limit */
@@ -1670,6 +1772,20 @@ export interface components {
             b?: unknown;
             /** N */
             n?: unknown;
+        };
+        /** PartitionStatsOut */
+        PartitionStatsOut: {
+            /** Earliest Offset */
+            earliest_offset: number;
+            /**
+             * Messages
+             * @description next_offset - earliest_offset
+             */
+            messages: number;
+            /** Next Offset */
+            next_offset: number;
+            /** Partition */
+            partition: number;
         };
         /**
          * Permission
@@ -2129,6 +2245,31 @@ export interface components {
         TopicRename: {
             /** Name */
             name: string;
+        };
+        /** TopicStatsOut */
+        TopicStatsOut: {
+            /**
+             * Bytes Retained
+             * @description Bytes the log holds for the topic; null on Kafka (no cheap way to ask)
+             */
+            bytes_retained: number | null;
+            /** Last Message At */
+            last_message_at: string | null;
+            /** Messages Last Hour */
+            messages_last_hour: number;
+            /** Messages Last Minute */
+            messages_last_minute: number;
+            /** Messages Retained */
+            messages_retained: number;
+            /**
+             * Open Streams
+             * @description Streams open on this topic in the answering process
+             */
+            open_streams: number;
+            /** Partitions */
+            partitions: components["schemas"]["PartitionStatsOut"][];
+            /** Topic */
+            topic: string;
         };
         /** UsageHistoryOut */
         UsageHistoryOut: {
@@ -4076,6 +4217,53 @@ export interface operations {
             };
         };
     };
+    browse_messages_api_v1_topics__name__messages_get: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page */
+                cursor?: string | null;
+                /** @description Exact key */
+                key?: string | null;
+                limit?: number;
+                /** @description First offset to show (needs partition) */
+                offset?: number | null;
+                /** @description desc = newest first */
+                order?: "asc" | "desc";
+                partition?: number | null;
+                project_id?: string | null;
+                /** @description ISO-8601; records at or after */
+                since?: string | null;
+                /** @description ISO-8601; records at or before */
+                until?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     publish_api_v1_topics__name__publish_post: {
         parameters: {
             query?: {
@@ -4144,6 +4332,39 @@ export interface operations {
             };
             /** @description The log did not confirm in time: outcome unknown */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    topic_stats_api_v1_topics__name__stats_get: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicStatsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
