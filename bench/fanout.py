@@ -12,9 +12,10 @@ into every queue) under the same uvicorn setup, with the same clients.
 Targets: >= 2x the naive deliveries/s at equal or better p99; < 20 KiB per subscriber.
 
 A delivery still missing DRAIN_S seconds after the last publish is not waited for; the
-table says how many arrived. 5,000 client sockets need about 11,000 file descriptors
-(client and server ends, plus margin); with a lower hard limit the subscriber count is
-scaled down and the output says so.
+table says how many arrived. RLIMIT_NOFILE is per process and each connection has its
+client end in the subscriber process and its server end in the server, so 10,000
+subscribers need about 11,000 descriptors in each (plus margin); with a lower hard limit
+the subscriber count is scaled down and the output says so.
 
     uv run python -m bench.fanout [--engine embedded|kafka] [--subscribers 10000]
         [--duration 60] [--rate 20]
@@ -47,14 +48,15 @@ SUBSCRIBERS = 5_000
 RATE = 20.0
 DURATION_S = 10.0
 DRAIN_S = 5.0
-FDS_PER_SUBSCRIBER = 2.2
-"""Client end + server end of each connection on this one machine, plus margin."""
+FDS_PER_SUBSCRIBER = 1.1
+"""One end of each connection per process (the limit is per process), plus margin."""
 MAX_KIB_PER_SUBSCRIBER = 20.0
 
 
 def subscriber_count(wanted: int = SUBSCRIBERS) -> tuple[int, str | None]:
-    """How many subscribers the file-descriptor hard limit allows (both ends of every
-    connection live on this machine), and a note when that is fewer than wanted."""
+    """How many subscribers the file-descriptor hard limit of one process allows (the
+    server and the subscriber process each hold one end of every connection), and a
+    note when that is fewer than wanted."""
     raise_nofile()
     hard = hard_nofile()
     allowed = int((hard - 500) / FDS_PER_SUBSCRIBER)

@@ -30,7 +30,7 @@ EXPIRED = "unauthenticated"
 """The stream's credential expired: reconnect with a fresh one (WebSocket 4001)."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class OpenStream:
     tenant_id: uuid.UUID
     project_id: uuid.UUID

@@ -97,7 +97,9 @@ class Subscription:
         self._spawn = spawn
         self._on_close: Callable[[Subscription], None] | None = None
         self._next = next_positions
-        self._out: deque[Item] = deque(gaps)
+        gaps = list(gaps)
+        self._out: deque[Item] | None = deque(gaps) if gaps else None
+        """Gaps and replayed items, delivered before anything live (made when needed)."""
         self._backlog: deque[Event] | None = None
         """Shared events from the feed's history, delivered before the live buffer."""
         self._live: list[tuple[Event, ...]] = []
@@ -149,7 +151,7 @@ class Subscription:
         self._closed = Closed(str(reason))
         self._attached = False
         self._clear_live()
-        self._out.clear()
+        self._out = None
         self._backlog = None
         self._release_replay()
         feed, self._feed = self._feed, None
@@ -305,6 +307,8 @@ class Subscription:
                 self._waiter = None
             if not fetch.done():
                 return
+        if self._out is None:
+            self._out = deque()
         replay.take(fetch, self._out)
         if self._attached and self._caught_up():
             # Hand over now rather than on the next get(): the reader is released at
