@@ -28,8 +28,6 @@ CONNECTED = b": connected\n\n"
 CHUNK_BYTES = 256 * 1024
 """Events ready together are written as one chunk of about this size at most."""
 CHUNK_EVENTS = 64
-CLOSE_GRACE_S = 1.0
-"""How long a closed stream waits for a client that stopped reading before dropping it."""
 
 
 def format_retry(milliseconds: int) -> bytes:
@@ -86,16 +84,6 @@ class SSEResponse(Response):
         sub = self.subscription
         watcher = asyncio.ensure_future(_disconnected(receive))
         watcher.add_done_callback(lambda _: sub.close(CloseReason.CLIENT_GONE))
-        me = asyncio.current_task()
-        assert me is not None
-        deadline: list[asyncio.TimerHandle] = []
-        # A client that stopped reading holds our send on a full socket: once its stream
-        # is closed (slow consumer, revoked) it gets CLOSE_GRACE_S, then it is dropped.
-        sub.on_close(
-            lambda _: deadline.append(
-                asyncio.get_running_loop().call_later(CLOSE_GRACE_S, me.cancel)
-            )
-        )
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             if self.first_comment:
@@ -116,15 +104,9 @@ class SSEResponse(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             pass  # servers of ASGI 2.4 raise it for a send to a client that left
-        except asyncio.CancelledError:
-            if not deadline or me.cancelling() > 1:
-                raise
-            me.uncancel()  # our own grace timer: the client is dropped, not the server
         finally:
             watcher.cancel()
             sub.close(CloseReason.CLIENT_GONE)
-            for handle in deadline:
-                handle.cancel()
             if self.on_close is not None:
                 await self.on_close()
 
