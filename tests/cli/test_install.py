@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,19 @@ def test_uv_tool_install_of_a_fresh_clone_lists_the_commands(tmp_path: Path) -> 
     for command in ("login", "publish", "tail", "topics", "keys", "serve", "admin"):
         assert f" {command} " in shown.stdout, shown.stdout
     assert "Exit codes" in shown.stdout
+
+
+def test_the_sdk_builds_a_wheel(tmp_path: Path) -> None:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    subprocess.run(
+        [uv, "build", "--offline", "--quiet", "--out-dir", str(tmp_path), "clients/python"],
+        cwd=REPO,
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("topichub_client-*-py3-none-any.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "topichub_client/py.typed" in names
+    assert "topichub_client/client.py" in names

@@ -143,3 +143,17 @@ async def test_publish_file_with_headers_partition_and_key(
             assert (item.value, item.key, item.partition) == ({"i": 0}, "k", 1)
             assert (item.headers["source"], item.headers["run"]) == ("cli", "7")
             break
+
+
+async def test_login_with_an_existing_key_checks_it_before_saving_it(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    _, key = await account_with_key(server)
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "TOPICHUB_URL": "", "TOPICHUB_API_KEY": ""}
+    wrong = await _invoke(["login", "--url", server.url, "--key", "thk_wrong"], env)
+    assert wrong.exit_code == 1
+    assert not (tmp_path / "topichub").exists()
+    done = await _invoke(["login", "--url", server.url, "--key", key, "--profile", "ci"], env)
+    assert done.exit_code == 0, done.output
+    saved = json.loads((tmp_path / "topichub" / "profiles.json").read_text())
+    assert saved["profiles"]["ci"] == {"url": server.url, "key": key}
