@@ -8,13 +8,15 @@ Exit codes (also in ``topichub --help``): 0 done; 1 the server or the database r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -25,6 +27,9 @@ from rich.table import Table
 from topichub import __version__
 from topichub.cli_client import EXIT_CODES_HELP, ExitCode, install
 from topichub.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 app = typer.Typer(
     help=f"topichub: multi-tenant event streaming.\n\n{EXIT_CODES_HELP}",
@@ -196,22 +201,28 @@ def _admin_settings() -> Settings:
     return settings
 
 
-async def _check_database(url: str) -> None:
+@contextlib.asynccontextmanager
+async def _admin_session(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on the database alone. An admin task needs no event bus, stream hub or
+    background tasks; those would also leave work running when the command's loop ends."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from topichub.kit.db import create_engine
+    from topichub.kit.db import create_engine, create_sessionmaker
 
     engine = create_engine(url)
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except (DBAPIError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        console.print(
-            f"[red]error:[/red] cannot open {_database_label(url)}: {reason}", soft_wrap=True
-        )
-        raise typer.Exit(ExitCode.ERROR) from exc
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (DBAPIError, OSError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            console.print(
+                f"[red]error:[/red] cannot open {_database_label(url)}: {reason}", soft_wrap=True
+            )
+            raise typer.Exit(ExitCode.ERROR) from exc
+        async with create_sessionmaker(engine)() as session:
+            yield session
     finally:
         await engine.dispose()
 
@@ -250,24 +261,17 @@ def create_user(
         raise typer.Exit(ExitCode.USAGE) from exc
 
     async def run() -> str:
-        from topichub.app import build_resources
-
-        await _check_database(settings.resolved_database_url)
-        resources = await build_resources(settings)
-        try:
-            async with resources.sessionmaker() as session:
-                user = await service.create_user(
-                    session,
-                    Hasher(1),
-                    email=str(valid.email),
-                    username=None,
-                    password=valid.password,
-                    platform_admin=platform_admin,
-                )
-                await session.commit()
-                return str(user.id)
-        finally:
-            await resources.aclose()
+        async with _admin_session(settings.resolved_database_url) as session:
+            user = await service.create_user(
+                session,
+                Hasher(1),
+                email=str(valid.email),
+                username=None,
+                password=valid.password,
+                platform_admin=platform_admin,
+            )
+            await session.commit()
+            return str(user.id)
 
     try:
         user_id = asyncio.run(run())
@@ -305,16 +309,9 @@ def promote(
         )
 
     async def run() -> None:
-        from topichub.app import build_resources
-
-        await _check_database(settings.resolved_database_url)
-        resources = await build_resources(settings)
-        try:
-            async with resources.sessionmaker() as session:
-                await bootstrap.promote(session, Hasher(1), email, password)
-                await session.commit()
-        finally:
-            await resources.aclose()
+        async with _admin_session(settings.resolved_database_url) as session:
+            await bootstrap.promote(session, Hasher(1), email, password)
+            await session.commit()
 
     try:
         asyncio.run(run())
@@ -334,25 +331,18 @@ def list_users(limit: int = 100) -> None:
     settings = _admin_settings()
 
     async def run() -> list[tuple[str, str, str, str, str]]:
-        from topichub.app import build_resources
-
-        await _check_database(settings.resolved_database_url)
-        resources = await build_resources(settings)
-        try:
-            async with resources.sessionmaker() as session:
-                users = await IdentityRepository(session).list_users(limit=limit, offset=0)
-                return [
-                    (
-                        str(u.id),
-                        u.email or "",
-                        u.username or "",
-                        "yes" if u.is_active else "no",
-                        "yes" if u.is_platform_admin else "no",
-                    )
-                    for u in users
-                ]
-        finally:
-            await resources.aclose()
+        async with _admin_session(settings.resolved_database_url) as session:
+            users = await IdentityRepository(session).list_users(limit=limit, offset=0)
+            return [
+                (
+                    str(u.id),
+                    u.email or "",
+                    u.username or "",
+                    "yes" if u.is_active else "no",
+                    "yes" if u.is_platform_admin else "no",
+                )
+                for u in users
+            ]
 
     table = Table("id", "email", "username", "active", "platform admin")
     for row in asyncio.run(run()):

@@ -81,8 +81,9 @@ async def test_admin_promote_takes_the_account_over(
 
 
 async def test_admin_promote_of_an_unknown_login_fails_cleanly(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, app: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # `app` migrates the database: admin commands open an existing one, never create it.
     monkeypatch.setenv("TOPICHUB_DATABASE_URL", database_url)
     monkeypatch.setenv("TOPICHUB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TOPICHUB_JWT_SECRET", TEST_SECRET)
