@@ -89,11 +89,14 @@ class Target:
 
 
 def _target(url: str | None, key: str | None, profile: str | None) -> Target:
-    data = _read_profiles() if (not url or not key) else {"profiles": {}}
+    data = _read_profiles() if (profile or not url or not key) else {"profiles": {}}
     name = profile or data.get("default")
     saved: dict[str, Any] = data.get("profiles", {}).get(name, {}) if name else {}
     if profile and not saved:
-        _fail(f"no profile named {profile!r} in {config_path()} — run topichub login", 2)
+        _fail(
+            f"no profile named {profile!r} in {config_path()} — run topichub login",
+            ExitCode.USAGE,
+        )
     port = os.environ.get("TOPICHUB_PORT", "").strip()
     local = f"http://127.0.0.1:{port if port.isdigit() else DEFAULT_PORT}"
     return Target(
@@ -171,8 +174,9 @@ def login(
 ) -> None:
     """Sign in and save the server's URL and a new API key as a named profile (0600).
     The password is asked for, hidden."""
-    target = _target(url, "unused", None)
-    with _answers(target), _client(Target(target.url, key), need_key=False) as hub:
+    # The server: --url, TOPICHUB_URL, the last profile's (logging in again), the local one.
+    target = Target(_target(url, None, None).url, key)
+    with _answers(target), _client(target, need_key=False) as hub:
         if key:
             hub.list_topics()  # the key works before it is saved
             saved_key = key
