@@ -128,7 +128,7 @@ async def test_openapi_documents_both_auth_schemes(client: httpx.AsyncClient) ->
     schemes = spec["components"]["securitySchemes"]
     assert schemes["HTTPBearer"]["scheme"] == "bearer"
     assert schemes["APIKeyHeader"]["name"] == "X-API-Key"
-    documented = {"/", "/health", "/healthcheck", "/ready"}
+    documented = {"/", "/health", "/healthcheck", "/ready", "/asyncapi.json"}
     assert all(
         path.startswith(("/api/v1/", "/api/admin/")) or path in documented for path in spec["paths"]
     ), sorted(spec["paths"])
