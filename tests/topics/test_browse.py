@@ -318,3 +318,19 @@ async def test_a_stream_continues_from_a_browsed_page(
         stats = (await http.get("/api/v1/topics/resume/stats", headers=account.headers)).json()
     assert sorted(rest) == list(range(10, COUNT))
     assert stats["open_streams"] == 1
+
+
+async def test_browsing_stops_at_the_daily_outbound_quota(tmp_path: Path) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", tmp_path, quota_user_messages_per_day=5
+    )
+    async with running_app(settings) as app, client_for(app) as client:
+        account = await signup(client)
+        await seed(app, client, account, "capped")
+        url = "/api/v1/topics/capped/messages"
+        shown = await client.get(url, headers=account.headers, params={"limit": 5})
+        assert shown.status_code == 200, shown.text
+        assert len(shown.json()["messages"]) == 5
+        refused = await client.get(url, headers=account.headers, params={"limit": 5})
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error"]["code"] == "QUOTA_EXCEEDED"
