@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -18,3 +19,14 @@ async def test_usernames_differing_only_in_case_do_not_both_register(
     for variant in (name.lower(), name.upper()):
         again = await client.post("/register", json={"username": variant, "password": PASSWORD})
         assert again.status_code == 409, again.text
+
+
+async def test_racing_registrations_differing_only_in_case_let_one_win(
+    client: httpx.AsyncClient,
+) -> None:
+    name = f"Bob_{uuid.uuid4().hex[:8]}"
+    variants = [name, name.lower(), name.upper(), name.swapcase()]
+    answers = await asyncio.gather(
+        *(client.post("/register", json={"username": v, "password": PASSWORD}) for v in variants)
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]

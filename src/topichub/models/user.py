@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from topichub.kit.db import Base, Timestamps, UUIDPrimaryKey
@@ -11,6 +11,9 @@ from topichub.kit.db import Base, Timestamps, UUIDPrimaryKey
 
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
+    # "Alice" beside "alice" in a chat is impersonation: the database refuses it, so two
+    # registrations racing past the service's check cannot both win.
+    __table_args__ = (Index("uq_users_username_lower", func.lower("username"), unique=True),)
 
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     """Lower-cased; None for users who registered with a username only (seeds 001, 004)."""
