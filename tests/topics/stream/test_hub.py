@@ -344,9 +344,11 @@ async def test_replay_hands_over_to_live_without_gap_or_duplicate_under_concurre
                 halfway.set()
             await asyncio.sleep(0)
 
-    # The feed exists and runs before the writer starts, as on a busy server.
+    # The feed exists and runs before the writer starts, as on a busy server. The watcher
+    # waits for all 240 records one at a time from before the first is written: on a
+    # loaded machine (the whole suite, 2 cores) that alone took more than take()'s 10 s.
     watcher = await hub.subscribe(topic)
-    watching = asyncio.create_task(take(watcher, total))
+    watching = asyncio.create_task(take(watcher, total, timeout=60))
     task = asyncio.create_task(writer())
     await halfway.wait()
 
@@ -366,7 +368,7 @@ async def test_replay_hands_over_to_live_without_gap_or_duplicate_under_concurre
         count = total - middle
     if history:
         assert not sub.replaying  # everything it needs is still in the feed's memory
-    collecting = asyncio.create_task(take(sub, count))
+    collecting = asyncio.create_task(take(sub, count, timeout=60))
     await task
     if start == "since":
         for md in written:
