@@ -14,6 +14,7 @@ import websockets
 
 from tests.chat.support import make_group, next_frame, ws_base
 from tests.conftest import make_settings, running_app
+from tests.support.clock import early_in_a_minute
 from tests.support.factories import signup
 from tests.support.server import serving
 
@@ -60,6 +61,7 @@ async def test_websocket_opens_count_against_the_rate_limit(
     own_database_url: str, tmp_path: Path
 ) -> None:
     async with _server(own_database_url, tmp_path, rate_per_minute=6) as (base, client):
+        await early_in_a_minute()
         alice = await signup(client)
         group = await make_group(client, alice)  # one request counted
         ws = ws_base(base)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import client_for, make_settings, running_app
+from tests.support.clock import early_in_a_minute
 from tests.support.factories import bearer, create_key, signup
 
 
@@ -196,6 +197,7 @@ async def test_rate_limit_refusal_is_429_with_retry_after(tmp_path: Path) -> Non
         f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", tmp_path, rate_per_minute=3
     )
     async with running_app(settings) as app, client_for(app) as client:
+        await early_in_a_minute()
         account = await signup(client)
         statuses = [
             (await client.get("/topics", headers=account.headers)).status_code for _ in range(4)

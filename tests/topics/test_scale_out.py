@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.conftest import make_settings, running_app
+from tests.support.clock import early_in_a_minute
 from tests.support.factories import signup
 from tests.support.server import serving, sse
 from tests.support.services import create_pg_database, drop_pg_database, unavailable
@@ -92,6 +93,7 @@ async def test_rate_limit_budget_is_shared_across_instances(
     tmp_path: Path, kafka_bootstrap: str, redis_url: str
 ) -> None:
     async with two_instances(tmp_path, kafka_bootstrap, redis_url, rate_per_minute=4) as (a, b):
+        await early_in_a_minute()
         account = await signup(a)
         statuses = []
         for client in (a, b, a, b, a, b):
