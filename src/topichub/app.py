@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from topichub import __version__
+from topichub.admin import rates as admin_rates
 from topichub.admin.endpoints import platform_router
 from topichub.admin.endpoints import router as admin_router
 from topichub.api_docs import install_api_docs
@@ -189,6 +190,7 @@ async def build_resources(settings: Settings) -> Resources:
     resources.tasks.append(asyncio.create_task(audit.run(), name="audit-consumer"))
     # The recommender's models follow interactions from the bus (recommend/consumer.py).
     resources.tasks.append(recommend_consumer.start(resources))
+    resources.tasks.append(admin_rates.start())  # the admin health page's rates
 
     async def database_check() -> None:
         async with engine.connect() as connection:

@@ -52,6 +52,7 @@ ADMIN_ROUTES = [
     ("GET", "/api/admin/users", None),
     ("POST", "/api/admin/users/{uid}/deactivate", None),
     ("GET", "/admin/active-streams", None),
+    ("GET", "/admin/health", None),
 ]
 
 

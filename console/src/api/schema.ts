@@ -152,6 +152,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Admin Health
+         * @description The platform at a glance: the database, the log engine (brokers and partitions on
+         *     Kafka), Redis, every process with its open streams, and this process's request and
+         *     message rates per minute over the last hour. Always 200: a component that is down
+         *     says so in its ``status`` and ``error``.
+         */
+        get: operations["admin_health_api_v1_admin_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys": {
         parameters: {
             query?: never;
@@ -1233,6 +1256,15 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** BrokerOut */
+        BrokerOut: {
+            /** Host */
+            host: string;
+            /** Node Id */
+            node_id: number;
+            /** Port */
+            port: number;
+        };
         /**
          * BrowsedMessage
          * @description A record in the lossless form streams deliver (docs/streaming.md), plus its size.
@@ -1318,6 +1350,24 @@ export interface components {
             messages_in: number | null;
             /** Messages Out */
             messages_out: number | null;
+        };
+        /** DatabaseOut */
+        DatabaseOut: {
+            /** Dialect */
+            dialect: string;
+            /** Error */
+            error?: string | null;
+            /**
+             * Latency Ms
+             * @description How long the probe took
+             */
+            latency_ms: number | null;
+            /**
+             * Status
+             * @description ok, down, or off (not configured)
+             * @enum {string}
+             */
+            status: "ok" | "down" | "off";
         };
         /** DayUsageOut */
         DayUsageOut: {
@@ -1503,6 +1553,32 @@ export interface components {
             name: string;
             role: components["schemas"]["ChatRole"];
         };
+        /** HealthOut */
+        HealthOut: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            database: components["schemas"]["DatabaseOut"];
+            log: components["schemas"]["LogOut"];
+            /** Processes */
+            processes: components["schemas"]["ProcessOut"][];
+            /**
+             * Processes Error
+             * @description Why only this process is listed (the shared registry is unreachable)
+             */
+            processes_error: string | null;
+            rates: components["schemas"]["RatesOut"];
+            redis: components["schemas"]["RedisOut"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+            /** Version */
+            version: string;
+        };
         /** HistoryPage */
         HistoryPage: {
             /** Has More */
@@ -1622,6 +1698,52 @@ export interface components {
          * @enum {string}
          */
         KeyHash: "murmur2" | "consistent_random";
+        /** LogOut */
+        LogOut: {
+            /**
+             * Brokers
+             * @description Kafka only: the cluster's brokers
+             */
+            brokers: components["schemas"]["BrokerOut"][] | null;
+            /**
+             * Cluster Partitions
+             * @description Kafka only: their partitions
+             */
+            cluster_partitions: number | null;
+            /**
+             * Cluster Topics
+             * @description Kafka only: topics in the cluster
+             */
+            cluster_topics: number | null;
+            /**
+             * Engine
+             * @description embedded (the database) or kafka
+             */
+            engine: string;
+            /** Error */
+            error?: string | null;
+            /**
+             * Latency Ms
+             * @description How long the probe took
+             */
+            latency_ms: number | null;
+            /**
+             * Partitions
+             * @description Their partitions
+             */
+            partitions: number | null;
+            /**
+             * Status
+             * @description ok, down, or off (not configured)
+             * @enum {string}
+             */
+            status: "ok" | "down" | "off";
+            /**
+             * Topics
+             * @description Topics registered in topichub
+             */
+            topics: number | null;
+        };
         /** MemberIn */
         MemberIn: {
             /**
@@ -1760,6 +1882,20 @@ export interface components {
             /** Username */
             username: string | null;
         };
+        /** MinuteOut */
+        MinuteOut: {
+            /** Messages In */
+            messages_in: number;
+            /** Messages Out */
+            messages_out: number;
+            /**
+             * Minute
+             * Format: date-time
+             */
+            minute: string;
+            /** Requests */
+            requests: number;
+        };
         /**
          * OperandsIn
          * @description ``POST /math/{operation}``: ``a`` and ``b``, or ``n`` for factorial and fibonacci.
@@ -1793,6 +1929,15 @@ export interface components {
          * @enum {string}
          */
         Permission: "read" | "write" | "admin";
+        /** ProcessOut */
+        ProcessOut: {
+            /** Open Streams */
+            open_streams: number;
+            /** Process Id */
+            process_id: string;
+            /** This Process */
+            this_process: boolean;
+        };
         /** ProjectCreate */
         ProjectCreate: {
             /** Description */
@@ -1918,6 +2063,40 @@ export interface components {
             /** Per Minute */
             per_minute?: number | null;
         };
+        /** RatesOut */
+        RatesOut: {
+            /**
+             * Messages In
+             * @description Messages stored in the window
+             */
+            messages_in: number;
+            /**
+             * Messages Out
+             * @description Messages delivered to streams in the window
+             */
+            messages_out: number;
+            /**
+             * Minutes
+             * @description Oldest first; the last is the current minute
+             */
+            minutes: components["schemas"]["MinuteOut"][];
+            /**
+             * Requests
+             * @description Requests answered in the window
+             */
+            requests: number;
+            /**
+             * Scope
+             * @default this process
+             * @constant
+             */
+            scope: "this process";
+            /**
+             * Since
+             * @description Figures start after this minute
+             */
+            since: string | null;
+        };
         /** RecommendationItem */
         RecommendationItem: {
             /** Category */
@@ -1968,6 +2147,22 @@ export interface components {
             metadata: components["schemas"]["RecommendationMetadata"];
             /** Recommendations */
             recommendations: components["schemas"]["RecommendationItem"][];
+        };
+        /** RedisOut */
+        RedisOut: {
+            /** Error */
+            error?: string | null;
+            /**
+             * Latency Ms
+             * @description How long the probe took
+             */
+            latency_ms: number | null;
+            /**
+             * Status
+             * @description ok, down, or off (not configured)
+             * @enum {string}
+             */
+            status: "ok" | "down" | "off";
         };
         /** RefreshIn */
         RefreshIn: {
@@ -2665,6 +2860,26 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    admin_health_api_v1_admin_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthOut"];
                 };
             };
         };

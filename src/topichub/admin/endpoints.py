@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
+from topichub import __version__
+from topichub.admin import health as health_page
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import NotFound, Unavailable, ValidationFailed
 from topichub.identity import service as identity
@@ -41,6 +43,15 @@ async def active_streams(_admin: AdminDep, resources: ResourcesDep) -> dict[str,
         ) from exc
     local = [s.describe() for s in resources.streams.list()]
     return {"count": len(everywhere), "streams": everywhere, "this_process": local}
+
+
+@router.get("/admin/health", response_model=health_page.HealthOut)
+async def admin_health(_admin: AdminDep, resources: ResourcesDep) -> health_page.HealthOut:
+    """The platform at a glance: the database, the log engine (brokers and partitions on
+    Kafka), Redis, every process with its open streams, and this process's request and
+    message rates per minute over the last hour. Always 200: a component that is down
+    says so in its ``status`` and ``error``."""
+    return await health_page.health(resources, __version__)
 
 
 class TenantPage(BaseModel):

@@ -230,10 +230,28 @@ class KafkaBus:
         async with bounded("Kafka health check", min(_CHECK_TIMEOUT_S, self._request_timeout_s)):
             await self._metadata([])
 
+    async def describe_cluster(self) -> dict[str, Any]:
+        """The brokers, and how many topics and partitions the cluster holds (the admin
+        health page): one metadata request for every topic."""
+        self._ensure_running()
+        async with bounded(
+            "Kafka cluster metadata", min(_CHECK_TIMEOUT_S, self._request_timeout_s)
+        ):
+            metadata = await self._metadata(None)
+        topics = [t for t in metadata["topics"] if t["error_code"] == 0]
+        return {
+            "brokers": [
+                {"node_id": b["node_id"], "host": b["host"], "port": b["port"]}
+                for b in metadata["brokers"]
+            ],
+            "topics": len(topics),
+            "partitions": sum(len(t["partitions"]) for t in topics),
+        }
+
     # -- topics ----------------------------------------------------------------------
 
-    async def _metadata(self, topics: list[str]) -> dict[str, Any]:
-        """A metadata request that never creates the topics it names."""
+    async def _metadata(self, topics: list[str] | None) -> dict[str, Any]:
+        """A metadata request that never creates the topics it names (None: every topic)."""
         node = self._meta.get_random_node()
         if node is None:
             raise BusUnavailable("no Kafka broker known")
