@@ -51,9 +51,10 @@ console-if-node:
 migrate: install ## Apply database migrations
 	@$(RUN) topichub migrate
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, import layers (import-linter)
 	$(RUN) ruff check src tests bench migrations clients hatch_build.py
 	$(RUN) ruff format --check src tests bench migrations clients hatch_build.py
+	$(RUN) lint-imports --no-cache
 
 settings-doc: install ## Rewrite the README's settings table from config.py
 	$(RUN) python -m topichub.settings_doc README.md

@@ -26,12 +26,13 @@ from topichub.asyncapi.endpoints import router as asyncapi_router
 from topichub.audit.consumer import AuditConsumer
 from topichub.audit.endpoints import router as events_router
 from topichub.bus import BusOptions, EventBus, create_bus
-from topichub.bus.outbox import RELAY_KEY, OutboxRelay
 from topichub.chat.endpoints import router as chat_router
 from topichub.chat.service import FANOUT as CHAT_FANOUT
 from topichub.config import Settings
 from topichub.console import Console, RootOut, find_console, wants_html
 from topichub.errors import install_error_handlers
+from topichub.events.charge import charge_app_events
+from topichub.events.outbox import RELAY_KEY, OutboxRelay
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
 from topichub.identity.endpoints import provision_account
@@ -43,7 +44,6 @@ from topichub.identity.tokens import TokenCodec
 from topichub.kit import migrations
 from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite, on_committed_writes
 from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
-from topichub.limits.app_events import charge_app_events
 from topichub.limits.endpoints import router as usage_router
 from topichub.limits.metering import ApiMeter
 from topichub.logging import configure_logging

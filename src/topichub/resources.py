@@ -38,7 +38,7 @@ from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
 
 if TYPE_CHECKING:
-    from topichub.tenancy.plans import Plan
+    from topichub.limits.plans import Plan
     from topichub.topics.service import TopicRef
 
 log = logging.getLogger(__name__)

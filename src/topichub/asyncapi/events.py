@@ -3,7 +3,7 @@
 ``tests/asyncapi`` checks each against an event the app really emitted.
 
 Every value is the app's payload with the outbox relay's ``event``, ``event_id`` and
-``occurred_at`` beside it (``bus/outbox.py``); no field is left out of a model, so a field
+``occurred_at`` beside it (``events/outbox.py``); no field is left out of a model, so a field
 an app adds without describing it here fails that test."""
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, WebSocket, status
 
-from topichub.bus.outbox import outbox_for
 from topichub.chat import live, service
 from topichub.chat.schemas import (
     DeletedOut,
@@ -27,6 +26,7 @@ from topichub.chat.schemas import (
     SendMessageIn,
 )
 from topichub.dependencies import ResourcesDep, SessionDep, get_resources
+from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Principal
 from topichub.models import ChatMessage, ChatRole, User

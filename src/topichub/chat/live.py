@@ -38,10 +38,10 @@ from topichub.identity.principal import Permission, Principal
 from topichub.identity.websocket import Credential, ws_credential, ws_principal
 from topichub.limits import stream_limit_message
 from topichub.limits.enforce import enforce_rate_limit, plan_for
+from topichub.limits.plans import Plan
 from topichub.metrics import RATE_LIMITED
 from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
-from topichub.tenancy.plans import Plan
 from topichub.topics.stream.endpoints import origin_allowed
 from topichub.topics.stream.frames import CloseReason, Event, ws_close_code
 from topichub.topics.stream.hub import HubClosed, Start

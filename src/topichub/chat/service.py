@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.bus.outbox import AppEvent, Outbox
 from topichub.bus.port import TopicSpec
 from topichub.chat.repository import ChatRepository
 from topichub.errors import Conflict, Forbidden, NotFound
+from topichub.events.outbox import AppEvent, Outbox
 from topichub.identity.principal import Permission, Principal
 from topichub.kit.time import utcnow
 from topichub.models import ChatGroup, ChatMember, ChatMessage, ChatRole, User

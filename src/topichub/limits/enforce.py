@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from topichub.errors import RateLimitExceeded
+from topichub.limits.plans import Plan, effective_plan
 from topichub.metrics import RATE_LIMITED
 from topichub.tenancy import service as tenancy
-from topichub.tenancy.plans import Plan, effective_plan
 
 if TYPE_CHECKING:
     from topichub.identity.principal import Principal

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
-from topichub.bus.outbox import outbox_for
 from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.math import service
 from topichub.math.operations import MAX_OPERAND_DIGITS

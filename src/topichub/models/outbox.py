@@ -1,5 +1,5 @@
 """The transactional outbox: domain events written in the same transaction as the change
-that causes them, relayed to the bus afterwards (``topichub.bus.outbox``)."""
+that causes them, relayed to the bus afterwards (``topichub.events.outbox``)."""
 
 from __future__ import annotations
 

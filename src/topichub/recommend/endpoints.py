@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from topichub.bus.outbox import outbox_for
 from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Permission, Principal
 from topichub.recommend import service

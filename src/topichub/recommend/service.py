@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.bus.outbox import AppEvent, Outbox
+from topichub.events.outbox import AppEvent, Outbox
 from topichub.identity.principal import Permission, Principal
 from topichub.kit.time import utcnow
 from topichub.models import RecommendInteraction

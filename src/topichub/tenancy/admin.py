@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.config import Settings
 from topichub.errors import NotFound
+from topichub.limits.plans import effective_plan
 from topichub.models import Membership, Project, Role, Tenant, User
-from topichub.tenancy.plans import effective_plan
 from topichub.tenancy.repository import TenancyRepository
 from topichub.tenancy.service import DEFAULT_PROJECT_NAME
 

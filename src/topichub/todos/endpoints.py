@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from topichub.bus.outbox import outbox_for
 from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.todos import dapr, service
 from topichub.todos.schemas import TodoIn, TodoOut, TodoPatch

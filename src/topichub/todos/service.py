@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.bus.outbox import AppEvent, Outbox
 from topichub.errors import Forbidden, NotFound, ValidationFailed
+from topichub.events.outbox import AppEvent, Outbox
 from topichub.identity.principal import Permission, Principal
 from topichub.kit.time import utcnow
 from topichub.models import Todo

@@ -27,9 +27,9 @@ from topichub.errors import (
 from topichub.identity.principal import Permission, Principal
 from topichub.kit.cache import StaleCache
 from topichub.kit.time import from_ms
+from topichub.limits.plans import Plan
 from topichub.models import Project, Topic, TopicKind
 from topichub.tenancy import service as tenancy
-from topichub.tenancy.plans import Plan
 from topichub.topics.repository import TopicRepository
 from topichub.topics.schemas import (
     MessageIn,

@@ -17,10 +17,10 @@ from topichub.errors import QuotaExceeded, RateLimitExceeded, ValidationFailed
 from topichub.identity.principal import Permission, Principal
 from topichub.limits import Slot
 from topichub.limits.enforce import plan_for
+from topichub.limits.plans import Plan
 from topichub.metrics import MESSAGES_DELIVERED, RATE_LIMITED
 from topichub.models import Topic
 from topichub.resources import Resources
-from topichub.tenancy.plans import Plan
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.cursor import CursorError, decode_cursor
 from topichub.topics.stream.hub import Start

@@ -20,7 +20,7 @@ from tests.conftest import client_for, make_settings, running_app
 from tests.support.factories import signup
 from tests.support.services import create_pg_database, drop_pg_database, unavailable
 from tests.support.tansu import TansuBroker
-from topichub.bus.outbox import RELAY_KEY
+from topichub.events.outbox import RELAY_KEY
 from topichub.models import EventLogEntry, OutboxEvent, Topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from topichub.config import Settings
-from topichub.limits import QuotaLimits, RatePolicy
+from topichub.limits.rate import RatePolicy
+from topichub.limits.schemas import QuotaLimits
 from topichub.models import Tenant
 
 

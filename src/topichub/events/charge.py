@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.errors import QuotaExceeded
+from topichub.limits.plans import Plan, effective_plan
 from topichub.metrics import RATE_LIMITED
 from topichub.models import OutboxEvent
 from topichub.tenancy import service as tenancy
-from topichub.tenancy.plans import Plan, effective_plan
 
 if TYPE_CHECKING:
-    from topichub.bus.outbox import Charge
+    from topichub.events.outbox import Charge
     from topichub.resources import Resources
 
 _PLANS = "quota_plans"

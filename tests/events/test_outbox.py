@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.outbox.conftest import Database
+from tests.events.conftest import Database
 from tests.support.memory_bus import MemoryBus
-from topichub.bus.outbox import AppEvent, Outbox, OutboxRelay
 from topichub.bus.port import BusError, BusTimeout, OutRecord, RecordMetadata, TopicSpec
+from topichub.events.outbox import AppEvent, Outbox, OutboxRelay
 from topichub.models import OutboxEvent, Topic
 
 

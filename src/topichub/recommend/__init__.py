@@ -1,0 +1,1 @@
+"""The recommender: interaction events consumed from the bus into a model, and its API."""
