@@ -289,4 +289,85 @@ describe("the topic page", () => {
       spy.mockRestore();
     }
   });
+
+  it("browses newest first, filters by key, copies as JSON and streams from a message", async () => {
+    const live = streams();
+    const stored = [0, 1, 2].map((offset) => ({
+      partition: offset === 2 ? 1 : 0,
+      offset,
+      timestamp: `2026-11-23T10:00:0${offset}.000Z`,
+      key: offset === 1 ? "k1" : null,
+      headers: offset === 1 ? { source: "test" } : {},
+      value: { n: offset },
+      size: 9,
+      tombstone: false,
+    }));
+    const statsBody = {
+      topic: "events",
+      partitions: [
+        { partition: 0, earliest_offset: 0, next_offset: 2, messages: 2 },
+        { partition: 1, earliest_offset: 0, next_offset: 3, messages: 3 },
+      ],
+      messages_retained: 5,
+      bytes_retained: 45,
+      last_message_at: "2026-11-23T10:00:02Z",
+      messages_last_minute: 1,
+      messages_last_hour: 5,
+      open_streams: 1,
+    };
+    const seen = fakeApi({
+      "GET /api/v1/topics/events": () => ({ body: topic }),
+      "GET /api/v1/topics/events/stream": live.handler,
+      "GET /api/v1/topics/events/stats": () => ({ body: statsBody }),
+      "GET /api/v1/topics/events/messages": ({ query }) => {
+        if (query.get("limit") === "1") return { body: { messages: [{ ...stored[2], offset: 2 }], next: null } };
+        const key = query.get("key");
+        const matching = stored.filter((m) => key === null || m.key === key).reverse();
+        return { body: { messages: matching, next: key ? null : "0:0,1:2" } };
+      },
+    });
+    const user = userEvent.setup();
+    renderPage();
+    await waitFor(() => expect(status()).toHaveTextContent("Live"));
+    expect(await screen.findByText("Messages retained")).toBeInTheDocument();
+    expect(screen.getByText("45 B")).toBeInTheDocument();
+
+    await user.click(screen.getByRole("button", { name: "Show messages" }));
+    const list = await screen.findByRole("list", { name: "Browsed messages" });
+    expect(within(list).getAllByTestId("browsed-message")).toHaveLength(3);
+    const first = seen.find((s) => s.path.endsWith("/messages"));
+    expect(first?.query.get("order")).toBe("desc");
+    expect(screen.getByRole("button", { name: "Load older" })).toBeInTheDocument();
+
+    await user.type(screen.getByLabelText("Key filter"), "k1");
+    await user.click(screen.getByRole("button", { name: "Show messages" }));
+    await waitFor(() => expect(within(list).getAllByTestId("browsed-message")).toHaveLength(1));
+    const only = within(list).getByTestId("browsed-message");
+    expect(only).toHaveTextContent("source: test");
+    expect(only).toHaveTextContent("9 B");
+    await user.click(within(only).getByRole("button", { name: "Copy as JSON" }));
+    // user-event's clipboard stands in for the browser's.
+    expect(JSON.parse(await navigator.clipboard.readText())).toMatchObject({ offset: 1, key: "k1" });
+
+    await user.click(within(only).getByRole("button", { name: "Stream from partition 0 offset 1" }));
+    await waitFor(() => expect(live.opened).toHaveLength(2));
+    // Partition 0 at the message itself; partition 1 at its first message from that time.
+    expect(live.opened[1]?.seen.query.get("cursor")).toBe("0:1,1:2");
+  });
+
+  it("refuses an offset without its partition before sending", async () => {
+    const live = streams();
+    const seen = fakeApi({
+      "GET /api/v1/topics/events": () => ({ body: topic }),
+      "GET /api/v1/topics/events/stream": live.handler,
+    });
+    const user = userEvent.setup();
+    renderPage();
+    await waitFor(() => expect(status()).toHaveTextContent("Live"));
+    await user.selectOptions(screen.getByLabelText("Browse from"), "offset");
+    await user.type(screen.getByLabelText("Offset"), "3");
+    await user.click(screen.getByRole("button", { name: "Show messages" }));
+    expect(await screen.findByText("An offset belongs to one partition: choose it.")).toBeInTheDocument();
+    expect(seen.some((s) => s.path.endsWith("/messages"))).toBe(false);
+  });
 });

@@ -1,4 +1,6 @@
-// One topic: its settings, a publish form and the live stream viewer.
+// One topic: its settings and statistics, a publish form, the live stream viewer and
+// the message browser (whose "stream from here" restarts the viewer at a message).
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 
 import { api, unwrap } from "../api/client";
@@ -6,7 +8,9 @@ import { Alert, Badge, PageHeader, Spinner } from "../components/ui";
 import { useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
 import { PublishForm } from "./topics/PublishForm";
-import { StreamViewer } from "./topics/StreamViewer";
+import { MessageBrowser } from "./topics/MessageBrowser";
+import { StreamViewer, type StreamRequest } from "./topics/StreamViewer";
+import { TopicStatsCard } from "./topics/TopicStatsCard";
 import { describeRetention } from "./topics/topicText";
 
 export default function TopicDetail() {
@@ -22,6 +26,7 @@ export default function TopicDetail() {
     [name, projectId],
   );
   const info = topic.data;
+  const [request, setRequest] = useState<StreamRequest | null>(null);
 
   return (
     <div className="flex flex-col gap-4">
@@ -53,10 +58,20 @@ export default function TopicDetail() {
                   : {})}
               />
             </div>
-            <div className="min-w-0">
-              <StreamViewer topic={name} projectId={projectId} />
+            <div className="min-w-0" id="live-stream">
+              <StreamViewer topic={name} projectId={projectId} request={request} />
             </div>
           </div>
+          <TopicStatsCard topic={name} projectId={projectId} />
+          <MessageBrowser
+            topic={name}
+            projectId={projectId}
+            partitions={info.partitions}
+            onStreamFrom={(cursor) => {
+              setRequest((r) => ({ cursor, id: (r?.id ?? 0) + 1 }));
+              document.getElementById("live-stream")?.scrollIntoView?.({ behavior: "smooth", block: "start" });
+            }}
+          />
         </>
       )}
     </div>

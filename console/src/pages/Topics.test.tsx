@@ -101,4 +101,29 @@ describe("the topics page", () => {
     await waitFor(() => expect(within(table).queryByRole("link", { name: "orders-v2" })).not.toBeInTheDocument());
     expect(confirm).toHaveBeenCalledTimes(2);
   });
+
+  it("shows each topic's statistics", async () => {
+    fakeApi({
+      "GET /api/v1/projects": () => ({ body: [] }),
+      "GET /api/v1/topics": () => ({ body: { topics: [topic("events"), topic("quiet")] } }),
+      "GET /api/v1/topics/events/stats": () => ({
+        body: {
+          topic: "events",
+          partitions: [{ partition: 0, earliest_offset: 0, next_offset: 1234, messages: 1234 }],
+          messages_retained: 1234,
+          bytes_retained: 100,
+          last_message_at: "2026-11-23T10:00:00Z",
+          messages_last_minute: 2,
+          messages_last_hour: 56,
+          open_streams: 0,
+        },
+      }),
+      "GET /api/v1/topics/quiet/stats": () => ({ status: 500, body: envelope("INTERNAL", "boom") }),
+    });
+    renderPage();
+    await waitFor(() => expect(screen.getByTestId("messages-events")).toHaveTextContent("1,234"));
+    const row = screen.getByTestId("messages-events").closest("tr");
+    expect(row).toHaveTextContent("56");
+    await waitFor(() => expect(screen.getByTestId("messages-quiet")).toHaveTextContent("?"));
+  });
 });

@@ -1,5 +1,5 @@
-// The topics of the current project: create (name, partitions, retention), rename,
-// delete, and a link to each topic's publish form and live viewer.
+// The topics of the current project with their statistics: create (name, partitions,
+// retention), rename, delete, and a link to each topic's page.
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 
@@ -16,6 +16,7 @@ import {
   type TopicForm,
   type TopicFormErrors,
 } from "./topics/rules";
+import { TopicFigureCells } from "./topics/TopicFigures";
 import { describeRetention, type Topic } from "./topics/topicText";
 import { formatDate } from "../lib/time";
 
@@ -214,7 +215,8 @@ function TopicRow({
         )}
       </td>
       <td className={`${td} tabular-nums`}>{topic.partitions}</td>
-      <td className={td}>{describeRetention(topic)}</td>
+      <TopicFigureCells name={topic.name} projectId={projectId} />
+      <td className={`${td} hidden xl:table-cell`}>{describeRetention(topic)}</td>
       <td className={`${td} hidden whitespace-nowrap sm:table-cell`}>
         <time dateTime={topic.created_at}>{formatDate(topic.created_at)}</time>
       </td>
@@ -262,7 +264,10 @@ export default function Topics() {
               <tr>
                 <th className={th} scope="col">Name</th>
                 <th className={th} scope="col">Partitions</th>
-                <th className={th} scope="col">Retention</th>
+                <th className={th} scope="col">Messages</th>
+                <th className={`${th} hidden md:table-cell`} scope="col">Last hour</th>
+                <th className={`${th} hidden lg:table-cell`} scope="col">Last message</th>
+                <th className={`${th} hidden xl:table-cell`} scope="col">Retention</th>
                 <th className={`${th} hidden sm:table-cell`} scope="col">Created</th>
                 <th className={`${th} relative`} scope="col">
                   <span className="sr-only">Actions</span>

@@ -146,11 +146,34 @@ const MODES: { value: StartMode; label: string }[] = [
   { value: "cursor", label: "A cursor" },
 ];
 
-export function StreamViewer({ topic, projectId }: { topic: string; projectId: string | null }) {
+/** A request from elsewhere on the page (the message browser's "stream from here") to
+ * restart the stream at a cursor; a new `id` restarts it even at the same cursor. */
+export interface StreamRequest {
+  cursor: string;
+  id: number;
+}
+
+export function StreamViewer({
+  topic,
+  projectId,
+  request,
+}: {
+  topic: string;
+  projectId: string | null;
+  request?: StreamRequest | null;
+}) {
   const [form, setForm] = useState<StartForm>({ mode: "latest", time: "", cursor: "" });
   const [start, setStart] = useState<StreamStart>({ from: "latest" });
   const [generation, setGeneration] = useState(0);
   const [formError, setFormError] = useState<string>();
+
+  useEffect(() => {
+    if (!request) return;
+    setForm((f) => ({ ...f, mode: "cursor", cursor: request.cursor }));
+    setFormError(undefined);
+    setStart({ cursor: request.cursor });
+    setGeneration((g) => g + 1);
+  }, [request]);
 
   function apply(event: FormEvent) {
     event.preventDefault();
@@ -165,7 +188,7 @@ export function StreamViewer({ topic, projectId }: { topic: string; projectId: s
   }
 
   return (
-    <Card title="Live stream">
+    <Card title="Live stream" className="scroll-mt-16">
       <form onSubmit={apply} noValidate className="mb-4 flex flex-wrap items-end gap-3">
         <div className="min-w-48 flex-1">
           <Select
