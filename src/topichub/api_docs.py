@@ -24,6 +24,52 @@ from starlette.staticfiles import StaticFiles
 ASSETS_URL: Final = "/docs/assets"
 ASSETS_DIR: Final = Path(str(files("fastapi_offline") / "static"))
 
+DESCRIPTION: Final = """Multi-tenant event streaming: publish over HTTP, stream over SSE and \
+WebSocket, resumable from any point.
+
+**Authenticate** with `Authorization: Bearer <API key or access token>` or `X-API-Key: <key>`
+(sign up with `POST /api/v1/auth/signup`, then create a key with `POST /api/v1/api-keys`).
+Errors share one envelope:
+`{"detail": "<message>", "error": {"code", "message", "details", "request_id", "timestamp"}}`.
+
+**Streams** (SSE `GET /api/v1/topics/{name}/stream`, WebSocket `/api/v1/topics/{name}/ws`,
+chat's WebSocket `/api/v1/subscribe/{group_id}`): frames, cursors and close codes are
+described in [/docs/streams](/docs/streams), and for machines in
+[/asyncapi.json](/asyncapi.json) (AsyncAPI 3.0). OpenAPI cannot describe a WebSocket.
+"""
+
+TAGS: Final[list[dict[str, str]]] = [
+    {"name": "auth", "description": "Accounts, sign-in, tokens and sessions."},
+    {"name": "api-keys", "description": "Keys scoped to a project, with permissions."},
+    {"name": "projects", "description": "Projects group topics and keys inside a tenant."},
+    {"name": "topics", "description": "The topic registry, publishing, browsing and stats."},
+    {
+        "name": "streams",
+        "description": "Live, resumable streams of a topic: SSE at "
+        "`GET /api/v1/topics/{name}/stream` (below) and WebSocket at "
+        "`/api/v1/topics/{name}/ws`, which OpenAPI cannot show: its frames and close codes "
+        "are on [/docs/streams](/docs/streams) and in [/asyncapi.json](/asyncapi.json).",
+    },
+    {"name": "usage", "description": "Your messages and bytes against your plan's quotas."},
+    {"name": "todos", "description": "The todo app (seed 002); events go to `todos`."},
+    {
+        "name": "chat",
+        "description": "Group chat (seed 004); events go to `chat`, and members follow a "
+        "group live over the WebSocket `/api/v1/subscribe/{group_id}` "
+        "([/docs/streams](/docs/streams#chatGroupWebSocket)).",
+    },
+    {"name": "math", "description": "The calculator app (seed 001); events go to `logs`."},
+    {
+        "name": "recommendations",
+        "description": "The recommender (seed 003); interactions go to `interactions`.",
+    },
+    {"name": "events", "description": "Every app event of your tenant, as stored by the audit."},
+    {"name": "dapr", "description": "Dapr pub/sub subscription for the todo app."},
+    {"name": "admin", "description": "Platform administration (admin accounts only)."},
+    {"name": "health", "description": "Liveness, readiness and the root status document."},
+    {"name": "docs", "description": "Machine-readable descriptions of the API."},
+]
+
 
 def install_api_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
     """Add the documentation pages to an app created with ``docs_url=None, redoc_url=None``."""

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from topichub import __version__
+from topichub import __version__, api_docs
 from topichub.admin import rates as admin_rates
 from topichub.admin.endpoints import platform_router
 from topichub.admin.endpoints import router as admin_router
@@ -249,8 +249,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="topichub",
         version=__version__,
-        description="Multi-tenant event streaming: publish over HTTP, stream over SSE and "
-        "WebSocket, resumable from any point.",
+        description=api_docs.DESCRIPTION,
+        openapi_tags=api_docs.TAGS,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,

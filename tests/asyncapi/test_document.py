@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import jsonschema_rs
+import websockets
 
-from tests.chat.support import make_group, send
+from tests.chat.support import make_group, next_frame, send, ws_base
 from tests.support.factories import Account, bearer, create_key, signup
 from tests.support.server import sse
 
@@ -49,7 +50,13 @@ async def _emit_every_app_event(http: httpx.AsyncClient, account: Account) -> No
     assert replaced.status_code == 200, replaced.text
     assert (await http.delete(f"/todos/{todo_id}", headers=headers)).status_code == 204
 
-    group_id = await make_group(http, account)
+    friend = await signup(http)
+    group_id = await make_group(http, account, {"moderator": friend})
+    # Removed by the group's admin: the event goes to the admin's tenant's `chat` topic.
+    removed = await http.delete(
+        f"/api/v1/chat/groups/{group_id}/members/{friend.user['id']}", headers=headers
+    )
+    assert removed.status_code == 204, removed.text
     message = await send(http, account, group_id, "hello")
     edited = await http.put(
         f"/edit-message/{message['id']}", json={"message": "hello!"}, headers=headers
@@ -78,7 +85,14 @@ async def test_each_app_event_schema_matches_an_event_the_app_emitted(
     components = document["components"]
     expected = {
         "todos": ["todo_created", "todo_updated", "todo_deleted"],
-        "chat": ["message_created", "message_edited", "message_deleted"],
+        "chat": [
+            "message_created",
+            "message_edited",
+            "message_deleted",
+            "group_created",
+            "member_added",
+            "member_removed",
+        ],
         "logs": ["math_operation"],
         "interactions": ["interaction_tracked"],
     }
@@ -97,8 +111,7 @@ async def test_each_app_event_schema_matches_an_event_the_app_emitted(
                 payload = frame.json()
                 assert not _errors(components["schemas"]["StreamEvent"], payload, document)
                 value = payload["value"]
-                if value.get("event") not in events:
-                    continue  # e.g. the chat group's own events, not described yet
+                assert value.get("event") in events, value
                 matching = [s for s in schemas if not _errors(s, value, document)]
                 assert len(matching) == 1, (
                     value,
@@ -107,3 +120,23 @@ async def test_each_app_event_schema_matches_an_event_the_app_emitted(
                 # And the schema is strict: a field it does not describe is refused.
                 assert _errors(matching[0], {**value, "undescribed": 1}, document)
                 seen.add(value["event"])
+
+
+async def test_the_chat_socket_frames_match_the_document(
+    http: httpx.AsyncClient, base_url: str
+) -> None:
+    account = await signup(http)
+    group_id = await make_group(http, account)
+    document = (await http.get("/asyncapi.json")).json()
+    channel = document["channels"]["chatGroupWebSocket"]
+    assert channel["address"] == "/api/v1/subscribe/{group_id}"
+    for code in ("4001", "4003", "4004", "4008", "1001"):
+        assert f"`{code}`" in channel["description"]
+    schemas = document["components"]["schemas"]
+    url = f"{ws_base(base_url)}/api/v1/subscribe/{group_id}?token={account.token}"
+    async with websockets.connect(url) as ws:
+        subscribed = await next_frame(ws)
+        assert not _errors(schemas["ChatSubscribed"], subscribed, document)
+        await send(http, account, group_id, "hello")
+        created = await next_frame(ws)
+        assert not _errors(schemas["ChatMessageEvent"], created, document), created

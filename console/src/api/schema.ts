@@ -1035,7 +1035,9 @@ export interface paths {
         };
         /**
          * AsyncAPI 3.0 document of the streams
-         * @description The SSE and WebSocket streams and the app topics' event payloads, as AsyncAPI 3.0.
+         * @description The SSE and WebSocket streams (topics and chat groups: parameters, cursors, event,
+         *     gap and close frames, close codes) and the app topics' event payloads, as AsyncAPI
+         *     3.0. The same document for people: [/docs/streams](/docs/streams).
          */
         get: operations["asyncapi_asyncapi_json_get"];
         put?: never;
@@ -4719,6 +4721,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "asyncapi": "3.0.0",
+                     *       "channels": {
+                     *         "topicWebSocket": {
+                     *           "address": "/api/v1/topics/{name}/ws"
+                     *         }
+                     *       },
+                     *       "info": {
+                     *         "title": "topichub streams",
+                     *         "version": "0.1.0"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };

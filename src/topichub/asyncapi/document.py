@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from topichub import __version__
-from topichub.asyncapi.events import APP_TOPICS
+from topichub.asyncapi.events import APP_TOPICS, CHAT_LIVE
 from topichub.topics.stream import WS_CLOSE_CODES, CloseReason
 
 _REF = "#/components/schemas/{model}"
@@ -127,6 +127,27 @@ def _close_codes() -> str:
     return "\n".join([*lines, refusals])
 
 
+CHAT_CLOSE_CODES = (
+    "- `4001`: no credential, or a bad one\n"
+    "- `4003`: a foreign `Origin`, removed from the group, or the credential was revoked\n"
+    "- `4004`: not a member of the group (or no such group)\n"
+    "- `4008`: too slow to keep up with the feed: reconnect and reload the history\n"
+    "- `4029`: the open-streams limit or the daily quota\n"
+    "- `1001`: server shutdown; `1013`: try again later"
+)
+
+CHAT_SUBSCRIBED: dict[str, Any] = {
+    "type": "object",
+    "description": "The first frame: the socket is live, and every message committed from "
+    "now on will be delivered (fetch the history after it to miss nothing)",
+    "properties": {
+        "type": {"type": "string", "const": "subscribed"},
+        "group_id": {"type": "string", "format": "uuid"},
+    },
+    "required": ["type", "group_id"],
+}
+
+
 def _app_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """Component schemas of every app event (nested models hoisted), and its messages."""
     schemas: dict[str, Any] = {}
@@ -188,6 +209,42 @@ def build(host: str) -> dict[str, Any]:
             "bindings": {"ws": {"method": "GET", "query": STREAM_QUERY, "bindingVersion": "0.1.0"}},
         },
     }
+    channels["chatGroupWebSocket"] = {
+        "address": "/api/v1/subscribe/{group_id}",
+        "title": "A chat group over WebSocket",
+        "description": "A group's new, edited and deleted messages, live, for its members "
+        "(seed 004; `chat/live.py`). The first frame is `subscribed`; then each message "
+        "event as the `chat` topic carries it, once each (`event_id`). No application "
+        "heartbeats: WebSocket pings keep an idle socket open. Authenticate with the "
+        'usual headers, `?ticket=`, or a first frame `{"type": "auth", "token": …}`. '
+        "The server ends the stream with a close code:\n" + CHAT_CLOSE_CODES,
+        "parameters": {"group_id": {"description": "The group's id (`POST /api/v1/chat/groups`)"}},
+        "messages": {
+            "subscribed": {"$ref": "#/components/messages/ChatSubscribed"},
+            **{
+                model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}
+                for model in CHAT_LIVE
+            },
+            "gap": {"$ref": "#/components/messages/WsGap"},
+        },
+        "bindings": {
+            "ws": {
+                "method": "GET",
+                "query": {
+                    "type": "object",
+                    "properties": {
+                        "ticket": STREAM_QUERY["properties"]["ticket"],
+                        "token": {
+                            "type": "string",
+                            "description": "An access token or API key (seed 004); a "
+                            "ticket keeps the credential out of logged URLs",
+                        },
+                    },
+                },
+                "bindingVersion": "0.1.0",
+            }
+        },
+    }
     operations: dict[str, Any] = {
         "receiveTopicEvents": {
             "action": "receive",
@@ -205,6 +262,15 @@ def build(host: str) -> dict[str, Any]:
                 {"$ref": f"#/channels/topicWebSocket/messages/{name}"} for name in ws_messages
             ],
         },
+    }
+    operations["receiveChatGroup"] = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/chatGroupWebSocket"},
+        "summary": "Follow a chat group over WebSocket",
+        "messages": [
+            {"$ref": f"#/channels/chatGroupWebSocket/messages/{name}"}
+            for name in channels["chatGroupWebSocket"]["messages"]
+        ],
     }
     for topic, models in APP_TOPICS.items():
         channel = f"{topic}Events"
@@ -238,6 +304,7 @@ def build(host: str) -> dict[str, Any]:
             "properties": {"type": {"type": "string", "const": "heartbeat"}},
             "required": ["type"],
         },
+        "ChatSubscribed": CHAT_SUBSCRIBED,
         **app_schemas,
     }
 
@@ -260,6 +327,7 @@ def build(host: str) -> dict[str, Any]:
         "WsGap": message("WsGap", "Records removed by retention"),
         "WsClose": message("WsClose", "The server ended the stream; a close code follows"),
         "WsHeartbeat": message("WsHeartbeat", "Sent after a quiet heartbeat interval"),
+        "ChatSubscribed": message("ChatSubscribed", "The chat socket is live"),
         **app_messages,
     }
     return {

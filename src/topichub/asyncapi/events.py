@@ -84,6 +84,35 @@ class ChatMessageDeleted(AppEventBase):
     deleted_at: datetime
 
 
+class ChatGroupCreated(AppEventBase):
+    """Topic ``chat``, keyed by group id: a group was created (its creator is its admin)."""
+
+    event: Literal["group_created"]
+    group_id: uuid.UUID
+    name: str
+    created_by: str
+
+
+class ChatMemberAdded(AppEventBase):
+    """Topic ``chat``, keyed by group id: a group admin added someone."""
+
+    event: Literal["member_added"]
+    group_id: uuid.UUID
+    user_id: uuid.UUID
+    role: Literal["member", "moderator", "admin"]
+    added_by: str
+
+
+class ChatMemberRemoved(AppEventBase):
+    """Topic ``chat``, keyed by group id: a member was removed, or left (``removed_by`` is
+    then the member); their live sockets on the group close."""
+
+    event: Literal["member_removed"]
+    group_id: uuid.UUID
+    user_id: uuid.UUID
+    removed_by: str
+
+
 class MathOperation(AppEventBase):
     """Topic ``logs``, keyed by user id: one per computed operation."""
 
@@ -113,9 +142,17 @@ class InteractionTracked(AppEventBase):
 
 APP_TOPICS: dict[str, list[type[AppEventBase]]] = {
     "todos": [TodoCreated, TodoUpdated, TodoDeleted],
-    "chat": [ChatMessageEvent, ChatMessageDeleted],
+    "chat": [
+        ChatMessageEvent,
+        ChatMessageDeleted,
+        ChatGroupCreated,
+        ChatMemberAdded,
+        ChatMemberRemoved,
+    ],
     "logs": [MathOperation],
     "interactions": [InteractionTracked],
 }
-"""Each app topic and the events of it this document describes (``chat`` also carries
-group and membership events, not described yet)."""
+"""Each app topic and every event the app writes to it."""
+
+CHAT_LIVE: list[type[AppEventBase]] = [ChatMessageEvent, ChatMessageDeleted]
+"""What a chat group's WebSocket (``/subscribe/{group_id}``) passes on: message events."""
