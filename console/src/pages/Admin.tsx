@@ -1,10 +1,11 @@
 // Platform administration (the route is guarded: platform admins only): tenants with
-// their limits and usage, users, active streams. The section and the open tenant live
+// their limits and usage, users, active streams, health. The section and the open tenant live
 // in the URL (/#/admin?tab=tenants&tenant=<id>) so they survive a reload and Back works.
 import { useRef, type KeyboardEvent } from "react";
 import { useSearchParams } from "react-router";
 
 import { PageHeader } from "../components/ui";
+import { HealthPage } from "./admin/Health";
 import { StreamList } from "./admin/Streams";
 import { TenantDetail } from "./admin/TenantDetail";
 import { TenantList } from "./admin/Tenants";
@@ -14,6 +15,7 @@ const TABS = [
   { id: "tenants", label: "Tenants" },
   { id: "users", label: "Users" },
   { id: "streams", label: "Active streams" },
+  { id: "health", label: "Health" },
 ] as const;
 type Tab = (typeof TABS)[number]["id"];
 
@@ -80,6 +82,7 @@ export default function Admin() {
           ))}
         {tab === "users" && <UserList onOpenTenant={(id) => go("tenants", id)} />}
         {tab === "streams" && <StreamList />}
+        {tab === "health" && <HealthPage />}
       </div>
     </div>
   );
