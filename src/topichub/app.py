@@ -33,6 +33,7 @@ from topichub.console import Console, RootOut, find_console, wants_html
 from topichub.errors import install_error_handlers
 from topichub.events.charge import charge_app_events
 from topichub.events.outbox import RELAY_KEY, OutboxRelay
+from topichub.groups.endpoints import router as groups_router
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
 from topichub.identity.endpoints import provision_account
@@ -74,6 +75,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     api_keys_router,
     topics_router,
     browse_router,
+    groups_router,
     streams_router,
     usage_router,
     admin_router,

@@ -37,6 +37,11 @@ READS_BY_POST = {
     # The body form of GET /math/{operation}: the same computation, open to readers as
     # the GET is (both append to the caller's own history).
     ("POST", "/math/{operation}"),
+    # Consuming through a group (poll, commit, nack) needs only read, as Kafka's ACLs
+    # need only Read on the topic and the group.
+    ("POST", "/topics/{name}/groups/{group}/poll"),
+    ("POST", "/topics/{name}/groups/{group}/commit"),
+    ("POST", "/topics/{name}/groups/{group}/nack"),
 }
 
 PROJECT_SCOPED = {"project_id", "name", "key_id"}
@@ -56,6 +61,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/chat/groups/{group_id}/members"): {"email": "<attacker>", "role": "admin"},
     ("PUT", "/edit-message/{message_id}"): {"message": "taken over"},
     ("POST", "/math/{operation}"): {"a": 2, "b": 3},
+    ("POST", "/topics/{name}/groups/{group}/poll"): {"member": "attacker"},
+    ("POST", "/topics/{name}/groups/{group}/commit"): {"cursor": "0:1"},
+    ("POST", "/topics/{name}/groups/{group}/nack"): {"cursor": "0:1"},
+    ("POST", "/topics/{name}/groups/{group}/reset"): {"to": "latest"},
+    ("PUT", "/topics/{name}/groups/{group}"): {"lease_s": 1},
 }
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/math/{operation}"): {"a": 2, "b": 3},
@@ -182,6 +192,14 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
             f"/api/v1/topics/{topic}/publish", json={"messages": [{"value": marker}]}, headers=h
         )
     )
+    consumer_group = f"{marker}-workers"
+    await ok(
+        await client.post(
+            f"/api/v1/topics/{topic}/groups/{consumer_group}/poll",
+            json={"member": "victim"},
+            headers=h,
+        )
+    )
     todo = await ok(
         await client.post("/api/v1/todos", json={"title": marker, "description": marker}, headers=h)
     )
@@ -214,6 +232,7 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
         "project_id": default["id"],
         "key_id": key["id"],
         "name": topic,
+        "group": consumer_group,
         "todo_id": str(todo["id"]),
         "group_id": group["id"],
         "message_id": str(message["id"]),
@@ -233,6 +252,7 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
         read_key["key"],
         other_project_key["key"],
         topic,
+        consumer_group,
         group["id"],
         values["entry_id"],
     }

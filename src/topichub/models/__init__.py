@@ -7,6 +7,12 @@ from topichub.models.audit import DeadLetter, EventLogEntry
 from topichub.models.bus import BusGroupOffset, BusPartition, BusRecord, BusTopic
 from topichub.models.calculation import Calculation
 from topichub.models.chat import ChatGroup, ChatMember, ChatMessage, ChatRole
+from topichub.models.consumer_group import (
+    ConsumerGroup,
+    ConsumerGroupAttempt,
+    ConsumerGroupMember,
+    ConsumerGroupPartition,
+)
 from topichub.models.idempotency import IdempotencyKey
 from topichub.models.membership import Membership, Role
 from topichub.models.outbox import OutboxEvent
@@ -32,6 +38,10 @@ __all__ = [
     "ChatMember",
     "ChatMessage",
     "ChatRole",
+    "ConsumerGroup",
+    "ConsumerGroupAttempt",
+    "ConsumerGroupMember",
+    "ConsumerGroupPartition",
     "DeadLetter",
     "EventLogEntry",
     "IdempotencyKey",

@@ -1,0 +1,1 @@
+"""Consumer groups over HTTP: workers share a topic's records (docs/groups.md)."""
