@@ -873,6 +873,132 @@ export interface paths {
         patch: operations["rename_topic_api_v1_topics__name__patch"];
         trace?: never;
     };
+    "/api/v1/topics/{name}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Groups
+         * @description The topic's groups: members, leases, committed and end offsets, lag.
+         */
+        get: operations["list_groups_api_v1_topics__name__groups_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/groups/{group}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Group */
+        get: operations["get_group_api_v1_topics__name__groups__group__get"];
+        /**
+         * Put Group
+         * @description Create the group or change its settings (201 when created).
+         */
+        put: operations["put_group_api_v1_topics__name__groups__group__put"];
+        post?: never;
+        /** Delete Group */
+        delete: operations["delete_group_api_v1_topics__name__groups__group__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/groups/{group}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit
+         * @description Mark everything before the cursor's positions handled by the group.
+         */
+        post: operations["commit_api_v1_topics__name__groups__group__commit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/groups/{group}/nack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Nack
+         * @description Redeliver the record (its partition goes back to it after a delay); after the
+         *     group's `max_attempts` the record goes to `{name}.dlq` and the group moves on.
+         */
+        post: operations["nack_api_v1_topics__name__groups__group__nack_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/groups/{group}/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Poll
+         * @description Up to `max` records from the partitions leased to `member`, waiting up to
+         *     `wait_ms` for one. Creates the group (earliest start, default settings) on first
+         *     use. Delivered records count against the daily outbound quota, as a stream's do.
+         */
+        post: operations["poll_api_v1_topics__name__groups__group__poll_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/groups/{group}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Group
+         * @description Move the group to the earliest or latest record, a time or a cursor; leases are
+         *     dropped (members pick their partitions up again on their next poll).
+         */
+        post: operations["reset_group_api_v1_topics__name__groups__group__reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/topics/{name}/messages": {
         parameters: {
             query?: never;
@@ -1339,6 +1465,26 @@ export interface components {
          * @enum {string}
          */
         ChatRole: "member" | "moderator" | "admin";
+        /** CommitIn */
+        CommitIn: {
+            /**
+             * Cursor
+             * @description A record's or a batch's cursor: handled up to there
+             */
+            cursor: string;
+            /** Member */
+            member?: string | null;
+        };
+        /** Committed */
+        Committed: {
+            /**
+             * Committed
+             * @description Committed offset per partition
+             */
+            committed: {
+                [key: string]: number;
+            };
+        };
         /**
          * DailyLimitsOut
          * @description The plan's daily quotas per user; ``None`` means unlimited.
@@ -1529,31 +1675,77 @@ export interface components {
              */
             id: string;
             /** Members */
-            members: components["schemas"]["MemberOut"][];
+            members: components["schemas"]["topichub__chat__schemas__MemberOut"][];
             /** Name */
             name: string;
             role: components["schemas"]["ChatRole"];
         };
-        /** GroupList */
-        GroupList: {
-            /** Groups */
-            groups: components["schemas"]["GroupOut"][];
+        /**
+         * GroupRecord
+         * @description A record in the streams' lossless form (docs/streaming.md) with its cursor.
+         */
+        GroupRecord: {
+            /**
+             * Attempt
+             * @description 1 on first delivery; n after n-1 nacks
+             */
+            attempt: number;
+            /**
+             * Cursor
+             * @description Commit or nack this record with it
+             */
+            cursor: string;
+            /** Headers */
+            headers: {
+                [key: string]: unknown;
+            };
+            /** Key */
+            key: string | null;
+            /** Key Encoding */
+            key_encoding?: "base64" | null;
+            /** Offset */
+            offset: number;
+            /** Partition */
+            partition: number;
+            /** Timestamp */
+            timestamp: string | null;
+            /**
+             * Tombstone
+             * @default false
+             */
+            tombstone: boolean;
+            /**
+             * Undecodable
+             * @default false
+             */
+            undecodable: boolean;
+            /** Value */
+            value: unknown;
+            /** Value Encoding */
+            value_encoding?: ("text" | "base64") | null;
         };
-        /** GroupOut */
-        GroupOut: {
+        /** GroupSettingsIn */
+        GroupSettingsIn: {
             /**
-             * Created At
-             * Format: date-time
+             * Lease S
+             * @description A member's partitions go to others this long after its last poll
              */
-            created_at: string;
+            lease_s?: number | null;
             /**
-             * Id
-             * Format: uuid
+             * Max Attempts
+             * @description Nacks of one record before it goes to {topic}.dlq
              */
-            id: string;
-            /** Name */
-            name: string;
-            role: components["schemas"]["ChatRole"];
+            max_attempts?: number | null;
+            /**
+             * Retry Delay Ms
+             * @description First redelivery delay after a nack (doubles per attempt)
+             */
+            retry_delay_ms?: number | null;
+            /**
+             * Start
+             * @description Where a new group starts (ignored for an existing group)
+             */
+            start?: ("earliest" | "latest") | null;
         };
         /** HealthOut */
         HealthOut: {
@@ -1756,24 +1948,6 @@ export interface components {
             /** @default member */
             role: components["schemas"]["ChatRole"];
         };
-        /** MemberOut */
-        MemberOut: {
-            /** Email */
-            email: string | null;
-            /**
-             * Joined At
-             * Format: date-time
-             */
-            joined_at: string;
-            role: components["schemas"]["ChatRole"];
-            /**
-             * User Id
-             * Format: uuid
-             */
-            user_id: string;
-            /** Username */
-            username: string | null;
-        };
         /** MessageIn */
         MessageIn: {
             /** Headers */
@@ -1898,6 +2072,36 @@ export interface components {
             /** Requests */
             requests: number;
         };
+        /** Nacked */
+        Nacked: {
+            /** Attempts */
+            attempts: number;
+            /** Dead Letter Topic */
+            dead_letter_topic: string | null;
+            /** Dead Lettered */
+            dead_lettered: boolean;
+            /** Offset */
+            offset: number;
+            /** Partition */
+            partition: number;
+            /** Redeliver After */
+            redeliver_after: string | null;
+        };
+        /** NackIn */
+        NackIn: {
+            /**
+             * Cursor
+             * @description The cursor of the one record to redeliver
+             */
+            cursor: string;
+            /** Member */
+            member?: string | null;
+            /**
+             * Reason
+             * @description Why; carried in the dead letter's x-dlq-reason header
+             */
+            reason?: string | null;
+        };
         /**
          * OperandsIn
          * @description ``POST /math/{operation}``: ``a`` and ``b``, or ``n`` for factorial and fibonacci.
@@ -1910,6 +2114,23 @@ export interface components {
             b?: unknown;
             /** N */
             n?: unknown;
+        };
+        /** PartitionOut */
+        PartitionOut: {
+            /** Committed Offset */
+            committed_offset: number;
+            /** End Offset */
+            end_offset: number;
+            /** Lag */
+            lag: number;
+            /** Lease Expires At */
+            lease_expires_at: string | null;
+            /** Member */
+            member: string | null;
+            /** Partition */
+            partition: number;
+            /** Paused Until */
+            paused_until: string | null;
         };
         /** PartitionStatsOut */
         PartitionStatsOut: {
@@ -1931,6 +2152,44 @@ export interface components {
          * @enum {string}
          */
         Permission: "read" | "write" | "admin";
+        /** PollIn */
+        PollIn: {
+            /**
+             * Max
+             * @default 100
+             */
+            max: number;
+            /**
+             * Member
+             * @description This worker's id; generated (and returned) when absent
+             */
+            member?: string | null;
+            /**
+             * Wait Ms
+             * @description Wait up to this long for a record when none is ready
+             * @default 0
+             */
+            wait_ms: number;
+        };
+        /** PollOut */
+        PollOut: {
+            /**
+             * Cursor
+             * @description Commit it to mark the whole batch handled
+             */
+            cursor: string | null;
+            /** Lease Expires At */
+            lease_expires_at: string | null;
+            /** Member */
+            member: string;
+            /**
+             * Partitions
+             * @description Partitions leased to this member now
+             */
+            partitions: number[];
+            /** Records */
+            records: components["schemas"]["GroupRecord"][];
+        };
         /** ProcessOut */
         ProcessOut: {
             /** Open Streams */
@@ -2185,6 +2444,24 @@ export interface components {
             /** Username */
             username?: string | null;
         };
+        /** ResetIn */
+        ResetIn: {
+            /**
+             * Cursor
+             * @description For to=cursor
+             */
+            cursor?: string | null;
+            /**
+             * Time
+             * @description For to=time: ISO-8601 with zone
+             */
+            time?: string | null;
+            /**
+             * To
+             * @enum {string}
+             */
+            to: "earliest" | "latest" | "time" | "cursor";
+        };
         /** RootOut */
         RootOut: {
             /**
@@ -2398,6 +2675,86 @@ export interface components {
             retention_bytes?: number | null;
             /** Retention Hours */
             retention_hours?: number | null;
+        };
+        /** GroupList */
+        topichub__chat__schemas__GroupList: {
+            /** Groups */
+            groups: components["schemas"]["topichub__chat__schemas__GroupOut"][];
+        };
+        /** GroupOut */
+        topichub__chat__schemas__GroupOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["ChatRole"];
+        };
+        /** MemberOut */
+        topichub__chat__schemas__MemberOut: {
+            /** Email */
+            email: string | null;
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            role: components["schemas"]["ChatRole"];
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Username */
+            username: string | null;
+        };
+        /** GroupList */
+        topichub__groups__schemas__GroupList: {
+            /** Groups */
+            groups: components["schemas"]["topichub__groups__schemas__GroupOut"][];
+        };
+        /** GroupOut */
+        topichub__groups__schemas__GroupOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Lag */
+            lag: number;
+            /** Lease S */
+            lease_s: number;
+            /** Max Attempts */
+            max_attempts: number;
+            /** Members */
+            members: components["schemas"]["topichub__groups__schemas__MemberOut"][];
+            /** Name */
+            name: string;
+            /** Partitions */
+            partitions: components["schemas"]["PartitionOut"][];
+            /** Retry Delay Ms */
+            retry_delay_ms: number;
+            /** Topic */
+            topic: string;
+        };
+        /** MemberOut */
+        topichub__groups__schemas__MemberOut: {
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Member */
+            member: string;
+            /** Partitions */
+            partitions: number[];
         };
         /** TopicList */
         TopicList: {
@@ -3194,7 +3551,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupList"];
+                    "application/json": components["schemas"]["topichub__chat__schemas__GroupList"];
                 };
             };
         };
@@ -3218,7 +3575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupOut"];
+                    "application/json": components["schemas"]["topichub__chat__schemas__GroupOut"];
                 };
             };
             /** @description Validation Error */
@@ -3284,7 +3641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"];
+                    "application/json": components["schemas"]["topichub__chat__schemas__MemberOut"];
                 };
             };
             /** @description Validation Error */
@@ -4421,6 +4778,302 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_groups_api_v1_topics__name__groups_get: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["topichub__groups__schemas__GroupList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_group_api_v1_topics__name__groups__group__get: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["topichub__groups__schemas__GroupOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_group_api_v1_topics__name__groups__group__put: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["topichub__groups__schemas__GroupOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_group_api_v1_topics__name__groups__group__delete: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    commit_api_v1_topics__name__groups__group__commit_post: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommitIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Committed"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    nack_api_v1_topics__name__groups__group__nack_post: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Nacked"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    poll_api_v1_topics__name__groups__group__poll_post: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PollIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    reset_group_api_v1_topics__name__groups__group__reset_post: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The group's name */
+                group: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["topichub__groups__schemas__GroupOut"];
                 };
             };
             /** @description Validation Error */
