@@ -75,6 +75,7 @@ SignupLimit = Depends(_limit_signups)
 
 @router.post(
     "/auth/signup",
+    summary="Sign up: create an account",
     response_model=TokenOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[SignupLimit, NoStore],
@@ -89,6 +90,7 @@ async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -
 
 @router.post(
     "/register",
+    summary="Register (seed 004's sign-up)",
     response_model=TokenOut,
     status_code=status.HTTP_201_CREATED,
     dependencies=[SignupLimit, NoStore],
@@ -134,7 +136,11 @@ _LOGIN_BODY = {
 
 
 @router.post(
-    "/auth/login", response_model=TokenOut, openapi_extra=_LOGIN_BODY, dependencies=[NoStore]
+    "/auth/login",
+    summary="Log in with a password",
+    response_model=TokenOut,
+    openapi_extra=_LOGIN_BODY,
+    dependencies=[NoStore],
 )
 async def login(
     request: Request,
@@ -157,7 +163,12 @@ async def login(
     return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
 
 
-@router.post("/token", response_model=TokenOut, dependencies=[NoStore])
+@router.post(
+    "/token",
+    summary="Log in with the OAuth2 password flow",
+    response_model=TokenOut,
+    dependencies=[NoStore],
+)
 async def oauth2_token(
     request: Request,
     session: SessionDep,
@@ -177,7 +188,12 @@ async def oauth2_token(
     return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
 
 
-@router.post("/auth/refresh", response_model=TokenOut, dependencies=[NoStore])
+@router.post(
+    "/auth/refresh",
+    summary="Refresh a session's tokens",
+    response_model=TokenOut,
+    dependencies=[NoStore],
+)
 async def refresh(data: RefreshIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Exchange a refresh token for a new pair; the old refresh token stops working."""
     return await service.refresh(
@@ -185,7 +201,9 @@ async def refresh(data: RefreshIn, session: SessionDep, resources: ResourcesDep)
     )
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/auth/logout", summary="Log out: end a session", status_code=status.HTTP_204_NO_CONTENT
+)
 async def logout(data: RefreshIn, session: SessionDep) -> Response:
     """End a session: the refresh token and every token rotated from the same login stop
     working. The refresh token is the credential, so no access token is needed. Always
@@ -195,13 +213,19 @@ async def logout(data: RefreshIn, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/auth/me", response_model=UserOut)
+@router.get("/auth/me", summary="Who am I", response_model=UserOut)
 async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
+    """The signed-in user (or the owner of the API key), with their tenant and role."""
     user = await service.get_user(session, principal.require_user())
     return await service.user_out(session, user)
 
 
-@router.patch("/auth/me", response_model=MeUpdated, dependencies=[NoStore])
+@router.patch(
+    "/auth/me",
+    summary="Change my email or password",
+    response_model=MeUpdated,
+    dependencies=[NoStore],
+)
 async def update_me(
     data: MeUpdate,
     request: Request,
@@ -237,7 +261,7 @@ async def update_me(
     return out
 
 
-@router.delete("/auth/me", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/auth/me", summary="Deactivate my account", status_code=status.HTTP_204_NO_CONTENT)
 async def deactivate_me(principal: PrincipalDep, session: SessionDep) -> Response:
     """Deactivate the account: its tokens, refresh tokens and API keys stop working."""
     await service.deactivate(session, principal)

@@ -23,9 +23,39 @@ Username = Annotated[
 ]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
+_USER_EXAMPLE = {
+    "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+    "email": "ada@example.com",
+    "username": "ada",
+    "is_active": True,
+    "is_platform_admin": False,
+    "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+    "role": "owner",
+    "created_at": "2026-12-04T09:30:00Z",
+}
+_TOKENS_EXAMPLE = {
+    "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
+    "token_type": "bearer",
+    "expires_in": 900,
+    "refresh_token": "thr_9xY2bQ7LmN4pR8sT1vW6zA3cD5eF0gH",
+}
+
 
 class SignupIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {"email": "ada@example.com", "password": "correct horse battery staple"},
+                {
+                    "email": "ada@example.com",
+                    "password": "correct horse battery",
+                    "username": "ada",
+                },
+            ]
+        },
+    )
 
     email: EmailStr
     password: Password
@@ -35,7 +65,19 @@ class SignupIn(BaseModel):
 class RegisterIn(BaseModel):
     """Seed 004's ``/register``: a username, an email, or both."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "ada",
+                    "email": "ada@example.com",
+                    "password": "correct horse battery staple",
+                    "confirm_password": "correct horse battery staple",
+                }
+            ]
+        },
+    )
 
     username: Username | None = None
     email: EmailStr | None = None
@@ -58,7 +100,15 @@ class RegisterIn(BaseModel):
 
 
 class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {"email": "ada@example.com", "password": "correct horse battery staple"},
+                {"username": "ada", "password": "correct horse battery staple"},
+            ]
+        },
+    )
 
     email: Annotated[str, Field(min_length=1, max_length=320)] | None = None
     username: Annotated[str, Field(min_length=1, max_length=320)] | None = None
@@ -76,11 +126,23 @@ class LoginIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "thr_9xY2bQ7LmN4pR8sT1vW6zA3cD5eF0gH"}]}
+    )
+
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
 
 
 class MeUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"password": "a new long passphrase", "current_password": "correct horse battery"},
+                {"email": "ada@example.org", "current_password": "correct horse battery staple"},
+            ]
+        },
+    )
 
     email: EmailStr | None = None
     password: Password | None = None
@@ -88,7 +150,7 @@ class MeUpdate(BaseModel):
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER_EXAMPLE]})
 
     id: uuid.UUID
     email: str | None
@@ -104,6 +166,10 @@ class TokenOut(BaseModel):
     """Carries every field any seed's client reads: ``access_token`` is the canonical name,
     ``token`` the same value under seed 000's name."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**_TOKENS_EXAMPLE, "user": _USER_EXAMPLE}]}
+    )
+
     token: str = Field(description="Alias of `access_token` (seed 000's clients read this).")
     access_token: str = Field(description="A short-lived JWT: `Authorization: Bearer <it>`.")
     token_type: str = "bearer"
@@ -115,6 +181,16 @@ class TokenOut(BaseModel):
 class MeUpdated(UserOut):
     """The user; after a password change also this session's fresh tokens (every other
     session has ended), under the same names as ``TokenOut``."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {**_USER_EXAMPLE, "email": "ada@example.org"},
+                {**_USER_EXAMPLE, **_TOKENS_EXAMPLE},
+            ]
+        },
+    )
 
     token: str | None = None
     access_token: str | None = None
