@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
 ASSETS_URL: Final = "/docs/assets"
@@ -71,8 +73,49 @@ TAGS: Final[list[dict[str, str]]] = [
 ]
 
 
+def _examples_by_model() -> dict[str, list[Any]]:
+    """The ``json_schema_extra`` examples of every model, by the component name FastAPI
+    gives its schema; a name two models share is left out (which one is meant is unknown)."""
+    found: dict[str, list[list[Any]]] = {}
+    pending: list[type[BaseModel]] = [BaseModel]
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        for sub in model.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                pending.append(sub)
+        extra = model.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if isinstance(examples, list):
+            found.setdefault(model.__name__, []).append(examples)
+    return {name: lists[0] for name, lists in found.items() if len(lists) == 1}
+
+
+def _keep_null_examples(app: FastAPI) -> None:
+    """FastAPI drops every ``None`` from the document it generates, including the ``null``
+    values inside examples (fastapi/fastapi#5559), so an example of a required nullable
+    field (``"revoked_at": null``) lost that field and no longer matched its own schema.
+    Put the models' examples back as written."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        examples = _examples_by_model()
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            written = examples.get(name.removesuffix("-Input").removesuffix("-Output"))
+            if written is not None and "examples" in schema:
+                schema["examples"] = jsonable_encoder(written)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_api_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
     """Add the documentation pages to an app created with ``docs_url=None, redoc_url=None``."""
+    _keep_null_examples(app)
     openapi_url = app.openapi_url or "/openapi.json"
     oauth2_redirect_url = f"{docs_url}/oauth2-redirect"
     title = f"{app.title} — API"
