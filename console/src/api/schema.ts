@@ -182,10 +182,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Keys */
+        /**
+         * List API keys
+         * @description Your tenant's keys, revoked ones included (an API key sees its project's keys).
+         *     Only a prefix of each key is shown: the secret is never stored.
+         */
         get: operations["list_keys_api_v1_api_keys_get"];
         put?: never;
-        /** Create Key */
+        /**
+         * Create an API key
+         * @description Create a key for a project (the default project unless `project_id`). The answer
+         *     is the only time the key is shown: send it as `X-API-Key: <key>` or
+         *     `Authorization: Bearer <key>`. A key never gets more permissions than the credential
+         *     that creates it, and a key creates keys only with the admin permission.
+         */
         post: operations["create_key_api_v1_api_keys_post"];
         delete?: never;
         options?: never;
@@ -203,7 +213,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke Key */
+        /**
+         * Revoke an API key
+         * @description Revoke a key: requests with it fail at once and its open streams close within a
+         *     second. Your own keys, or any with the admin permission; revoking twice is a no-op.
+         */
         delete: operations["revoke_key_api_v1_api_keys__key_id__delete"];
         options?: never;
         head?: never;
@@ -220,7 +234,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Login
+         * Log in with a password
          * @description Log in with a JSON body ``{"email"|"username", "password"}``, or (seed 001) with
          *     ``?username=…&password=…``.
          */
@@ -241,7 +255,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Logout
+         * Log out: end a session
          * @description End a session: the refresh token and every token rotated from the same login stop
          *     working. The refresh token is the credential, so no access token is needed. Always
          *     204, whether or not the token was known (the answer reveals nothing). Access tokens
@@ -261,19 +275,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Who am I
+         * @description The signed-in user (or the owner of the API key), with their tenant and role.
+         */
         get: operations["me_api_v1_auth_me_get"];
         put?: never;
         post?: never;
         /**
-         * Deactivate Me
+         * Deactivate my account
          * @description Deactivate the account: its tokens, refresh tokens and API keys stop working.
          */
         delete: operations["deactivate_me_api_v1_auth_me_delete"];
         options?: never;
         head?: never;
         /**
-         * Update Me
+         * Change my email or password
          * @description Change email and/or password; both need `current_password`. A password change
          *     ends every other session and answers this one fresh tokens (`access_token`,
          *     `refresh_token`) beside the user.
@@ -291,7 +308,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Refresh
+         * Refresh a session's tokens
          * @description Exchange a refresh token for a new pair; the old refresh token stops working.
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
@@ -311,7 +328,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Signup
+         * Sign up: create an account
          * @description Create an account with its own tenant, default project and default topic.
          */
         post: operations["signup_api_v1_auth_signup_post"];
@@ -642,10 +659,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Projects */
+        /**
+         * List projects
+         * @description The projects of your tenant (an API key sees only its own project).
+         */
         get: operations["list_projects_api_v1_projects_get"];
         put?: never;
-        /** Create Project */
+        /**
+         * Create a project
+         * @description Create a project in your tenant (admin permission; names are unique in the tenant,
+         *     at most 100 projects). It starts without topics: create them with `project_id`.
+         */
         post: operations["create_project_api_v1_projects_post"];
         delete?: never;
         options?: never;
@@ -660,19 +684,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Project */
+        /**
+         * Get a project
+         * @description One project of your tenant; 404 for another tenant's.
+         */
         get: operations["get_project_api_v1_projects__project_id__get"];
         put?: never;
         post?: never;
         /**
-         * Delete Project
+         * Delete a project
          * @description Delete a project with its topics, their messages and their keys; open streams on
          *     its topics are closed.
          */
         delete: operations["delete_project_api_v1_projects__project_id__delete"];
         options?: never;
         head?: never;
-        /** Update Project */
+        /**
+         * Update a project
+         * @description Rename a project or change its description (admin permission); fields left out
+         *     keep their value.
+         */
         patch: operations["update_project_api_v1_projects__project_id__patch"];
         trace?: never;
     };
@@ -710,7 +741,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register
+         * Register (seed 004's sign-up)
          * @description Seed 004's registration: a username and/or an email, and a password.
          */
         post: operations["register_api_v1_register_post"];
@@ -822,7 +853,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Oauth2 Token
+         * Log in with the OAuth2 password flow
          * @description OAuth2 password flow (seed 004): form fields ``username`` (or email) and ``password``.
          */
         post: operations["oauth2_token_api_v1_token_post"];
@@ -1238,7 +1269,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** ApiKeyCreate */
+        /**
+         * ApiKeyCreate
+         * @example {
+         *       "expires_in_days": 90,
+         *       "name": "checkout service",
+         *       "permissions": [
+         *         "read",
+         *         "write"
+         *       ]
+         *     }
+         */
         ApiKeyCreate: {
             /** Expires In Days */
             expires_in_days?: number | null;
@@ -1261,6 +1302,24 @@ export interface components {
         /**
          * ApiKeyCreated
          * @description Returned once, at creation: the only time the secret is ever shown.
+         * @example {
+         *       "created_at": "2026-12-04T09:31:00Z",
+         *       "expires_at": "2027-03-04T09:31:00Z",
+         *       "id": "9c8b7a6d-5e4f-4a3b-8c1d-0e9f8a7b6c5d",
+         *       "is_active": true,
+         *       "key": "thk_4f3a9c2d1b0e8f7a_Zq8Xw2Lk5Nc7Rv1Tb4Yh9Jm3Pd6Gs0Fa",
+         *       "last_used_at": null,
+         *       "name": "checkout service",
+         *       "permissions": [
+         *         "read",
+         *         "write"
+         *       ],
+         *       "prefix": "thk_4f3a9c2d",
+         *       "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *       "revoked_at": null,
+         *       "secret": "thk_4f3a9c2d1b0e8f7a_Zq8Xw2Lk5Nc7Rv1Tb4Yh9Jm3Pd6Gs0Fa",
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d"
+         *     }
          */
         ApiKeyCreated: {
             /**
@@ -1308,7 +1367,25 @@ export interface components {
              */
             tenant_id: string;
         };
-        /** ApiKeyOut */
+        /**
+         * ApiKeyOut
+         * @example {
+         *       "created_at": "2026-12-04T09:31:00Z",
+         *       "expires_at": "2027-03-04T09:31:00Z",
+         *       "id": "9c8b7a6d-5e4f-4a3b-8c1d-0e9f8a7b6c5d",
+         *       "is_active": true,
+         *       "last_used_at": null,
+         *       "name": "checkout service",
+         *       "permissions": [
+         *         "read",
+         *         "write"
+         *       ],
+         *       "prefix": "thk_4f3a9c2d",
+         *       "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *       "revoked_at": null,
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d"
+         *     }
+         */
         ApiKeyOut: {
             /**
              * Created At
@@ -2010,7 +2087,17 @@ export interface components {
             /** Warning */
             warning: boolean;
         };
-        /** MeUpdate */
+        /**
+         * MeUpdate
+         * @example {
+         *       "current_password": "correct horse battery",
+         *       "password": "a new long passphrase"
+         *     }
+         * @example {
+         *       "current_password": "correct horse battery staple",
+         *       "email": "ada@example.org"
+         *     }
+         */
         MeUpdate: {
             /** Current Password */
             current_password?: string | null;
@@ -2023,6 +2110,31 @@ export interface components {
          * MeUpdated
          * @description The user; after a password change also this session's fresh tokens (every other
          *     session has ended), under the same names as ``TokenOut``.
+         * @example {
+         *       "created_at": "2026-12-04T09:30:00Z",
+         *       "email": "ada@example.org",
+         *       "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *       "is_active": true,
+         *       "is_platform_admin": false,
+         *       "role": "owner",
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *       "username": "ada"
+         *     }
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
+         *       "created_at": "2026-12-04T09:30:00Z",
+         *       "email": "ada@example.com",
+         *       "expires_in": 900,
+         *       "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *       "is_active": true,
+         *       "is_platform_admin": false,
+         *       "refresh_token": "thr_9xY2bQ7LmN4pR8sT1vW6zA3cD5eF0gH",
+         *       "role": "owner",
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
+         *       "token_type": "bearer",
+         *       "username": "ada"
+         *     }
          */
         MeUpdated: {
             /** Access Token */
@@ -2199,14 +2311,31 @@ export interface components {
             /** This Process */
             this_process: boolean;
         };
-        /** ProjectCreate */
+        /**
+         * ProjectCreate
+         * @example {
+         *       "description": "Order events of the checkout service",
+         *       "name": "checkout"
+         *     }
+         */
         ProjectCreate: {
             /** Description */
             description?: string | null;
             /** Name */
             name: string;
         };
-        /** ProjectOut */
+        /**
+         * ProjectOut
+         * @example {
+         *       "created_at": "2026-12-04T09:30:00Z",
+         *       "description": "Order events of the checkout service",
+         *       "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *       "is_default": false,
+         *       "name": "checkout",
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *       "updated_at": "2026-12-04T09:30:00Z"
+         *     }
+         */
         ProjectOut: {
             /**
              * Created At
@@ -2245,7 +2374,12 @@ export interface components {
             /** Projects */
             projects: components["schemas"]["ProjectUsageOut"][];
         };
-        /** ProjectUpdate */
+        /**
+         * ProjectUpdate
+         * @example {
+         *       "description": "Orders and refunds"
+         *     }
+         */
         ProjectUpdate: {
             /** Description */
             description?: string | null;
@@ -2425,7 +2559,12 @@ export interface components {
              */
             status: "ok" | "down" | "off";
         };
-        /** RefreshIn */
+        /**
+         * RefreshIn
+         * @example {
+         *       "refresh_token": "thr_9xY2bQ7LmN4pR8sT1vW6zA3cD5eF0gH"
+         *     }
+         */
         RefreshIn: {
             /** Refresh Token */
             refresh_token: string;
@@ -2433,6 +2572,12 @@ export interface components {
         /**
          * RegisterIn
          * @description Seed 004's ``/register``: a username, an email, or both.
+         * @example {
+         *       "confirm_password": "correct horse battery staple",
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery staple",
+         *       "username": "ada"
+         *     }
          */
         RegisterIn: {
             /** Confirm Password */
@@ -2500,7 +2645,18 @@ export interface components {
              */
             user_id?: unknown;
         };
-        /** SignupIn */
+        /**
+         * SignupIn
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery",
+         *       "username": "ada"
+         *     }
+         */
         SignupIn: {
             /**
              * Email
@@ -2637,6 +2793,23 @@ export interface components {
          * TokenOut
          * @description Carries every field any seed's client reads: ``access_token`` is the canonical name,
          *     ``token`` the same value under seed 000's name.
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
+         *       "expires_in": 900,
+         *       "refresh_token": "thr_9xY2bQ7LmN4pR8sT1vW6zA3cD5eF0gH",
+         *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
+         *       "token_type": "bearer",
+         *       "user": {
+         *         "created_at": "2026-12-04T09:30:00Z",
+         *         "email": "ada@example.com",
+         *         "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *         "is_active": true,
+         *         "is_platform_admin": false,
+         *         "role": "owner",
+         *         "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *         "username": "ada"
+         *       }
+         *     }
          */
         TokenOut: {
             /**
@@ -2831,7 +3004,19 @@ export interface components {
             days: components["schemas"]["DayUsageOut"][];
             limits: components["schemas"]["DailyLimitsOut"];
         };
-        /** UserOut */
+        /**
+         * UserOut
+         * @example {
+         *       "created_at": "2026-12-04T09:30:00Z",
+         *       "email": "ada@example.com",
+         *       "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *       "is_active": true,
+         *       "is_platform_admin": false,
+         *       "role": "owner",
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *       "username": "ada"
+         *     }
+         */
         UserOut: {
             /**
              * Created At
