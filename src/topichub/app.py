@@ -33,6 +33,7 @@ from topichub.console import Console, RootOut, find_console, wants_html
 from topichub.errors import install_error_handlers
 from topichub.events.charge import charge_app_events
 from topichub.events.outbox import RELAY_KEY, OutboxRelay
+from topichub.groups import metrics as group_metrics
 from topichub.groups.endpoints import router as groups_router
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
@@ -192,6 +193,7 @@ async def build_resources(settings: Settings) -> Resources:
     resources.tasks.append(asyncio.create_task(audit.run(), name="audit-consumer"))
     # The recommender's models follow interactions from the bus (recommend/consumer.py).
     resources.tasks.append(recommend_consumer.start(resources))
+    resources.tasks.append(group_metrics.start(sessionmaker, bus))
     resources.tasks.append(admin_rates.start())  # the admin health page's rates
 
     async def database_check() -> None:

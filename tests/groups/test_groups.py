@@ -271,3 +271,28 @@ async def test_delivered_records_count_as_outbound_usage(client: httpx.AsyncClie
     batch = await poll(client, account, topic, "g", "m")
     assert len(batch["records"]) == 3
     assert await sent() == before + 3
+
+
+async def test_lag_in_metrics_has_no_group_or_tenant_label(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from topichub.groups import metrics
+
+    account = await signup(client)
+    topic = await make_topic(client, account, partitions=1)
+    await publish(client, account, topic, [f"v{i}" for i in range(7)], partitions=1)
+    await poll(client, account, topic, "lagging", "m", max_records=1)
+    resources = app.state.resources
+    metrics.publish(await metrics.sample(resources.sessionmaker, resources.bus))
+    text = (await client.get("/metrics")).text
+    lines = [line for line in text.splitlines() if line.startswith("topichub_consumer_group")]
+    values = {line.split(" ")[0]: float(line.split(" ")[1]) for line in lines}
+    assert values["topichub_consumer_groups"] >= 1
+    assert values["topichub_consumer_group_lag_max"] >= 7
+    assert values["topichub_consumer_group_lag_total"] >= 7
+    assert (
+        values['topichub_consumer_groups_by_lag{le="+Inf"}'] == values["topichub_consumer_groups"]
+    )
+    assert "lagging" not in text
+    assert topic not in text
+    assert account.tenant_id not in text
