@@ -333,7 +333,7 @@ describe("the topic page", () => {
     expect(screen.getByText("45 B")).toBeInTheDocument();
 
     await user.click(screen.getByRole("button", { name: "Show messages" }));
-    const list = await screen.findByRole("list", { name: "Browsed messages" });
+    const list = await screen.findByRole("list", { name: "Browse results" });
     expect(within(list).getAllByTestId("browsed-message")).toHaveLength(3);
     const first = seen.find((s) => s.path.endsWith("/messages"));
     expect(first?.query.get("order")).toBe("desc");

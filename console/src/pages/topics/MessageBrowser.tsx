@@ -234,7 +234,7 @@ export function MessageBrowser({
             {messages.length} message{messages.length === 1 ? "" : "s"}
             {query?.order === "desc" ? ", newest first" : ", oldest first"}
           </p>
-          <ol className="divide-y divide-slate-100" aria-label="Browsed messages">
+          <ol className="divide-y divide-slate-100" aria-label="Browse results">
             {messages.map((m) => (
               <MessageItem
                 key={`${m.partition}:${m.offset}`}
