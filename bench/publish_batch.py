@@ -16,11 +16,14 @@ Baseline and topichub are measured in alternation (ROUNDS rounds); medians are s
 Target: >= 0.25 (goal 0.5).
 
     uv run python -m bench.publish_batch [--engine embedded|kafka]
+
+With ``--schema`` it measures what a topic's JSON Schema costs instead (bench/publish_schema.py).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 
 from bench.common import (
@@ -118,6 +121,12 @@ async def run_engine(bench: Bench, name: str) -> list[Row]:
 
 
 def main() -> None:
+    if "--schema" in sys.argv:
+        from bench import publish_schema
+
+        sys.argv.remove("--schema")
+        publish_schema.main()
+        return
     cli_per_engine(
         __doc__ or NAME,
         run_engine,

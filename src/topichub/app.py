@@ -61,6 +61,7 @@ from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
 from topichub.topics.browse_endpoints import router as browse_router
 from topichub.topics.endpoints import router as topics_router
+from topichub.topics.schema_endpoints import router as schema_router
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.endpoints import router as streams_router
 from topichub.topics.stream.hub import StreamHub
@@ -77,6 +78,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     topics_router,
     browse_router,
     groups_router,
+    schema_router,
     streams_router,
     usage_router,
     admin_router,

@@ -42,6 +42,8 @@ READS_BY_POST = {
     ("POST", "/topics/{name}/groups/{group}/poll"),
     ("POST", "/topics/{name}/groups/{group}/commit"),
     ("POST", "/topics/{name}/groups/{group}/nack"),
+    # Tries values against a topic's schema: stores nothing, open to readers.
+    ("POST", "/topics/{name}/schema/check"),
 }
 
 PROJECT_SCOPED = {"project_id", "name", "key_id"}
@@ -56,6 +58,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/projects/{project_id}"): {"name": "taken-over"},
     ("POST", "/topics/{name}/publish"): {"messages": [{"value": "injected"}]},
     ("PATCH", "/topics/{name}"): {"name": "taken-over"},
+    ("PUT", "/topics/{name}/schema"): {"schema": {"type": "integer"}},
+    ("POST", "/topics/{name}/schema/check"): {"values": ["injected"]},
     ("PUT", "/todos/{todo_id}"): {"title": "taken over", "completed": True},
     ("PATCH", "/todos/{todo_id}"): {"title": "taken over"},
     ("POST", "/chat/groups/{group_id}/members"): {"email": "<attacker>", "role": "admin"},
@@ -200,6 +204,8 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
             headers=h,
         )
     )
+    schema = {"title": marker, "type": "string"}
+    await ok(await client.put(f"/api/v1/topics/{topic}/schema", json={"schema": schema}, headers=h))
     todo = await ok(
         await client.post("/api/v1/todos", json={"title": marker, "description": marker}, headers=h)
     )

@@ -1075,6 +1075,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/topics/{name}/schema": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Schema
+         * @description The schema publishes are checked against (404 when there is none), or a past
+         *     version by number.
+         */
+        get: operations["get_schema_api_v1_topics__name__schema_get"];
+        /**
+         * Put Schema
+         * @description Set the topic's JSON Schema (draft 2020-12). From then on a publish whose message
+         *     does not validate is refused whole (422, naming the message's index and the JSON
+         *     pointer), and stored messages carry the version in the `topichub-schema-version`
+         *     header. Sending the schema in force again changes nothing; any other schema becomes
+         *     a new version. Replacing a schema with one that cannot be shown to accept every
+         *     message the old one accepted answers 409 unless `force=true`.
+         */
+        put: operations["put_schema_api_v1_topics__name__schema_put"];
+        post?: never;
+        /**
+         * Delete Schema
+         * @description Stop checking publishes. Past versions stay readable; a later PUT starts a new
+         *     version (numbers are never reused).
+         */
+        delete: operations["delete_schema_api_v1_topics__name__schema_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/schema/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check Schema
+         * @description Try values against the active schema, or against a schema not yet saved (then
+         *     also say whether it could replace the active one without `force`). Nothing is
+         *     stored; this is what a schema editor calls before saving.
+         */
+        post: operations["check_schema_api_v1_topics__name__schema_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/topics/{name}/schema/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Schema Versions
+         * @description Every version the topic's schema has had, newest first.
+         */
+        get: operations["list_schema_versions_api_v1_topics__name__schema_versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/topics/{name}/stats": {
         parameters: {
             query?: never;
@@ -2626,6 +2703,114 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** SchemaCheckIn */
+        SchemaCheckIn: {
+            /**
+             * Schema
+             * @description A schema to try; the topic's active one when omitted
+             */
+            schema?: ({
+                [key: string]: unknown;
+            } | boolean) | null;
+            /**
+             * Values
+             * @description Message values to check (at most 100)
+             */
+            values?: unknown[];
+        };
+        /** SchemaCheckOut */
+        SchemaCheckOut: {
+            /**
+             * Compatible
+             * @description For a tried schema: whether it can replace the active one without ?force=true (null when the topic has no schema)
+             */
+            compatible: boolean | null;
+            /** Failures */
+            failures: components["schemas"]["SchemaFailure"][];
+            /** Incompatibilities */
+            incompatibilities: string[];
+            /**
+             * Valid
+             * @description Every value validates
+             */
+            valid: boolean;
+            /**
+             * Version
+             * @description The version checked against (null for a tried one)
+             */
+            version: number | null;
+        };
+        /** SchemaFailure */
+        SchemaFailure: {
+            /** Index */
+            index: number;
+            /**
+             * Pointer
+             * @description JSON pointer into the value
+             */
+            pointer: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Schema Pointer
+             * @description JSON pointer to the failing keyword in the schema
+             */
+            schema_pointer: string;
+        };
+        /** SchemaIn */
+        SchemaIn: {
+            /**
+             * Schema
+             * @description A JSON Schema, draft 2020-12 (an object, or true/false)
+             */
+            schema: {
+                [key: string]: unknown;
+            } | boolean;
+        };
+        /** SchemaOut */
+        SchemaOut: {
+            /**
+             * Active
+             * @description Whether publishes are checked against this version now
+             */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Forced
+             * @description Set with ?force=true over a version it may not accept all of
+             */
+            forced: boolean;
+            /**
+             * Schema
+             * @description A JSON Schema, draft 2020-12 (an object, or true/false)
+             */
+            schema: {
+                [key: string]: unknown;
+            } | boolean;
+            /** Topic */
+            topic: string;
+            /**
+             * Version
+             * @description Stored messages name it in their topichub-schema-version
+             */
+            version: number;
+        };
+        /** SchemaVersions */
+        SchemaVersions: {
+            /** Active Version */
+            active_version: number | null;
+            /** Topic */
+            topic: string;
+            /**
+             * Versions
+             * @description Newest first
+             */
+            versions: components["schemas"]["SchemaOut"][];
+        };
         /**
          * SendMessageIn
          * @description Seed 002's body. ``user_id`` is optional and, when given, must be the caller's
@@ -2967,6 +3152,11 @@ export interface components {
             retention_bytes: number | null;
             /** Retention Hours */
             retention_hours: number | null;
+            /**
+             * Schema Version
+             * @description The JSON Schema version publishes are checked against
+             */
+            schema_version?: number | null;
         };
         /** TopicRename */
         TopicRename: {
@@ -5387,6 +5577,199 @@ export interface operations {
             };
             /** @description The log did not confirm in time: outcome unknown */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_schema_api_v1_topics__name__schema_get: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+                /** @description A past version; default: in force */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    put_schema_api_v1_topics__name__schema_put: {
+        parameters: {
+            query?: {
+                /** @description Replace even a schema the new one may not accept all of */
+                force?: boolean;
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchemaIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaOut"];
+                };
+            };
+            /** @description Needs the admin permission; app topics take no schema */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The new schema may reject messages the old one accepted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not a JSON Schema (draft 2020-12) topichub can use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    delete_schema_api_v1_topics__name__schema_delete: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    check_schema_api_v1_topics__name__schema_check_post: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchemaCheckIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaCheckOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_schema_versions_api_v1_topics__name__schema_versions_get: {
+        parameters: {
+            query?: {
+                project_id?: string | null;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemaVersions"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

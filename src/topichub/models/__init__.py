@@ -23,6 +23,7 @@ from topichub.models.stream_ticket import StreamTicket
 from topichub.models.tenant import Tenant
 from topichub.models.todo import Todo
 from topichub.models.topic import Topic, TopicKind
+from topichub.models.topic_schema import TopicSchema
 from topichub.models.usage import UsageCounter
 from topichub.models.user import User
 
@@ -57,6 +58,7 @@ __all__ = [
     "Todo",
     "Topic",
     "TopicKind",
+    "TopicSchema",
     "UsageCounter",
     "User",
 ]

@@ -39,3 +39,5 @@ class Topic(UUIDPrimaryKey, Timestamps, Base):
     """A ``topichub.bus.partitioner.KeyHash``: where keys published over HTTP land."""
     retention_ms: Mapped[int | None] = mapped_column(BigInteger)
     retention_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    schema_version: Mapped[int | None]
+    """The ``TopicSchema`` version publishes are checked against; null: no schema."""

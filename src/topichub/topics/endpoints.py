@@ -20,7 +20,7 @@ from topichub.identity.principal import Permission, Principal
 from topichub.limits.enforce import plan_for
 from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
 from topichub.resources import Resources
-from topichub.topics import idempotency, service
+from topichub.topics import idempotency, schema_check, service
 from topichub.topics.schemas import (
     PublishIn,
     PublishOut,
@@ -178,6 +178,7 @@ async def publish(
     if idempotency_key is not None:
         key = idempotency.validate_key(idempotency_key)
         extra_headers = (("idempotency-key", key.encode()),)
+    extra_headers += await schema_check.check_batch(session, topic, data.messages)
     batch = service.encode_messages(
         data.messages,
         topic=topic,

@@ -47,6 +47,9 @@ class TopicOut(BaseModel):
     )
     retention_hours: float | None
     retention_bytes: int | None
+    schema_version: int | None = Field(
+        default=None, description="The JSON Schema version publishes are checked against"
+    )
     created_at: datetime
 
 

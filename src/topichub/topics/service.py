@@ -62,6 +62,7 @@ def to_out(topic: Topic, *, on_kafka: bool) -> TopicOut:
         kafka_topic_name=topic.physical_name if on_kafka else None,
         retention_hours=topic.retention_ms / HOUR_MS if topic.retention_ms else None,
         retention_bytes=topic.retention_bytes,
+        schema_version=topic.schema_version,
         created_at=topic.created_at,
     )
 
@@ -163,6 +164,7 @@ class TopicRef:
     partitioner: str
     retention_ms: int | None
     retention_bytes: int | None
+    schema_version: int | None = None
 
     @classmethod
     def of(cls, topic: Topic) -> TopicRef:
@@ -177,6 +179,7 @@ class TopicRef:
             partitioner=topic.partitioner,
             retention_ms=topic.retention_ms,
             retention_bytes=topic.retention_bytes,
+            schema_version=topic.schema_version,
         )
 
 
