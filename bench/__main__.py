@@ -3,9 +3,9 @@
     uv run python -m bench [--engine embedded|kafka]
 
 Each benchmark also runs alone: ``python -m bench.publish_single`` (``publish_batch``,
-``fanout``, ``latency``). Engines run one after the other: embedded (a SQLite file in a
-temp DATA_DIR) then kafka (a tansu broker started for the run), each with one real
-``topichub serve`` (one uvicorn worker) that all four benchmarks share, each benchmark
+``fanout``, ``latency``, ``groups``). Engines run one after the other: embedded (a SQLite
+file in a temp DATA_DIR) then kafka (a tansu broker started for the run), each with one
+real ``topichub serve`` (one uvicorn worker) that all five benchmarks share, each benchmark
 with an account of its own. Progress goes to stderr, the table to stdout.
 """
 
@@ -17,7 +17,7 @@ import platform
 import sys
 import time
 
-from bench import fanout, latency, publish_batch, publish_single
+from bench import fanout, groups, latency, publish_batch, publish_single
 from bench.common import ENGINES, hard_nofile, parse_engines, print_table, raise_nofile, run_all
 
 BENCHMARKS = [
@@ -25,12 +25,14 @@ BENCHMARKS = [
     publish_batch.run_engine,
     fanout.run_engine,
     latency.run_engine,
+    groups.run_engine,
 ]
 """In the order of the table (and of the issue)."""
 EXECUTION_ORDER = [
     publish_single.run_engine,
     publish_batch.run_engine,
     latency.run_engine,
+    groups.run_engine,
     fanout.run_engine,
 ]
 """The low-load latency runs before the fan-out, whose 5,000 closing streams keep a
