@@ -5,9 +5,11 @@ import type { components } from "../../api/schema";
 
 export type Message = components["schemas"]["MessageOut"];
 export type ChatRole = components["schemas"]["ChatRole"];
-export type Group = components["schemas"]["GroupOut"];
+// Two packages name a model GroupOut (chat groups, consumer groups): the OpenAPI document
+// names both by their module.
+export type Group = components["schemas"]["topichub__chat__schemas__GroupOut"];
 export type GroupDetail = components["schemas"]["GroupDetail"];
-export type Member = components["schemas"]["MemberOut"];
+export type Member = components["schemas"]["topichub__chat__schemas__MemberOut"];
 
 /** The server's limits (topichub.chat.schemas: MessageText, GroupName). */
 export const MESSAGE_MAX = 4000;
