@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from topichub.errors import PayloadTooLarge, envelope, unexpected_error_response
+from topichub.kit.asgi import RAW_SEND
 from topichub.kit.context import request_id_var
 from topichub.metrics import HTTP_DURATION, HTTP_REQUESTS
 
@@ -74,6 +75,8 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         log_context: dict[str, Any] = {}
         scope.setdefault("state", {})["log_context"] = log_context
+        # Outermost middleware: a streaming body may skip the wrappers below (kit.asgi).
+        scope[RAW_SEND] = send
         started = time.perf_counter()
         status_holder = {"status": 500 if scope["type"] == "http" else 101}
         is_stream = scope["type"] == "websocket"

@@ -113,6 +113,11 @@ class Body:
     def __init__(self, response: SSEResponse) -> None:
         self.sent: asyncio.Queue[Message] = asyncio.Queue()
         self.gone = asyncio.Event()
+        self.writable = asyncio.Event()
+        """Cleared: a send waits, as the server's does while the client does not read."""
+        self.writable.set()
+        self.broken = False
+        """Set: a send fails, as an ASGI 2.4 server's does once the client left."""
         self.task = asyncio.create_task(response({"type": "http"}, self.receive, self.send))
 
     async def receive(self) -> Message:
@@ -120,6 +125,9 @@ class Body:
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
+        if self.broken:
+            raise OSError("client gone")
+        await self.writable.wait()
         await self.sent.put(message)
 
     async def chunk(self) -> bytes:
@@ -243,3 +251,58 @@ async def test_client_leaving_closes_the_subscription() -> None:
     assert sub.closed_reason == "client_gone"
     assert hub.stats().subscribers == 0
     await hub.stop()
+
+
+async def test_a_write_the_transport_makes_wait_is_finished_before_anything_later() -> None:
+    # The hub writes a batch to a waiting stream itself; when that write has to wait
+    # for the client, the response's task finishes it, and what came meanwhile follows.
+    bus = MemoryBus()
+    hub = await started_hub(bus)
+    await bus.create_topic(TopicSpec("t"))
+    sub = await hub.subscribe("t")
+    body = Body(SSEResponse(sub, first_comment=None))
+    try:
+        await bus.publish("t", [OutRecord(b"0")])
+        assert [json.loads(e["data"])["value"] for e in parse(await body.chunk())] == [0]
+        body.writable.clear()
+        for i in range(1, 6):
+            await bus.publish("t", [OutRecord(str(i).encode())])
+            await asyncio.sleep(0.01)
+        assert body.sent.empty()
+        body.writable.set()
+        values: list[int] = []
+        while len(values) < 5:
+            values += [json.loads(e["data"])["value"] for e in parse(await body.chunk())]
+        assert values == [1, 2, 3, 4, 5]
+        await bus.publish("t", [OutRecord(b"6")])
+        assert [json.loads(e["data"])["value"] for e in parse(await body.chunk())] == [6]
+        assert sub.closed_reason is None
+    finally:
+        await body.aclose()
+        await hub.stop()
+
+
+async def test_a_failed_write_closes_that_stream_only() -> None:
+    bus = MemoryBus()
+    hub = await started_hub(bus)
+    await bus.create_topic(TopicSpec("t"))
+    subs = [await hub.subscribe("t") for _ in range(3)]
+    bodies = [Body(SSEResponse(sub)) for sub in subs]
+    try:
+        for body in bodies:
+            assert await body.chunk() == b": connected\n\n"
+        await bus.publish("t", [OutRecord(b"0")])
+        for body in bodies:
+            assert len(parse(await body.chunk())) == 1
+        bodies[1].broken = True
+        await bus.publish("t", [OutRecord(b"1")])
+        for i in (0, 2):
+            [event] = parse(await bodies[i].chunk())
+            assert json.loads(event["data"])["value"] == 1
+        assert subs[1].closed_reason == CloseReason.CLIENT_GONE
+        assert [s.closed_reason for s in (subs[0], subs[2])] == [None, None]
+        assert hub.stats().subscribers == 2
+    finally:
+        for body in bodies:
+            await body.aclose()
+        await hub.stop()

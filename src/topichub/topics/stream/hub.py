@@ -144,8 +144,9 @@ class StreamHub:
         self._ticker = asyncio.get_running_loop().call_later(self.heartbeat_s / 2, self._tick)
 
     def _tick(self) -> None:
-        for feed in self._feeds.values():
-            for member in feed.members:
+        # Copies: a heartbeat written through to a client that left closes its stream.
+        for feed in tuple(self._feeds.values()):
+            for member in tuple(feed.members):
                 member.heartbeat()
         if self._running:
             self._schedule_tick()

@@ -11,12 +11,18 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
+from typing import TypeAlias
 
 from topichub.bus.port import EventBus, Positions
 from topichub.topics.stream.cursor import decode_cursor, encode_cursor
 from topichub.topics.stream.feed import Feed, ReadOptions
 from topichub.topics.stream.frames import Closed, CloseReason, Event, Gap, Item, record_size
 from topichub.topics.stream.replay import Replay, Spawn
+
+Sink: TypeAlias = Callable[[Sequence[Event]], bool]
+"""Writes live events (an empty sequence: a heartbeat) to a client synchronously, from
+the feed's fan-out; False when the transport made the write wait (the consumer's task
+finishes it)."""
 
 
 class Subscription:
@@ -59,7 +65,9 @@ class Subscription:
         "_pending",
         "_replay",
         "_replaying",
+        "_sink",
         "_spawn",
+        "_stalled",
         "_target",
         "_waiter",
         "delivered_bytes",
@@ -112,6 +120,8 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._closed_waiter: asyncio.Future[None] | None = None
         self._beat = False
+        self._sink: Sink | None = None
+        self._stalled = False
         self.idle = False
         """Set by the hub's heartbeat timer, cleared by every pull: the stream sent nothing
         for a whole heartbeat interval when the timer finds it still set."""
@@ -171,6 +181,17 @@ class Subscription:
         else:
             self._on_close = callback
 
+    def write_through(self, sink: Sink | None) -> None:
+        """Let the feed write to the client itself while the consumer waits in ``pull``
+        with nothing buffered and no replay in progress: each live batch goes to
+        ``sink`` in the fan-out's own pass, and an idle stream's heartbeat as an empty
+        batch, instead of waking the consumer's task once per batch. When ``sink``
+        returns False (the transport made the write wait), ``pull`` returns an empty
+        batch at once so that the consumer can finish that write, and later batches are
+        buffered as usual until it waits again. Delivery order and the slow-consumer
+        rule are unchanged."""
+        self._sink = sink
+
     async def wait_closed(self) -> None:
         if self._closed is not None:
             return
@@ -182,6 +203,9 @@ class Subscription:
         """Called by the hub's one heartbeat timer: a consumer waiting in ``pull`` that
         has had nothing since the previous tick gets an empty batch (send a heartbeat)."""
         if self.idle:
+            if self._write_through(()):
+                self.idle = False
+                return
             self._beat = True
             self._wake()
         self.idle = True
@@ -191,6 +215,9 @@ class Subscription:
         when a heartbeat is due instead. Ends with ``Closed`` (returned again if pulled
         after it)."""
         while True:
+            if self._stalled:
+                self._stalled = False
+                return ()
             items = self.ready(limit)
             if items:
                 self.idle = False
@@ -359,6 +386,11 @@ class Subscription:
             else:
                 self.close(CloseReason.SLOW_CONSUMER)
             return
+        if self._write_through(batch):
+            self.delivered_messages += len(batch)
+            self.delivered_bytes += nbytes
+            self.idle = False
+            return
         self._live.append(batch)
         self._pending += len(batch)
         self._live_bytes_in += nbytes
@@ -367,6 +399,27 @@ class Subscription:
 
     def detached(self) -> None:
         self._attached = False
+
+    def _write_through(self, events: tuple[Event, ...]) -> bool:
+        """Hand ``events`` to the sink when the consumer is parked with nothing before
+        them (see ``write_through``); False when they must be buffered instead."""
+        sink, waiter = self._sink, self._waiter
+        if (
+            sink is None
+            or waiter is None
+            or waiter.done()
+            or self._pending
+            or (self._diverged and events)
+            or self._replaying
+            or self._out
+            or self._backlog
+            or self._closed is not None
+        ):
+            return False
+        if not sink(events):
+            self._stalled = True
+            waiter.set_result(None)
+        return True
 
     # -- internals -----------------------------------------------------------------------
 
