@@ -51,6 +51,8 @@ DRAIN_S = 5.0
 FDS_PER_SUBSCRIBER = 1.1
 """One end of each connection per process (the limit is per process), plus margin."""
 MAX_KIB_PER_SUBSCRIBER = 20.0
+MAX_CPU_MS_PER_OPEN = 2.0
+"""Server CPU time (user + system, from /proc) while the subscribers connect, per open."""
 
 
 def subscriber_count(wanted: int = SUBSCRIBERS) -> tuple[int, str | None]:
@@ -165,6 +167,22 @@ def rows_for(
                 ratio(per_sub, naive.rss_per_subscriber_kib),
                 f"< {MAX_KIB_PER_SUBSCRIBER:.0f} KiB",
                 per_sub < MAX_KIB_PER_SUBSCRIBER,
+            )
+        )
+        rows.append(
+            Row(
+                bench,
+                eng,
+                "server CPU per stream open",
+                f"{ours.cpu_ms_per_open:.2f} ms",
+                f"{naive.cpu_ms_per_open:.2f} ms (naive)",
+                ratio(ours.cpu_ms_per_open, naive.cpu_ms_per_open),
+                f"< {MAX_CPU_MS_PER_OPEN:.0f} ms",
+                ours.cpu_ms_per_open < MAX_CPU_MS_PER_OPEN,
+                [
+                    f"{ours.subscribers:,} opens in {ours.connect_s:.1f} s, "
+                    f"{ours.connect_cpu_s:.1f} s of server CPU"
+                ],
             )
         )
         rows.append(

@@ -66,6 +66,8 @@ class StreamResult:
     sample_failure: str
     rss_before_kib: int
     rss_after_kib: int
+    connect_cpu_s: float
+    """The server's CPU time (user + system) from before the first open to the last."""
     fds_after: int
     """The server's open file descriptors once every subscriber connected."""
     published: int
@@ -90,6 +92,12 @@ class StreamResult:
         if not self.subscribers:
             return float("nan")
         return (self.rss_after_kib - self.rss_before_kib) / self.subscribers
+
+    @property
+    def cpu_ms_per_open(self) -> float:
+        if not self.subscribers:
+            return float("nan")
+        return self.connect_cpu_s * 1000 / self.subscribers
 
     @property
     def delivered_fraction(self) -> float:
@@ -317,6 +325,14 @@ async def publish_steady(
     return outcome["ok"], outcome["rejected"]
 
 
+def read_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # The command name (field 2) may hold spaces: count fields after its ")".
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def count_fds(pid: int) -> int:
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -347,6 +363,7 @@ async def measure(
         "GET", target.stream_path, headers={**target.headers, "Accept": "text/event-stream"}
     )
     rss_before = read_rss_kib(target.pid)
+    cpu_before = read_cpu_s(target.pid)
     process = context.Process(
         target=subscriber_main,
         args=(theirs, target.port, request, subscribers, connect_concurrency),
@@ -356,6 +373,7 @@ async def measure(
     theirs.close()
     try:
         _, connected, connect_s, failures, sample = await _recv(ours, 900)
+        connect_cpu_s = read_cpu_s(target.pid) - cpu_before
         await asyncio.sleep(1.0)  # let the server settle before reading its RSS
         rss_after = read_rss_kib(target.pid)
         fds_after = count_fds(target.pid)
@@ -397,6 +415,7 @@ async def measure(
         sample_failure=sample[0] if sample else "",
         rss_before_kib=rss_before,
         rss_after_kib=rss_after,
+        connect_cpu_s=connect_cpu_s,
         fds_after=fds_after,
         published=count,
         rejected=rejected,

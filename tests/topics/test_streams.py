@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,42 @@ async def test_login_password_is_not_the_stream_credential(http: httpx.AsyncClie
         "/topics/events/stream", params={"ticket": PASSWORD}, headers=account.headers
     )
     assert response.status_code == 401
+
+
+async def test_a_stream_open_does_not_bring_back_a_topic_deleted_behind_the_cache(
+    app: Any, http: httpx.AsyncClient
+) -> None:
+    """Stream opens look topics up in the topic cache. Another process may delete a
+    cached topic (and its log topic): an open must then answer 404 and leave the log
+    alone, not recreate the deleted topic's log topic from the stale entry."""
+    from topichub.bus import TopicNotFound
+
+    resources = app.state.resources
+    account = await signup(http)
+    created = await http.post(
+        "/api/v1/topics", json={"name": "deleted-elsewhere"}, headers=account.headers
+    )
+    assert created.status_code == 201, created.text
+    async with sse(http, "/topics/deleted-elsewhere/stream", headers=account.headers) as stream:
+        await stream._frame()
+    cache = resources.caches.topics
+    stale = {key: entry for key, entry in cache._entries.items() if key[3] == "deleted-elsewhere"}
+    assert stale, "the open filled the topic cache"
+    [(_, ref)] = stale.values()
+    physical = ref.physical_name
+    deleted = await http.delete("/api/v1/topics/deleted-elsewhere", headers=account.headers)
+    assert deleted.status_code == 204
+    # Wait until this process's live reader of the topic is gone, as on the other process.
+    for _ in range(200):
+        if not resources.hub.is_live(physical):
+            break
+        await asyncio.sleep(0.05)
+    with contextlib.suppress(TopicNotFound):
+        await resources.bus.delete_topic(physical)
+    # This process's cache still holds the topic, as another process's would.
+    cache._entries.update({key: (time.monotonic() + 60, ref) for key in stale})
+
+    opened = await http.get("/topics/deleted-elsewhere/stream", headers=account.headers)
+    assert opened.status_code == 404, opened.text
+    with pytest.raises(TopicNotFound):
+        await resources.bus.partitions(physical)

@@ -25,10 +25,9 @@ from topichub.identity.dependencies import (
 from topichub.identity.tickets import stream_binding
 from topichub.identity.websocket import principal_from_ticket, ws_credential, ws_principal
 from topichub.limits.enforce import enforce_rate_limit
-from topichub.topics import service
 from topichub.topics.schemas import StreamTicketOut
 from topichub.topics.stream.frames import CloseReason, ws_close_code
-from topichub.topics.stream.opening import open_stream, parse_start
+from topichub.topics.stream.opening import find_stream_topic, open_stream, parse_start
 from topichub.topics.stream.sse import SSEResponse
 from topichub.topics.stream.websocket import pump
 
@@ -96,7 +95,7 @@ async def stream_sse(
         principal = await get_principal(
             request, session, resources, _bearer(request), request.headers.get("x-api-key")
         )
-    topic = await service.get_topic(session, principal, name, project_id)
+    topic = await find_stream_topic(session, resources, principal, name, project_id)
     start = parse_start(
         topic, start_from=start_from, since=since, cursor=cursor, last_event_id=last_event_id
     )
@@ -157,7 +156,7 @@ async def stream_ws(
             principal = await ws_principal(session, resources, credential)
             # Opening a socket costs what opening an SSE stream costs: rate-limit both.
             await enforce_rate_limit(websocket, session, resources, principal)
-            topic = await service.get_topic(session, principal, name, project_id)
+            topic = await find_stream_topic(session, resources, principal, name, project_id)
             start = parse_start(
                 topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None
             )

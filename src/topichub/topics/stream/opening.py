@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +20,8 @@ from topichub.limits import Slot
 from topichub.limits.enforce import plan_for
 from topichub.limits.plans import Plan
 from topichub.metrics import MESSAGES_DELIVERED, RATE_LIMITED
-from topichub.models import Topic
 from topichub.resources import Resources
-from topichub.topics.service import ensure_log_topic
+from topichub.topics.service import AnyTopic, TopicRef, ensure_log_topic, find_topic, get_topic
 from topichub.topics.stream.cursor import CursorError, decode_cursor
 from topichub.topics.stream.hub import Start
 from topichub.topics.stream.registry import OpenStream
@@ -33,8 +33,37 @@ METER_INTERVAL_S = 5.0
 QUOTA_EXHAUSTED = "quota_exceeded"
 
 
+async def find_stream_topic(
+    session: AsyncSession,
+    resources: Resources,
+    principal: Principal,
+    name: str,
+    project_id: uuid.UUID | None,
+) -> TopicRef:
+    """The topic a stream opens, from the topic cache, and in the log.
+
+    A cached topic may have been deleted since it was cached (by another process: this
+    one clears its caches on every write to the registry), and its log topic with it. A
+    topic missing from the log is therefore looked up in the registry again before its
+    log topic is created: a deleted topic is not found instead of coming back to life in
+    the log, and a topic created again under the same name is opened by its new id.
+    """
+    topic = await find_topic(session, resources.caches.topics, principal, name, project_id)
+    if resources.hub.is_live(topic.physical_name):
+        return topic  # its live reader is reading it: it is in the log
+    try:
+        await resources.bus.partitions(topic.physical_name)
+    except BusTopicNotFound:
+        resources.caches.topics.clear()
+        topic = TopicRef.of(await get_topic(session, principal, name, project_id))
+        await session.commit()
+        # Registered but not in the log: its creation after the commit failed.
+        await ensure_log_topic(resources.bus, topic, strict=True)
+    return topic
+
+
 def parse_start(
-    topic: Topic,
+    topic: AnyTopic,
     *,
     start_from: str | None,
     since: datetime | None,
@@ -70,7 +99,7 @@ def parse_start(
     )
 
 
-def _from_cursor(topic: Topic, text: str, field: str) -> Start:
+def _from_cursor(topic: AnyTopic, text: str, field: str) -> Start:
     try:
         positions = decode_cursor(text)
     except CursorError as exc:
@@ -158,7 +187,7 @@ async def open_stream(
     session: AsyncSession,
     resources: Resources,
     principal: Principal,
-    topic: Topic,
+    topic: AnyTopic,
     start: Start,
     transport: str,
 ) -> LiveStream:
@@ -191,7 +220,6 @@ async def open_stream(
             headers={"Retry-After": "5"},
         )
     try:
-        await _ensure_in_log(resources, topic)
         subscription = await resources.hub.subscribe(
             topic.physical_name, start, labels={"transport": transport}
         )
@@ -213,12 +241,3 @@ async def open_stream(
     entry.meter = live.record
     resources.streams.add(entry)
     return live
-
-
-async def _ensure_in_log(resources: Resources, topic: Topic) -> None:
-    if resources.hub.is_live(topic.physical_name):
-        return  # the topic's live reader is reading it: it is in the log
-    try:
-        await resources.bus.partitions(topic.physical_name)
-    except BusTopicNotFound:
-        await ensure_log_topic(resources.bus, topic, strict=True)
