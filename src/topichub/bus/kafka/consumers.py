@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-READER_FETCH_WAIT_MS = 50
+READER_FETCH_WAIT_MS = 20
+"""How long the broker may hold a fetch that finds nothing. A live stream's reader waits
+this long for a record that tansu (which answers a waiting fetch only when the wait
+expires) already has: it bounds the Kafka engine's low-load latency. Measured against
+tansu (bench notes in docs/performance.md): an idle reader costs about 0.35 % of a core
+at 50 ms, 0.7 % at 20 ms and 1 % at 10 ms, paid once per topic with streams, not per
+stream. Brokers that answer a waiting fetch when data arrives gain nothing from it."""
 
 # A header name that is not UTF-8 must not stall a reader (see records.py).
 tolerant_records.install()
