@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 
 import { api, unwrap } from "../api/client";
 import type { components } from "../api/schema";
+import { CreateForm } from "../components/CreateForm";
 import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextArea, TextField, td, th } from "../components/ui";
 import { useAction, useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
@@ -34,44 +35,38 @@ function CreateProject({ onCreated }: { onCreated(): void }) {
     ),
   );
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const problems = check(name, description);
-    setErrors(problems ?? {});
-    if (problems) return;
-    if (await create.run()) {
-      setName("");
-      setDescription("");
-      onCreated();
-    }
-  }
-
   return (
-    <Card title="New project">
-      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
-        <div className="grid gap-3 md:grid-cols-2">
-          <TextField
-            label="Project name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            error={errors.name ?? create.fieldError("name")}
-            hint={`Up to ${PROJECT_NAME_MAX} characters, unique in your account.`}
-          />
-          <TextField
-            label="Description (optional)"
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-            error={errors.description ?? create.fieldError("description")}
-          />
-        </div>
-        {create.error && <Alert>{create.error}</Alert>}
-        <div>
-          <Button type="submit" busy={create.busy}>
-            Create project
-          </Button>
-        </div>
-      </form>
-    </Card>
+    <CreateForm
+      title="New project"
+      submitLabel="Create project"
+      action={create}
+      check={() => {
+        const problems = check(name, description);
+        setErrors(problems ?? {});
+        return !problems;
+      }}
+      onCreated={() => {
+        setName("");
+        setDescription("");
+        onCreated();
+      }}
+    >
+      <div className="grid gap-3 md:grid-cols-2">
+        <TextField
+          label="Project name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={errors.name ?? create.fieldError("name")}
+          hint={`Up to ${PROJECT_NAME_MAX} characters, unique in your account.`}
+        />
+        <TextField
+          label="Description (optional)"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          error={errors.description ?? create.fieldError("description")}
+        />
+      </div>
+    </CreateForm>
   );
 }
 

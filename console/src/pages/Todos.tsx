@@ -5,6 +5,7 @@ import { Link } from "react-router";
 
 import { api, unwrap } from "../api/client";
 import type { components } from "../api/schema";
+import { CreateForm } from "../components/CreateForm";
 import { Alert, Button, Card, Empty, PageHeader, Select, Spinner, TextArea, TextField } from "../components/ui";
 import { useAction, useLoad } from "../hooks/useApi";
 import {
@@ -43,46 +44,40 @@ function CreateTodo({ onCreated }: { onCreated: () => void }) {
     ),
   );
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const problems = validate(title, description);
-    setErrors(problems ?? {});
-    if (problems) return;
-    if (await create.run()) {
-      setTitle("");
-      setDescription("");
-      onCreated();
-    }
-  }
-
   return (
-    <Card title="New todo">
-      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
-        <TextField
-          label="Title"
-          value={title}
-          maxLength={TITLE_MAX + 50}
-          onChange={(e) => setTitle(e.target.value)}
-          error={errors.title ?? create.fieldError("title")}
-          hint={`Required, up to ${TITLE_MAX} characters.`}
-        />
-        <TextArea
-          label="Description"
-          rows={2}
-          className="font-sans"
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-          error={errors.description ?? create.fieldError("description")}
-          hint={`Optional, up to ${DESCRIPTION_MAX} characters.`}
-        />
-        {create.error && <Alert>{create.error}</Alert>}
-        <div>
-          <Button type="submit" busy={create.busy}>
-            Add todo
-          </Button>
-        </div>
-      </form>
-    </Card>
+    <CreateForm
+      title="New todo"
+      submitLabel="Add todo"
+      action={create}
+      check={() => {
+        const problems = validate(title, description);
+        setErrors(problems ?? {});
+        return !problems;
+      }}
+      onCreated={() => {
+        setTitle("");
+        setDescription("");
+        onCreated();
+      }}
+    >
+      <TextField
+        label="Title"
+        value={title}
+        maxLength={TITLE_MAX + 50}
+        onChange={(e) => setTitle(e.target.value)}
+        error={errors.title ?? create.fieldError("title")}
+        hint={`Required, up to ${TITLE_MAX} characters.`}
+      />
+      <TextArea
+        label="Description"
+        rows={2}
+        className="font-sans"
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+        error={errors.description ?? create.fieldError("description")}
+        hint={`Optional, up to ${DESCRIPTION_MAX} characters.`}
+      />
+    </CreateForm>
   );
 }
 

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 
 import { api, unwrap } from "../api/client";
+import { CreateForm } from "../components/CreateForm";
 import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextField, td, th } from "../components/ui";
 import { useAction, useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
@@ -12,7 +13,6 @@ import {
   RETENTION_BYTES_MIN,
   topicBody,
   TOPIC_NAME_HINT,
-  type TopicCreateBody,
   type TopicForm,
   type TopicFormErrors,
 } from "./topics/rules";
@@ -30,26 +30,12 @@ function CreateTopic({ projectId, onCreated }: { projectId: string | null; onCre
   const [form, setForm] = useState<TopicForm>(EMPTY);
   const [errors, setErrors] = useState<TopicFormErrors>({});
   const [created, setCreated] = useState<string | null>(null);
-  const create = useAction(async (body: TopicCreateBody) =>
-    unwrap(api.POST("/api/v1/topics", { params: { query: projectQuery(projectId) }, body })),
-  );
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setCreated(null);
+  const create = useAction(async () => {
     const built = topicBody(form);
-    if (!built.ok) {
-      setErrors(built.errors);
-      create.reset();
-      return;
-    }
-    setErrors({});
-    if (await create.run(built.body)) {
-      setCreated(built.body.name);
-      setForm(EMPTY);
-      onCreated();
-    }
-  }
+    if (!built.ok) throw new Error("Check the form's fields."); // check() ran on the same fields first
+    await unwrap(api.POST("/api/v1/topics", { params: { query: projectQuery(projectId) }, body: built.body }));
+    setCreated(built.body.name);
+  });
 
   const field = (name: keyof TopicForm) => ({
     value: form[name],
@@ -60,48 +46,54 @@ function CreateTopic({ projectId, onCreated }: { projectId: string | null; onCre
   });
 
   return (
-    <Card title="New topic">
-      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
-        <div className="grid gap-3 md:grid-cols-2">
-          <TextField
-            label="Topic name"
-            spellCheck={false}
-            autoComplete="off"
-            {...field("name")}
-            error={errors.name ?? create.fieldError("name")}
-            hint={TOPIC_NAME_HINT}
-          />
-          <TextField
-            label="Partitions"
-            inputMode="numeric"
-            {...field("partitions")}
-            error={errors.partitions ?? create.fieldError("partitions")}
-            hint="More partitions spread the load; messages keep their order per key."
-          />
-          <TextField
-            label="Retention in hours (optional)"
-            inputMode="numeric"
-            {...field("retentionHours")}
-            error={errors.retentionHours ?? create.fieldError("retention_hours")}
-            hint="Empty keeps the server default."
-          />
-          <TextField
-            label="Retention in bytes (optional)"
-            inputMode="numeric"
-            {...field("retentionBytes")}
-            error={errors.retentionBytes ?? create.fieldError("retention_bytes")}
-            hint={`At least ${RETENTION_BYTES_MIN}; empty keeps the server default.`}
-          />
-        </div>
-        {create.error && <Alert>{create.error}</Alert>}
-        {created && <Alert tone="success">Topic {created} created.</Alert>}
-        <div>
-          <Button type="submit" busy={create.busy}>
-            Create topic
-          </Button>
-        </div>
-      </form>
-    </Card>
+    <CreateForm
+      title="New topic"
+      submitLabel="Create topic"
+      action={create}
+      check={() => {
+        setCreated(null);
+        const built = topicBody(form);
+        setErrors(built.ok ? {} : built.errors);
+        return built.ok;
+      }}
+      onCreated={() => {
+        setForm(EMPTY);
+        onCreated();
+      }}
+      notice={created && <Alert tone="success">Topic {created} created.</Alert>}
+    >
+      <div className="grid gap-3 md:grid-cols-2">
+        <TextField
+          label="Topic name"
+          spellCheck={false}
+          autoComplete="off"
+          {...field("name")}
+          error={errors.name ?? create.fieldError("name")}
+          hint={TOPIC_NAME_HINT}
+        />
+        <TextField
+          label="Partitions"
+          inputMode="numeric"
+          {...field("partitions")}
+          error={errors.partitions ?? create.fieldError("partitions")}
+          hint="More partitions spread the load; messages keep their order per key."
+        />
+        <TextField
+          label="Retention in hours (optional)"
+          inputMode="numeric"
+          {...field("retentionHours")}
+          error={errors.retentionHours ?? create.fieldError("retention_hours")}
+          hint="Empty keeps the server default."
+        />
+        <TextField
+          label="Retention in bytes (optional)"
+          inputMode="numeric"
+          {...field("retentionBytes")}
+          error={errors.retentionBytes ?? create.fieldError("retention_bytes")}
+          hint={`At least ${RETENTION_BYTES_MIN}; empty keeps the server default.`}
+        />
+      </div>
+    </CreateForm>
   );
 }
 

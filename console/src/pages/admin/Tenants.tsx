@@ -3,51 +3,33 @@
 import { useState, type FormEvent } from "react";
 
 import { api, unwrap } from "../../api/client";
-import { Alert, Badge, Button, Card, Empty, Spinner, Table, TextField, td, th } from "../../components/ui";
-import { useAction, useLoad } from "../../hooks/useApi";
+import { matches, PagedCard, usePaged } from "../../components/PagedCard";
+import { Alert, Badge, Button, Card, Table, TextField, td, th } from "../../components/ui";
+import { useAction } from "../../hooks/useApi";
 import { checkEmail } from "../../lib/validate";
 import { checkPlan, checkTenantName, formatLimit, type Tenant } from "./limits";
-import { formatWhen, matches, Pager, PAGE_SIZE, ShortId } from "./shared";
+import { formatWhen, ShortId } from "./shared";
 
 export function TenantList({ onOpen }: { onOpen(id: string): void }) {
-  const [offset, setOffset] = useState(0);
-  const [filter, setFilter] = useState("");
-  const page = useLoad(
-    () => unwrap(api.GET("/api/admin/tenants", { params: { query: { limit: PAGE_SIZE, offset } } })),
-    [offset],
-  );
-  const tenants = (page.data?.tenants ?? []).filter((t) => matches(filter, t.name, t.id, t.plan));
+  const paged = usePaged(async (limit, offset) => {
+    const page = await unwrap(api.GET("/api/admin/tenants", { params: { query: { limit, offset } } }));
+    return { total: page.total, items: page.tenants };
+  });
 
   return (
     <div className="flex flex-col gap-4">
-      <Card
-        title={page.data ? `Tenants (${page.data.total})` : "Tenants"}
-        actions={
-          <Button variant="secondary" busy={page.loading && !!page.data} onClick={() => void page.reload()}>
-            Refresh
-          </Button>
-        }
+      <PagedCard
+        title="Tenants"
+        paged={paged}
+        filter={{
+          label: "Filter tenants",
+          placeholder: "Name, id or plan",
+          matches: (text, t) => matches(text, t.name, t.id, t.plan),
+        }}
+        empty="No tenants yet."
       >
-        <div className="mb-3 max-w-sm">
-          <TextField
-            label="Filter tenants"
-            type="search"
-            placeholder="Name, id or plan"
-            value={filter}
-            onChange={(e) => setFilter(e.target.value)}
-            hint={page.data && page.data.total > PAGE_SIZE ? "Filters the tenants of this page." : undefined}
-          />
-        </div>
-        {page.error && <Alert>{page.error}</Alert>}
-        {page.loading && !page.data ? (
-          <Spinner label="Loading tenants" />
-        ) : tenants.length === 0 ? (
-          <Empty>{filter ? "No tenant matches the filter." : "No tenants yet."}</Empty>
-        ) : (
-          <TenantTable tenants={tenants} onOpen={onOpen} />
-        )}
-        <Pager label="Tenants" total={page.data?.total ?? 0} offset={offset} onChange={setOffset} />
-      </Card>
+        {(tenants) => <TenantTable tenants={tenants} onOpen={onOpen} />}
+      </PagedCard>
       <CreateTenant onCreated={onOpen} />
     </div>
   );

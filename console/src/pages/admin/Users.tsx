@@ -4,9 +4,10 @@ import { useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { User } from "../../api/session";
 import { useAuth } from "../../auth/AuthProvider";
-import { Alert, Badge, Button, Card, Empty, Spinner, Table, TextField, td, th } from "../../components/ui";
-import { useAction, useLoad } from "../../hooks/useApi";
-import { formatWhen, matches, Pager, PAGE_SIZE, ShortId } from "./shared";
+import { matches, PagedCard, usePaged } from "../../components/PagedCard";
+import { Alert, Badge, Button, Table, td, th } from "../../components/ui";
+import { useAction } from "../../hooks/useApi";
+import { formatWhen, ShortId } from "./shared";
 
 function who(user: User): string {
   return user.email ?? user.username ?? user.id;
@@ -14,19 +15,16 @@ function who(user: User): string {
 
 export function UserList({ onOpenTenant }: { onOpenTenant(id: string): void }) {
   const { user: me } = useAuth();
-  const [offset, setOffset] = useState(0);
-  const [filter, setFilter] = useState("");
   const [notice, setNotice] = useState<string | null>(null);
-  const page = useLoad(
-    () => unwrap(api.GET("/api/admin/users", { params: { query: { limit: PAGE_SIZE, offset } } })),
-    [offset],
-  );
+  const paged = usePaged(async (limit, offset) => {
+    const page = await unwrap(api.GET("/api/admin/users", { params: { query: { limit, offset } } }));
+    return { total: page.total, items: page.users };
+  });
   const deactivate = useAction(async (user: User) => {
     await unwrap(api.POST("/api/admin/users/{user_id}/deactivate", { params: { path: { user_id: user.id } } }));
     setNotice(`${who(user)} is deactivated.`);
-    await page.reload();
+    await paged.page.reload();
   });
-  const users = (page.data?.users ?? []).filter((u) => matches(filter, u.email, u.username, u.id, u.tenant_id));
 
   function confirmDeactivate(user: User) {
     setNotice(null);
@@ -40,34 +38,23 @@ export function UserList({ onOpenTenant }: { onOpenTenant(id: string): void }) {
   }
 
   return (
-    <Card
-      title={page.data ? `Users (${page.data.total})` : "Users"}
-      actions={
-        <Button variant="secondary" busy={page.loading && !!page.data} onClick={() => void page.reload()}>
-          Refresh
-        </Button>
+    <PagedCard
+      title="Users"
+      paged={paged}
+      filter={{
+        label: "Filter users",
+        placeholder: "Email, username or id",
+        matches: (text, u) => matches(text, u.email, u.username, u.id, u.tenant_id),
+      }}
+      empty="No users yet."
+      alerts={
+        <>
+          {deactivate.error && <Alert>{deactivate.error}</Alert>}
+          {notice && <Alert tone="success">{notice}</Alert>}
+        </>
       }
     >
-      <div className="mb-3 max-w-sm">
-        <TextField
-          label="Filter users"
-          type="search"
-          placeholder="Email, username or id"
-          value={filter}
-          onChange={(e) => setFilter(e.target.value)}
-          hint={page.data && page.data.total > PAGE_SIZE ? "Filters the users of this page." : undefined}
-        />
-      </div>
-      <div className="mb-3 flex flex-col gap-2">
-        {page.error && <Alert>{page.error}</Alert>}
-        {deactivate.error && <Alert>{deactivate.error}</Alert>}
-        {notice && <Alert tone="success">{notice}</Alert>}
-      </div>
-      {page.loading && !page.data ? (
-        <Spinner label="Loading users" />
-      ) : users.length === 0 ? (
-        <Empty>{filter ? "No user matches the filter." : "No users yet."}</Empty>
-      ) : (
+      {(users) => (
         <Table caption="Users">
           <thead>
             <tr>
@@ -125,7 +112,6 @@ export function UserList({ onOpenTenant }: { onOpenTenant(id: string): void }) {
           </tbody>
         </Table>
       )}
-      <Pager label="Users" total={page.data?.total ?? 0} offset={offset} onChange={setOffset} />
-    </Card>
+    </PagedCard>
   );
 }

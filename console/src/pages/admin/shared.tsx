@@ -1,5 +1,5 @@
-// Small pieces shared by the admin sections: dates, ids, paging.
-import { Button } from "../../components/ui";
+// Small pieces shared by the admin sections: dates and ids (paging and filtering live in
+// components/PagedCard).
 import { formatDateTime } from "../../lib/time";
 
 /** A timestamp from the API (ISO text, or anything) for people; "—" when absent. */
@@ -17,44 +17,4 @@ export function ShortId({ id }: { id: string | null | undefined }) {
       <span className="sr-only">{id}</span>
     </span>
   );
-}
-
-export const PAGE_SIZE = 100;
-
-/** "1–100 of 240" with Previous/Next, when there is more than one page. */
-export function Pager({
-  label,
-  total,
-  offset,
-  onChange,
-  pageSize = PAGE_SIZE,
-}: {
-  label: string;
-  total: number;
-  offset: number;
-  onChange(offset: number): void;
-  pageSize?: number;
-}) {
-  if (total <= pageSize && offset === 0) return null;
-  const last = Math.min(total, offset + pageSize);
-  return (
-    <nav aria-label={`${label} pages`} className="mt-3 flex flex-wrap items-center gap-2 text-sm">
-      <Button variant="secondary" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - pageSize))}>
-        Previous
-      </Button>
-      <span className="text-slate-600">
-        {total ? offset + 1 : 0}–{last} of {total}
-      </span>
-      <Button variant="secondary" disabled={last >= total} onClick={() => onChange(offset + pageSize)}>
-        Next
-      </Button>
-    </nav>
-  );
-}
-
-/** Does a row match a filter text (any of its texts contains it, case-insensitively)? */
-export function matches(filter: string, ...texts: (string | null | undefined)[]): boolean {
-  const needle = filter.trim().toLowerCase();
-  if (!needle) return true;
-  return texts.some((text) => text?.toLowerCase().includes(needle));
 }
