@@ -66,7 +66,9 @@ def _message(record: Any) -> dict[str, Any]:
     return payload
 
 
-@router.get("/topics/{name}/messages", response_model=MessagePage)
+@router.get(
+    "/topics/{name}/messages", summary="Browse a topic's messages", response_model=MessagePage
+)
 async def browse_messages(
     name: str,
     principal: PrincipalDep,
@@ -155,7 +157,7 @@ async def browse_messages(
     }
 
 
-@router.get("/topics/{name}/stats", response_model=TopicStatsOut)
+@router.get("/topics/{name}/stats", summary="A topic's statistics", response_model=TopicStatsOut)
 async def topic_stats(
     name: str,
     principal: PrincipalDep,

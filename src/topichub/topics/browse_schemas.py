@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class BrowsedMessage(BaseModel):
@@ -27,6 +27,27 @@ class BrowsedMessage(BaseModel):
 
 
 class MessagePage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "messages": [
+                        {
+                            "partition": 0,
+                            "offset": 41,
+                            "timestamp": "2026-12-04T09:40:00.120Z",
+                            "key": "customer-7",
+                            "headers": {"source": "checkout"},
+                            "value": {"order_id": 1043, "status": "paid"},
+                            "size": 36,
+                        }
+                    ],
+                    "next": "0:42",
+                }
+            ]
+        }
+    )
+
     messages: list[BrowsedMessage]
     next: str | None = Field(
         description="A cursor for the next page (same format as stream cursors), or null "
@@ -43,6 +64,25 @@ class PartitionStatsOut(BaseModel):
 
 
 class TopicStatsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "topic": "orders",
+                    "partitions": [
+                        {"partition": 0, "earliest_offset": 0, "next_offset": 42, "messages": 42}
+                    ],
+                    "messages_retained": 42,
+                    "bytes_retained": 1510,
+                    "last_message_at": "2026-12-04T09:40:00.120Z",
+                    "messages_last_minute": 3,
+                    "messages_last_hour": 42,
+                    "open_streams": 1,
+                }
+            ]
+        }
+    )
+
     topic: str
     partitions: list[PartitionStatsOut]
     messages_retained: int

@@ -38,13 +38,15 @@ ProjectQuery = Annotated[
 ]
 
 
-@router.get("/topics", response_model=TopicList)
+@router.get("/topics", summary="List topics", response_model=TopicList)
 async def list_topics(
     principal: PrincipalDep,
     session: SessionDep,
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> TopicList:
+    """The topics of a project (the credential's, or `project_id`): yours and the apps'
+    (`events`, `todos`, `chat`, `logs`, `interactions`)."""
     topics = await service.list_topics(session, principal, project_id)
     return TopicList(topics=[service.to_out(t, on_kafka=_on_kafka(resources)) for t in topics])
 
@@ -53,7 +55,12 @@ def _on_kafka(resources: Resources) -> bool:
     return resources.settings.kafka_bootstrap_servers is not None
 
 
-@router.post("/topics", response_model=TopicOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/topics",
+    summary="Create a topic",
+    response_model=TopicOut,
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_topic(
     data: TopicCreate,
     principal: PrincipalDep,
@@ -61,6 +68,8 @@ async def create_topic(
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> TopicOut:
+    """Create a topic (admin permission). Its name is unique in the project; partitions
+    and the topics per project are bounded by the plan. Publish to it at once."""
     plan = await plan_for(session, resources, principal)
     topic = await service.create_topic(session, resources.bus, principal, plan, data, project_id)
     await session.commit()
@@ -68,7 +77,7 @@ async def create_topic(
     return service.to_out(topic, on_kafka=_on_kafka(resources))
 
 
-@router.get("/topics/{name}", response_model=TopicOut)
+@router.get("/topics/{name}", summary="Get a topic", response_model=TopicOut)
 async def get_topic(
     name: str,
     principal: PrincipalDep,
@@ -76,12 +85,14 @@ async def get_topic(
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> TopicOut:
+    """One topic by name, with its Kafka name for Kafka clients (Kafka engine)."""
     topic = await service.get_topic(session, principal, name, project_id)
     return service.to_out(topic, on_kafka=_on_kafka(resources))
 
 
 @router.patch(
     "/topics/{name}",
+    summary="Rename a topic",
     response_model=TopicOut,
     responses={
         403: {"description": "Needs the admin permission; app topics cannot be renamed"},
@@ -103,7 +114,7 @@ async def rename_topic(
     return service.to_out(topic, on_kafka=_on_kafka(resources))
 
 
-@router.delete("/topics/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/topics/{name}", summary="Delete a topic", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_topic(
     name: str,
     principal: PrincipalDep,
@@ -111,6 +122,8 @@ async def delete_topic(
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> None:
+    """Delete a topic and its messages (admin permission). Streams
+    open on it end with the close reason `topic_deleted` (WebSocket code 4004)."""
     topic = await service.delete_topic(session, principal, name, project_id)
     await session.commit()
     for stream in resources.streams.list():

@@ -14,9 +14,30 @@ HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 HeaderValue = Annotated[str, Field(max_length=4096)]
 Headers = Annotated[dict[HeaderName, HeaderValue], Field(max_length=64)]
 
+_TOPIC_EXAMPLE = {
+    "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+    "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+    "name": "orders",
+    "kind": "user",
+    "partitions": 3,
+    "partitioner": "murmur2",
+    "kafka_topic_name": "th.t.0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e",
+    "retention_hours": 168.0,
+    "retention_bytes": None,
+    "created_at": "2026-12-04T09:32:00Z",
+}
+
 
 class TopicCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"name": "orders", "partitions": 3, "retention_hours": 168},
+                {"name": "clicks"},
+            ]
+        },
+    )
 
     name: TopicName
     partitions: Annotated[int, Field(ge=1)] = 1
@@ -30,12 +51,16 @@ class TopicCreate(BaseModel):
 
 
 class TopicRename(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "orders-v2"}]}
+    )
 
     name: TopicName
 
 
 class TopicOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_TOPIC_EXAMPLE]})
+
     id: uuid.UUID
     project_id: uuid.UUID
     name: str
@@ -54,6 +79,8 @@ class TopicOut(BaseModel):
 
 
 class TopicList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"topics": [_TOPIC_EXAMPLE]}]})
+
     topics: list[TopicOut]
 
 
@@ -70,7 +97,24 @@ class MessageIn(BaseModel):
 
 
 class PublishIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"messages": [{"value": {"order_id": 1042, "total": 25.5}}]},
+                {
+                    "messages": [
+                        {
+                            "value": {"order_id": 1043, "status": "paid"},
+                            "key": "customer-7",
+                            "headers": {"source": "checkout"},
+                        },
+                        {"value": "plain text is JSON too", "partition": 0},
+                    ]
+                },
+            ]
+        },
+    )
 
     messages: Annotated[list[MessageIn], Field(min_length=1)]
 
@@ -83,12 +127,43 @@ class PublishedMessage(BaseModel):
 
 
 class PublishOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "topic": "orders",
+                    "count": 2,
+                    "messages": [
+                        {
+                            "index": 0,
+                            "partition": 1,
+                            "offset": 41,
+                            "timestamp": "2026-12-04T09:40:00.120Z",
+                        },
+                        {
+                            "index": 1,
+                            "partition": 0,
+                            "offset": 17,
+                            "timestamp": "2026-12-04T09:40:00.120Z",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     topic: str
     count: int
     messages: list[PublishedMessage]
 
 
 class StreamTicketOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ticket": "tkt_Vb3Nq8Zr1Lx5Wc9Hd2Kf7Mt4", "expires_in": 60}]
+        }
+    )
+
     ticket: str
     expires_in: int
 

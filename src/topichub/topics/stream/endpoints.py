@@ -52,7 +52,12 @@ TicketQuery = Annotated[
 ProjectQuery = Annotated[uuid.UUID | None, Query()]
 
 
-@router.post("/stream-tickets", response_model=StreamTicketOut, dependencies=[NoStore])
+@router.post(
+    "/stream-tickets",
+    summary="Get a stream ticket (browsers)",
+    response_model=StreamTicketOut,
+    dependencies=[NoStore],
+)
 async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep) -> StreamTicketOut:
     """A credential for one stream, valid for a minute (for browsers): used once, except
     that a ticket that opened an SSE stream may reopen that same stream, as a browser's
@@ -65,10 +70,25 @@ async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep)
 
 @router.get(
     "/topics/{name}/stream",
+    summary="Stream a topic (Server-Sent Events)",
     response_class=SSEResponse,
     # SSEResponse's constructor has no default status FastAPI can read for the document.
     status_code=200,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "An SSE stream"}},
+    responses={
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "example": ": connected\n\n"
+                    'id: 0:42\ndata: {"value":{"order_id":1043},"key":"customer-7",'
+                    '"headers":{},"partition":0,"offset":41,'
+                    '"timestamp":"2026-12-04T09:40:00.120Z"}\n\n'
+                    ": heartbeat\n\n"
+                    'event: close\ndata: {"reason":"topic_deleted"}\n\n'
+                }
+            },
+            "description": "An SSE stream (frames: /docs/streams)",
+        }
+    },
 )
 async def stream_sse(
     name: str,
