@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.identity.dependencies import PrincipalDep
@@ -22,6 +22,39 @@ WARNING_RATIO = 0.8
 MAX_HISTORY_DAYS = 90
 _DIRECTIONS: tuple[Direction, ...] = ("in", "out")
 _METRICS: tuple[Metric, ...] = ("messages", "bytes")
+
+_METERS_EXAMPLE = {
+    "date": "2026-12-04",
+    "messages_in": {
+        "used": 8200,
+        "limit": 10000,
+        "remaining": 1800,
+        "percentage": 82.0,
+        "warning": True,
+    },
+    "bytes_in": {
+        "used": 1048576,
+        "limit": 104857600,
+        "remaining": 103809024,
+        "percentage": 1.0,
+        "warning": False,
+    },
+    "messages_out": {
+        "used": 120,
+        "limit": None,
+        "remaining": None,
+        "percentage": None,
+        "warning": False,
+    },
+    "bytes_out": {
+        "used": 40960,
+        "limit": None,
+        "remaining": None,
+        "percentage": None,
+        "warning": False,
+    },
+    "warnings": ["82% of today's messages in quota used (8200 of 10000)"],
+}
 
 
 class Meter(BaseModel):
@@ -56,6 +89,26 @@ class UsageOut(BaseModel):
 
 
 class UserUsageOut(UsageOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_METERS_EXAMPLE,
+                    "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+                    "api": {
+                        "api_calls": 1520,
+                        "errors": 0,
+                        "client_errors": 12,
+                        "streams": 4,
+                        "recommendations_served": 30,
+                        "items_indexed": 250,
+                        "average_latency_ms": 4.8,
+                    },
+                }
+            ]
+        }
+    )
+
     tenant_id: str
     api: ApiUsageOut
 
@@ -66,6 +119,23 @@ class ProjectUsageOut(UsageOut):
 
 
 class ProjectsUsageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "date": "2026-12-04",
+                    "projects": [
+                        {
+                            **_METERS_EXAMPLE,
+                            "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                            "name": "checkout",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     date: date
     projects: list[ProjectUsageOut]
 
@@ -88,6 +158,37 @@ class DailyLimitsOut(BaseModel):
 
 
 class UsageHistoryOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "days": [
+                        {
+                            "date": "2026-12-03",
+                            "messages_in": 0,
+                            "bytes_in": 0,
+                            "messages_out": 0,
+                            "bytes_out": 0,
+                        },
+                        {
+                            "date": "2026-12-04",
+                            "messages_in": 8200,
+                            "bytes_in": 1048576,
+                            "messages_out": 120,
+                            "bytes_out": 40960,
+                        },
+                    ],
+                    "limits": {
+                        "messages_in": 10000,
+                        "bytes_in": 104857600,
+                        "messages_out": None,
+                        "bytes_out": None,
+                    },
+                }
+            ]
+        }
+    )
+
     days: list[DayUsageOut]
     limits: DailyLimitsOut
 
@@ -123,7 +224,7 @@ def _usage_out(
     return UsageOut(date=day, warnings=warnings, **meters)
 
 
-@router.get("/usage", response_model=UserUsageOut)
+@router.get("/usage", summary="My usage today", response_model=UserUsageOut)
 async def usage(
     principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> UserUsageOut:
@@ -150,7 +251,7 @@ async def usage(
     )
 
 
-@router.get("/usage/history", response_model=UsageHistoryOut)
+@router.get("/usage/history", summary="My usage per day", response_model=UsageHistoryOut)
 async def usage_history(
     principal: PrincipalDep,
     session: SessionDep,
@@ -187,7 +288,7 @@ async def usage_history(
     )
 
 
-@router.get("/usage/projects", response_model=ProjectsUsageOut)
+@router.get("/usage/projects", summary="Usage per project today", response_model=ProjectsUsageOut)
 async def usage_by_project(
     principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> ProjectsUsageOut:
