@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from topichub import __version__
 from topichub.admin import health as health_page
@@ -31,7 +31,53 @@ PageLimit = Annotated[int, Query(ge=1, le=500)]
 PageOffset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-@router.get("/admin/active-streams")
+_ACTIVE_STREAMS_EXAMPLE = {
+    "count": 1,
+    "streams": [
+        {
+            "slot_id": "3c0f9a7e2b1d",
+            "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+            "process_id": "web-1:4121",
+            "started_at": "2026-12-04T09:40:00+00:00",
+            "expires_at": "2026-12-04T09:41:30+00:00",
+        }
+    ],
+    "this_process": [
+        {
+            "id": "3c0f9a7e2b1d",
+            "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+            "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+            "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+            "api_key_id": None,
+            "topic": "th.t.0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e",
+            "transport": "sse",
+            "started_at": "2026-12-04T09:40:00+00:00",
+        }
+    ],
+}
+_TENANT_USAGE_EXAMPLE = {
+    "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+    "date": "2026-12-04",
+    "projects": {
+        "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d": {
+            "messages_in": 8200,
+            "bytes_in": 1048576,
+            "messages_out": 120,
+            "bytes_out": 40960,
+        }
+    },
+}
+
+
+def _json_example(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": example}}}}
+
+
+@router.get(
+    "/admin/active-streams",
+    summary="List every open stream",
+    responses=_json_example(_ACTIVE_STREAMS_EXAMPLE),
+)
 async def active_streams(_admin: AdminDep, resources: ResourcesDep) -> dict[str, Any]:
     """Every open stream: across all processes (from the shared slot registry) and, for
     this process, with the topic and transport it serves."""
@@ -45,7 +91,7 @@ async def active_streams(_admin: AdminDep, resources: ResourcesDep) -> dict[str,
     return {"count": len(everywhere), "streams": everywhere, "this_process": local}
 
 
-@router.get("/admin/health", response_model=health_page.HealthOut)
+@router.get("/admin/health", summary="Platform health", response_model=health_page.HealthOut)
 async def admin_health(_admin: AdminDep, resources: ResourcesDep) -> health_page.HealthOut:
     """The platform at a glance: the database, the log engine (brokers and partitions on
     Kafka), Redis, every process with its open streams, and this process's request and
@@ -55,11 +101,15 @@ async def admin_health(_admin: AdminDep, resources: ResourcesDep) -> health_page
 
 
 class TenantPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"total": 1, "tenants": [tenants.TENANT_EXAMPLE]}]}
+    )
+
     total: int
     tenants: list[tenants.TenantOut]
 
 
-@platform_router.get("/tenants", response_model=TenantPage)
+@platform_router.get("/tenants", summary="List tenants", response_model=TenantPage)
 async def list_tenants(
     _admin: AdminDep,
     session: SessionDep,
@@ -67,6 +117,8 @@ async def list_tenants(
     limit: PageLimit = 100,
     offset: PageOffset = 0,
 ) -> TenantPage:
+    """Every tenant with its limits and member count, a page at a time (`limit`,
+    `offset`), and how many there are in all."""
     rows = await tenants.list_tenants(session, limit=limit, offset=offset)
     return TenantPage(
         total=await tenants.count_tenants(session),
@@ -74,7 +126,9 @@ async def list_tenants(
     )
 
 
-@platform_router.post("/tenants", response_model=tenants.TenantOut, status_code=201)
+@platform_router.post(
+    "/tenants", summary="Create a tenant", response_model=tenants.TenantOut, status_code=201
+)
 async def create_tenant(
     data: tenants.TenantCreate, _admin: AdminDep, session: SessionDep, resources: ResourcesDep
 ) -> tenants.TenantOut:
@@ -97,10 +151,13 @@ async def create_tenant(
     return out
 
 
-@platform_router.get("/tenants/{tenant_id}", response_model=tenants.TenantOut)
+@platform_router.get(
+    "/tenants/{tenant_id}", summary="Get a tenant", response_model=tenants.TenantOut
+)
 async def get_tenant(
     tenant_id: uuid.UUID, _admin: AdminDep, session: SessionDep, resources: ResourcesDep
 ) -> tenants.TenantOut:
+    """One tenant with its own limits and the effective ones (its plan's, overridden)."""
     return await tenants.to_out(
         session, resources.settings, await tenants.get_tenant(session, tenant_id)
     )
@@ -116,7 +173,9 @@ async def _update(
     return await tenants.to_out(session, resources.settings, tenant)
 
 
-@platform_router.put("/tenants/{tenant_id}", response_model=tenants.TenantOut)
+@platform_router.put(
+    "/tenants/{tenant_id}", summary="Update a tenant (seed 003)", response_model=tenants.TenantOut
+)
 async def replace_tenant(
     tenant_id: uuid.UUID,
     data: tenants.TenantUpdate,
@@ -128,7 +187,9 @@ async def replace_tenant(
     return await _update(tenant_id, data, session, resources)
 
 
-@platform_router.patch("/tenants/{tenant_id}", response_model=tenants.TenantOut)
+@platform_router.patch(
+    "/tenants/{tenant_id}", summary="Update a tenant", response_model=tenants.TenantOut
+)
 async def update_tenant(
     tenant_id: uuid.UUID,
     data: tenants.TenantUpdate,
@@ -141,7 +202,9 @@ async def update_tenant(
     return await _update(tenant_id, data, session, resources)
 
 
-@platform_router.delete("/tenants/{tenant_id}", status_code=status.HTTP_204_NO_CONTENT)
+@platform_router.delete(
+    "/tenants/{tenant_id}", summary="Delete a tenant", status_code=status.HTTP_204_NO_CONTENT
+)
 async def delete_tenant(
     tenant_id: uuid.UUID, admin: AdminDep, session: SessionDep, resources: ResourcesDep
 ) -> Response:
@@ -160,7 +223,11 @@ async def delete_tenant(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@platform_router.get("/tenants/{tenant_id}/usage")
+@platform_router.get(
+    "/tenants/{tenant_id}/usage",
+    summary="A tenant's usage today",
+    responses=_json_example(_TENANT_USAGE_EXAMPLE),
+)
 async def tenant_usage(
     tenant_id: uuid.UUID, _admin: AdminDep, session: SessionDep, resources: ResourcesDep
 ) -> dict[str, Any]:
@@ -175,14 +242,37 @@ async def tenant_usage(
 
 
 class UserPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "total": 1,
+                    "users": [
+                        {
+                            "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+                            "email": "ada@example.com",
+                            "username": "ada",
+                            "is_active": True,
+                            "is_platform_admin": False,
+                            "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+                            "role": "owner",
+                            "created_at": "2026-12-04T09:30:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     total: int
     users: list[UserOut]
 
 
-@platform_router.get("/users", response_model=UserPage)
+@platform_router.get("/users", summary="List users", response_model=UserPage)
 async def list_users(
     _admin: AdminDep, session: SessionDep, limit: PageLimit = 100, offset: PageOffset = 0
 ) -> UserPage:
+    """Every user of the platform, oldest first, a page at a time (`limit`, `offset`)."""
     users = await identity.list_users(session, limit=limit, offset=offset)
     return UserPage(
         total=await identity.count_users(session),
@@ -190,7 +280,9 @@ async def list_users(
     )
 
 
-@platform_router.post("/users/{user_id}/deactivate", response_model=UserOut)
+@platform_router.post(
+    "/users/{user_id}/deactivate", summary="Deactivate a user", response_model=UserOut
+)
 async def deactivate_user(user_id: uuid.UUID, admin: AdminDep, session: SessionDep) -> UserOut:
     """Deactivate a user: tokens and keys stop working, streams close within a second."""
     if user_id == admin.user_id:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from topichub.admin import rates
@@ -81,6 +81,49 @@ class RatesOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "checked_at": "2026-12-04T09:45:00Z",
+                    "version": "0.1.0",
+                    "database": {"status": "ok", "latency_ms": 0.8, "dialect": "postgresql"},
+                    "log": {
+                        "status": "ok",
+                        "latency_ms": 2.1,
+                        "engine": "kafka",
+                        "topics": 12,
+                        "partitions": 20,
+                        "brokers": [{"node_id": 1, "host": "kafka-1", "port": 9092}],
+                        "cluster_topics": 15,
+                        "cluster_partitions": 23,
+                    },
+                    "redis": {"status": "ok", "latency_ms": 0.4},
+                    "processes": [
+                        {"process_id": "web-1:4121", "open_streams": 3, "this_process": True}
+                    ],
+                    "processes_error": None,
+                    "rates": {
+                        "scope": "this process",
+                        "since": "2026-12-04T08:45:00Z",
+                        "minutes": [
+                            {
+                                "minute": "2026-12-04T09:45:00Z",
+                                "requests": 42,
+                                "messages_in": 120,
+                                "messages_out": 360,
+                            }
+                        ],
+                        "requests": 42,
+                        "messages_in": 120,
+                        "messages_out": 360,
+                    },
+                }
+            ]
+        }
+    )
+
     status: Literal["ok", "degraded"]
     checked_at: datetime
     version: str

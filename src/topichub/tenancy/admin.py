@@ -49,8 +49,45 @@ TenantName = Annotated[
 PlanName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_\-]{1,32}$")]
 
 
+TENANT_EXAMPLE: dict[str, Any] = {
+    "id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+    "name": "Acme",
+    "plan": "pro",
+    "is_active": True,
+    "rate_limits": {"per_minute": 600},
+    "quotas": None,
+    "effective": {
+        "rate_limits": {"per_minute": 600, "per_hour": None, "per_day": None},
+        "quotas": {
+            "messages_per_day": 100000,
+            "bytes_per_day": 1073741824,
+            "project_messages_per_day": None,
+            "project_bytes_per_day": None,
+            "tenant_messages_per_day": None,
+            "tenant_bytes_per_day": None,
+        },
+        "max_streams_per_user": 2,
+    },
+    "members": 3,
+    "created_at": "2026-12-01T08:00:00Z",
+    "updated_at": "2026-12-04T09:00:00Z",
+}
+
+
 class TenantCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Acme",
+                    "plan": "pro",
+                    "owner_email": "ops@acme.example",
+                    "rate_limits": {"per_minute": 600},
+                }
+            ]
+        },
+    )
 
     name: TenantName
     plan: PlanName = "free"
@@ -63,7 +100,16 @@ class TenantUpdate(BaseModel):
     """PUT and PATCH: fields left out are unchanged; ``rate_limits``/``quotas`` set to
     ``null`` go back to the plan's defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"plan": "pro", "quotas": {"messages_per_day": 100000}},
+                {"is_active": False},
+                {"rate_limits": None},
+            ]
+        },
+    )
 
     name: TenantName | None = None
     plan: PlanName | None = None
@@ -79,6 +125,8 @@ class EffectiveLimits(BaseModel):
 
 
 class TenantOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [TENANT_EXAMPLE]})
+
     id: uuid.UUID
     name: str
     plan: str
