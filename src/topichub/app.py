@@ -268,6 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get(
         "/",
+        summary="The console, or the server's status",
         tags=["health"],
         response_model=RootOut,
         responses={200: {"content": {"text/html": {}}}},

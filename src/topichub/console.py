@@ -18,7 +18,7 @@ from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -48,6 +48,20 @@ when its sources change) or <code>make console</code>.</p>
 
 
 class RootOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "topichub running",
+                    "name": "topichub",
+                    "version": "0.1.0",
+                    "docs": "/docs",
+                    "console": "/",
+                }
+            ]
+        }
+    )
+
     status: str
     name: str
     version: str

@@ -16,7 +16,7 @@ router = APIRouter(tags=["events"])
 _PRINTABLE = r"^[^\x00-\x1f]+$"
 
 
-@router.get("/events", response_model=EventPage)
+@router.get("/events", summary="List my tenant's app events", response_model=EventPage)
 async def list_events(
     principal: PrincipalDep,
     session: SessionDep,

@@ -33,7 +33,40 @@ async def _run_checks(resources: Resources) -> tuple[bool, dict[str, Any]]:
     return all(v == "ok" for v in results.values()), results
 
 
-@router.get("/health")
+_READY_EXAMPLE = {
+    "status": "healthy",
+    "ready": True,
+    "checks": {"database": "ok", "event_bus": "ok"},
+    "version": "0.1.0",
+}
+_READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"example": _READY_EXAMPLE}}},
+    503: {"description": "A check failed: its value is `down`"},
+}
+
+
+@router.get(
+    "/health",
+    summary="Liveness",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "healthy",
+                        "version": "0.1.0",
+                        "app": "topichub",
+                        "engines": {
+                            "database": "postgresql",
+                            "event_log": "kafka",
+                            "limits": "redis",
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
 async def health(resources: ResourcesDep) -> dict[str, Any]:
     """Liveness: the process answers. Shape of seed 001 (`status`, `version`, `app`)."""
     return {
@@ -55,13 +88,13 @@ async def _readiness(resources: Resources) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/healthcheck")
+@router.get("/healthcheck", summary="Readiness (seed 000)", responses=_READY_RESPONSES)
 async def healthcheck(resources: ResourcesDep) -> JSONResponse:
     """Seed 000: database and event bus checks; 503 when one is down."""
     return await _readiness(resources)
 
 
-@router.get("/ready")
+@router.get("/ready", summary="Readiness", responses=_READY_RESPONSES)
 async def ready(resources: ResourcesDep) -> JSONResponse:
     """Readiness: 200 when the database and the event bus answer, else 503."""
     return await _readiness(resources)
