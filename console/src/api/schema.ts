@@ -9,7 +9,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Root
+         * The console, or the server's status
          * @description The web console for browsers (``Accept: text/html``); a status document for
          *     every other client.
          */
@@ -29,11 +29,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Tenants */
+        /**
+         * List tenants
+         * @description Every tenant with its limits and member count, a page at a time (`limit`,
+         *     `offset`), and how many there are in all.
+         */
         get: operations["list_tenants_api_admin_tenants_get"];
         put?: never;
         /**
-         * Create Tenant
+         * Create a tenant
          * @description Create a tenant with a default project (and its `events` topic); `owner_email`
          *     makes an existing user its owner.
          */
@@ -51,23 +55,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Tenant */
+        /**
+         * Get a tenant
+         * @description One tenant with its own limits and the effective ones (its plan's, overridden).
+         */
         get: operations["get_tenant_api_admin_tenants__tenant_id__get"];
         /**
-         * Replace Tenant
+         * Update a tenant (seed 003)
          * @description Update a tenant (seed 003); limits take effect on the tenant's next request.
          */
         put: operations["replace_tenant_api_admin_tenants__tenant_id__put"];
         post?: never;
         /**
-         * Delete Tenant
+         * Delete a tenant
          * @description Delete a tenant with its projects, topics, messages and keys.
          */
         delete: operations["delete_tenant_api_admin_tenants__tenant_id__delete"];
         options?: never;
         head?: never;
         /**
-         * Update Tenant
+         * Update a tenant
          * @description Change a tenant's name, plan, status or limits (`rate_limits`: per_minute,
          *     per_hour, per_day; `quotas`: messages_per_day, bytes_per_day, …).
          */
@@ -82,7 +89,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Tenant Usage
+         * A tenant's usage today
          * @description Today's (UTC) messages and bytes of every project of the tenant.
          */
         get: operations["tenant_usage_api_admin_tenants__tenant_id__usage_get"];
@@ -101,7 +108,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Users */
+        /**
+         * List users
+         * @description Every user of the platform, oldest first, a page at a time (`limit`, `offset`).
+         */
         get: operations["list_users_api_admin_users_get"];
         put?: never;
         post?: never;
@@ -121,7 +131,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Deactivate User
+         * Deactivate a user
          * @description Deactivate a user: tokens and keys stop working, streams close within a second.
          */
         post: operations["deactivate_user_api_admin_users__user_id__deactivate_post"];
@@ -139,7 +149,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Active Streams
+         * List every open stream
          * @description Every open stream: across all processes (from the shared slot registry) and, for
          *     this process, with the topic and transport it serves.
          */
@@ -160,7 +170,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Admin Health
+         * Platform health
          * @description The platform at a glance: the database, the log engine (brokers and partitions on
          *     Kafka), Redis, every process with its open streams, and this process's request and
          *     message rates per minute over the last hour. Always 200: a component that is down
@@ -513,7 +523,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Events
+         * List my tenant's app events
          * @description App events (todos, chat, math …) of your tenant, newest first, as the audit consumer
          *     stored them: each event once, whatever the number of deliveries.
          */
@@ -781,7 +791,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create Stream Ticket
+         * Get a stream ticket (browsers)
          * @description A credential for one stream, valid for a minute (for browsers): used once, except
          *     that a ticket that opened an SSE stream may reopen that same stream, as a browser's
          *     EventSource does by itself after a network blip.
@@ -870,10 +880,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Topics */
+        /**
+         * List topics
+         * @description The topics of a project (the credential's, or `project_id`): yours and the apps'
+         *     (`events`, `todos`, `chat`, `logs`, `interactions`).
+         */
         get: operations["list_topics_api_v1_topics_get"];
         put?: never;
-        /** Create Topic */
+        /**
+         * Create a topic
+         * @description Create a topic (admin permission). Its name is unique in the project; partitions
+         *     and the topics per project are bounded by the plan. Publish to it at once.
+         */
         post: operations["create_topic_api_v1_topics_post"];
         delete?: never;
         options?: never;
@@ -888,16 +906,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Topic */
+        /**
+         * Get a topic
+         * @description One topic by name, with its Kafka name for Kafka clients (Kafka engine).
+         */
         get: operations["get_topic_api_v1_topics__name__get"];
         put?: never;
         post?: never;
-        /** Delete Topic */
+        /**
+         * Delete a topic
+         * @description Delete a topic and its messages (admin permission). Streams
+         *     open on it end with the close reason `topic_deleted` (WebSocket code 4004).
+         */
         delete: operations["delete_topic_api_v1_topics__name__delete"];
         options?: never;
         head?: never;
         /**
-         * Rename Topic
+         * Rename a topic
          * @description Rename a topic in its project. Messages, stream cursors and open streams carry
          *     over: the log behind the topic is named after its id, not its name.
          */
@@ -1038,7 +1063,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Browse Messages
+         * Browse a topic's messages
          * @description A page of the topic's log, oldest first (`order=asc`) or newest first (`desc`),
          *     filtered by partition, starting offset, time range and exact key. Follow `next` (send
          *     the same parameters plus `cursor=<next>`; the cursor replaces the starting offset)
@@ -1160,7 +1185,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Topic Stats
+         * A topic's statistics
          * @description Offsets per partition, messages retained, the last message's time, messages in
          *     the last minute and hour, open streams, and bytes retained where the engine can tell
          *     cheaply (see docs/browse-and-stats.md for how each figure is computed).
@@ -1182,7 +1207,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Stream Sse
+         * Stream a topic (Server-Sent Events)
          * @description Server-Sent Events: a comment on connect, then `id: <cursor>` and `data: {…}` per
          *     message, heartbeat comments, and `event: close` when the server ends the stream.
          *     Reconnect with `Last-Event-ID` (browsers do it by themselves) to resume with no gap
@@ -1205,7 +1230,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Usage
+         * My usage today
          * @description Today's (UTC) usage: the caller's messages and bytes against their daily quotas
          *     (warning at 80 %), and the tenant's API calls, recommendations, items indexed and
          *     average latency.
@@ -1227,7 +1252,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Usage History
+         * My usage per day
          * @description The caller's messages and bytes per UTC day over the last ``days`` days, oldest
          *     first, with a zero row for each day without traffic; today's counts are live.
          */
@@ -1248,7 +1273,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Usage By Project
+         * Usage per project today
          * @description Today's usage per project of the caller's tenant.
          */
         get: operations["usage_by_project_api_v1_usage_projects_get"];
@@ -1290,7 +1315,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Health
+         * Liveness
          * @description Liveness: the process answers. Shape of seed 001 (`status`, `version`, `app`).
          */
         get: operations["health_health_get"];
@@ -1310,7 +1335,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Healthcheck
+         * Readiness (seed 000)
          * @description Seed 000: database and event bus checks; 503 when one is down.
          */
         get: operations["healthcheck_healthcheck_get"];
@@ -1330,7 +1355,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Ready
+         * Readiness
          * @description Readiness: 200 when the database and the event bus answer, else 503.
          */
         get: operations["ready_ready_get"];
@@ -1780,7 +1805,34 @@ export interface components {
             /** Type */
             type: string;
         };
-        /** EventPage */
+        /**
+         * EventPage
+         * @example {
+         *       "has_more": false,
+         *       "items": [
+         *         {
+         *           "actor_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *           "event_id": "2b7c9d1e-3f4a-4b5c-9d6e-7f8a9b0c1d2e",
+         *           "key": "17",
+         *           "occurred_at": "2026-12-04T09:50:00Z",
+         *           "payload": {
+         *             "completed": false,
+         *             "created_at": "2026-12-04T09:50:00Z",
+         *             "created_by": "ada@example.com",
+         *             "description": null,
+         *             "id": 17,
+         *             "title": "write docs"
+         *           },
+         *           "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *           "stored_at": "2026-12-04T09:50:00.350Z",
+         *           "topic": "todos",
+         *           "type": "todo_created"
+         *         }
+         *       ],
+         *       "limit": 50,
+         *       "offset": 0
+         *     }
+         */
         EventPage: {
             /** Has More */
             has_more: boolean;
@@ -1901,7 +1953,62 @@ export interface components {
              */
             start?: ("earliest" | "latest") | null;
         };
-        /** HealthOut */
+        /**
+         * HealthOut
+         * @example {
+         *       "checked_at": "2026-12-04T09:45:00Z",
+         *       "database": {
+         *         "dialect": "postgresql",
+         *         "latency_ms": 0.8,
+         *         "status": "ok"
+         *       },
+         *       "log": {
+         *         "brokers": [
+         *           {
+         *             "host": "kafka-1",
+         *             "node_id": 1,
+         *             "port": 9092
+         *           }
+         *         ],
+         *         "cluster_partitions": 23,
+         *         "cluster_topics": 15,
+         *         "engine": "kafka",
+         *         "latency_ms": 2.1,
+         *         "partitions": 20,
+         *         "status": "ok",
+         *         "topics": 12
+         *       },
+         *       "processes": [
+         *         {
+         *           "open_streams": 3,
+         *           "process_id": "web-1:4121",
+         *           "this_process": true
+         *         }
+         *       ],
+         *       "processes_error": null,
+         *       "rates": {
+         *         "messages_in": 120,
+         *         "messages_out": 360,
+         *         "minutes": [
+         *           {
+         *             "messages_in": 120,
+         *             "messages_out": 360,
+         *             "minute": "2026-12-04T09:45:00Z",
+         *             "requests": 42
+         *           }
+         *         ],
+         *         "requests": 42,
+         *         "scope": "this process",
+         *         "since": "2026-12-04T08:45:00Z"
+         *       },
+         *       "redis": {
+         *         "latency_ms": 0.4,
+         *         "status": "ok"
+         *       },
+         *       "status": "ok",
+         *       "version": "0.1.0"
+         *     }
+         */
         HealthOut: {
             /**
              * Checked At
@@ -2141,7 +2248,28 @@ export interface components {
             /** User Id */
             user_id: string | null;
         };
-        /** MessagePage */
+        /**
+         * MessagePage
+         * @example {
+         *       "messages": [
+         *         {
+         *           "headers": {
+         *             "source": "checkout"
+         *           },
+         *           "key": "customer-7",
+         *           "offset": 41,
+         *           "partition": 0,
+         *           "size": 36,
+         *           "timestamp": "2026-12-04T09:40:00.120Z",
+         *           "value": {
+         *             "order_id": 1043,
+         *             "status": "paid"
+         *           }
+         *         }
+         *       ],
+         *       "next": "0:42"
+         *     }
+         */
         MessagePage: {
             /** Messages */
             messages: components["schemas"]["BrowsedMessage"][];
@@ -2441,7 +2569,50 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ProjectsUsageOut */
+        /**
+         * ProjectsUsageOut
+         * @example {
+         *       "date": "2026-12-04",
+         *       "projects": [
+         *         {
+         *           "bytes_in": {
+         *             "limit": 104857600,
+         *             "percentage": 1,
+         *             "remaining": 103809024,
+         *             "used": 1048576,
+         *             "warning": false
+         *           },
+         *           "bytes_out": {
+         *             "limit": null,
+         *             "percentage": null,
+         *             "remaining": null,
+         *             "used": 40960,
+         *             "warning": false
+         *           },
+         *           "date": "2026-12-04",
+         *           "messages_in": {
+         *             "limit": 10000,
+         *             "percentage": 82,
+         *             "remaining": 1800,
+         *             "used": 8200,
+         *             "warning": true
+         *           },
+         *           "messages_out": {
+         *             "limit": null,
+         *             "percentage": null,
+         *             "remaining": null,
+         *             "used": 120,
+         *             "warning": false
+         *           },
+         *           "name": "checkout",
+         *           "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *           "warnings": [
+         *             "82% of today's messages in quota used (8200 of 10000)"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         ProjectsUsageOut: {
             /**
              * Date
@@ -2495,12 +2666,62 @@ export interface components {
              */
             timestamp: string;
         };
-        /** PublishIn */
+        /**
+         * PublishIn
+         * @example {
+         *       "messages": [
+         *         {
+         *           "value": {
+         *             "order_id": 1042,
+         *             "total": 25.5
+         *           }
+         *         }
+         *       ]
+         *     }
+         * @example {
+         *       "messages": [
+         *         {
+         *           "headers": {
+         *             "source": "checkout"
+         *           },
+         *           "key": "customer-7",
+         *           "value": {
+         *             "order_id": 1043,
+         *             "status": "paid"
+         *           }
+         *         },
+         *         {
+         *           "partition": 0,
+         *           "value": "plain text is JSON too"
+         *         }
+         *       ]
+         *     }
+         */
         PublishIn: {
             /** Messages */
             messages: components["schemas"]["MessageIn"][];
         };
-        /** PublishOut */
+        /**
+         * PublishOut
+         * @example {
+         *       "count": 2,
+         *       "messages": [
+         *         {
+         *           "index": 0,
+         *           "offset": 41,
+         *           "partition": 1,
+         *           "timestamp": "2026-12-04T09:40:00.120Z"
+         *         },
+         *         {
+         *           "index": 1,
+         *           "offset": 17,
+         *           "partition": 0,
+         *           "timestamp": "2026-12-04T09:40:00.120Z"
+         *         }
+         *       ],
+         *       "topic": "orders"
+         *     }
+         */
         PublishOut: {
             /** Count */
             count: number;
@@ -2684,7 +2905,16 @@ export interface components {
              */
             to: "earliest" | "latest" | "time" | "cursor";
         };
-        /** RootOut */
+        /**
+         * RootOut
+         * @example {
+         *       "console": "/",
+         *       "docs": "/docs",
+         *       "name": "topichub",
+         *       "status": "topichub running",
+         *       "version": "0.1.0"
+         *     }
+         */
         RootOut: {
             /**
              * Console
@@ -2853,14 +3083,30 @@ export interface components {
             /** Username */
             username?: string | null;
         };
-        /** StreamTicketOut */
+        /**
+         * StreamTicketOut
+         * @example {
+         *       "expires_in": 60,
+         *       "ticket": "tkt_Vb3Nq8Zr1Lx5Wc9Hd2Kf7Mt4"
+         *     }
+         */
         StreamTicketOut: {
             /** Expires In */
             expires_in: number;
             /** Ticket */
             ticket: string;
         };
-        /** TenantCreate */
+        /**
+         * TenantCreate
+         * @example {
+         *       "name": "Acme",
+         *       "owner_email": "ops@acme.example",
+         *       "plan": "pro",
+         *       "rate_limits": {
+         *         "per_minute": 600
+         *       }
+         *     }
+         */
         TenantCreate: {
             /** Name */
             name: string;
@@ -2874,7 +3120,38 @@ export interface components {
             quotas?: components["schemas"]["QuotasIn"] | null;
             rate_limits?: components["schemas"]["RateLimitsIn"] | null;
         };
-        /** TenantOut */
+        /**
+         * TenantOut
+         * @example {
+         *       "created_at": "2026-12-01T08:00:00Z",
+         *       "effective": {
+         *         "max_streams_per_user": 2,
+         *         "quotas": {
+         *           "bytes_per_day": 1073741824,
+         *           "messages_per_day": 100000,
+         *           "project_bytes_per_day": null,
+         *           "project_messages_per_day": null,
+         *           "tenant_bytes_per_day": null,
+         *           "tenant_messages_per_day": null
+         *         },
+         *         "rate_limits": {
+         *           "per_day": null,
+         *           "per_hour": null,
+         *           "per_minute": 600
+         *         }
+         *       },
+         *       "id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *       "is_active": true,
+         *       "members": 3,
+         *       "name": "Acme",
+         *       "plan": "pro",
+         *       "quotas": null,
+         *       "rate_limits": {
+         *         "per_minute": 600
+         *       },
+         *       "updated_at": "2026-12-04T09:00:00Z"
+         *     }
+         */
         TenantOut: {
             /** Created At */
             created_at: unknown;
@@ -2903,7 +3180,43 @@ export interface components {
             /** Updated At */
             updated_at: unknown;
         };
-        /** TenantPage */
+        /**
+         * TenantPage
+         * @example {
+         *       "tenants": [
+         *         {
+         *           "created_at": "2026-12-01T08:00:00Z",
+         *           "effective": {
+         *             "max_streams_per_user": 2,
+         *             "quotas": {
+         *               "bytes_per_day": 1073741824,
+         *               "messages_per_day": 100000,
+         *               "project_bytes_per_day": null,
+         *               "project_messages_per_day": null,
+         *               "tenant_bytes_per_day": null,
+         *               "tenant_messages_per_day": null
+         *             },
+         *             "rate_limits": {
+         *               "per_day": null,
+         *               "per_hour": null,
+         *               "per_minute": 600
+         *             }
+         *           },
+         *           "id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *           "is_active": true,
+         *           "members": 3,
+         *           "name": "Acme",
+         *           "plan": "pro",
+         *           "quotas": null,
+         *           "rate_limits": {
+         *             "per_minute": 600
+         *           },
+         *           "updated_at": "2026-12-04T09:00:00Z"
+         *         }
+         *       ],
+         *       "total": 1
+         *     }
+         */
         TenantPage: {
             /** Tenants */
             tenants: components["schemas"]["TenantOut"][];
@@ -2914,6 +3227,18 @@ export interface components {
          * TenantUpdate
          * @description PUT and PATCH: fields left out are unchanged; ``rate_limits``/``quotas`` set to
          *     ``null`` go back to the plan's defaults.
+         * @example {
+         *       "plan": "pro",
+         *       "quotas": {
+         *         "messages_per_day": 100000
+         *       }
+         *     }
+         * @example {
+         *       "is_active": false
+         *     }
+         * @example {
+         *       "rate_limits": null
+         *     }
          */
         TenantUpdate: {
             /** Is Active */
@@ -3018,7 +3343,17 @@ export interface components {
             token_type: string;
             user: components["schemas"]["UserOut"];
         };
-        /** TopicCreate */
+        /**
+         * TopicCreate
+         * @example {
+         *       "name": "orders",
+         *       "partitions": 3,
+         *       "retention_hours": 168
+         *     }
+         * @example {
+         *       "name": "clicks"
+         *     }
+         */
         TopicCreate: {
             /** Name */
             name: string;
@@ -3114,12 +3449,44 @@ export interface components {
             /** Partitions */
             partitions: number[];
         };
-        /** TopicList */
+        /**
+         * TopicList
+         * @example {
+         *       "topics": [
+         *         {
+         *           "created_at": "2026-12-04T09:32:00Z",
+         *           "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+         *           "kafka_topic_name": "th.t.0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e",
+         *           "kind": "user",
+         *           "name": "orders",
+         *           "partitioner": "murmur2",
+         *           "partitions": 3,
+         *           "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *           "retention_bytes": null,
+         *           "retention_hours": 168
+         *         }
+         *       ]
+         *     }
+         */
         TopicList: {
             /** Topics */
             topics: components["schemas"]["TopicOut"][];
         };
-        /** TopicOut */
+        /**
+         * TopicOut
+         * @example {
+         *       "created_at": "2026-12-04T09:32:00Z",
+         *       "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+         *       "kafka_topic_name": "th.t.0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e",
+         *       "kind": "user",
+         *       "name": "orders",
+         *       "partitioner": "murmur2",
+         *       "partitions": 3,
+         *       "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+         *       "retention_bytes": null,
+         *       "retention_hours": 168
+         *     }
+         */
         TopicOut: {
             /**
              * Created At
@@ -3158,12 +3525,36 @@ export interface components {
              */
             schema_version?: number | null;
         };
-        /** TopicRename */
+        /**
+         * TopicRename
+         * @example {
+         *       "name": "orders-v2"
+         *     }
+         */
         TopicRename: {
             /** Name */
             name: string;
         };
-        /** TopicStatsOut */
+        /**
+         * TopicStatsOut
+         * @example {
+         *       "bytes_retained": 1510,
+         *       "last_message_at": "2026-12-04T09:40:00.120Z",
+         *       "messages_last_hour": 42,
+         *       "messages_last_minute": 3,
+         *       "messages_retained": 42,
+         *       "open_streams": 1,
+         *       "partitions": [
+         *         {
+         *           "earliest_offset": 0,
+         *           "messages": 42,
+         *           "next_offset": 42,
+         *           "partition": 0
+         *         }
+         *       ],
+         *       "topic": "orders"
+         *     }
+         */
         TopicStatsOut: {
             /**
              * Bytes Retained
@@ -3188,7 +3579,33 @@ export interface components {
             /** Topic */
             topic: string;
         };
-        /** UsageHistoryOut */
+        /**
+         * UsageHistoryOut
+         * @example {
+         *       "days": [
+         *         {
+         *           "bytes_in": 0,
+         *           "bytes_out": 0,
+         *           "date": "2026-12-03",
+         *           "messages_in": 0,
+         *           "messages_out": 0
+         *         },
+         *         {
+         *           "bytes_in": 1048576,
+         *           "bytes_out": 40960,
+         *           "date": "2026-12-04",
+         *           "messages_in": 8200,
+         *           "messages_out": 120
+         *         }
+         *       ],
+         *       "limits": {
+         *         "bytes_in": 104857600,
+         *         "bytes_out": null,
+         *         "messages_in": 10000,
+         *         "messages_out": null
+         *       }
+         *     }
+         */
         UsageHistoryOut: {
             /** Days */
             days: components["schemas"]["DayUsageOut"][];
@@ -3231,14 +3648,77 @@ export interface components {
             /** Username */
             username: string | null;
         };
-        /** UserPage */
+        /**
+         * UserPage
+         * @example {
+         *       "total": 1,
+         *       "users": [
+         *         {
+         *           "created_at": "2026-12-04T09:30:00Z",
+         *           "email": "ada@example.com",
+         *           "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *           "is_active": true,
+         *           "is_platform_admin": false,
+         *           "role": "owner",
+         *           "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *           "username": "ada"
+         *         }
+         *       ]
+         *     }
+         */
         UserPage: {
             /** Total */
             total: number;
             /** Users */
             users: components["schemas"]["UserOut"][];
         };
-        /** UserUsageOut */
+        /**
+         * UserUsageOut
+         * @example {
+         *       "api": {
+         *         "api_calls": 1520,
+         *         "average_latency_ms": 4.8,
+         *         "client_errors": 12,
+         *         "errors": 0,
+         *         "items_indexed": 250,
+         *         "recommendations_served": 30,
+         *         "streams": 4
+         *       },
+         *       "bytes_in": {
+         *         "limit": 104857600,
+         *         "percentage": 1,
+         *         "remaining": 103809024,
+         *         "used": 1048576,
+         *         "warning": false
+         *       },
+         *       "bytes_out": {
+         *         "limit": null,
+         *         "percentage": null,
+         *         "remaining": null,
+         *         "used": 40960,
+         *         "warning": false
+         *       },
+         *       "date": "2026-12-04",
+         *       "messages_in": {
+         *         "limit": 10000,
+         *         "percentage": 82,
+         *         "remaining": 1800,
+         *         "used": 8200,
+         *         "warning": true
+         *       },
+         *       "messages_out": {
+         *         "limit": null,
+         *         "percentage": null,
+         *         "remaining": null,
+         *         "used": 120,
+         *         "warning": false
+         *       },
+         *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+         *       "warnings": [
+         *         "82% of today's messages in quota used (8200 of 10000)"
+         *       ]
+         *     }
+         */
         UserUsageOut: {
             api: components["schemas"]["ApiUsageOut"];
             bytes_in: components["schemas"]["Meter"];
@@ -3497,6 +3977,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "date": "2026-12-04",
+                     *       "projects": {
+                     *         "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d": {
+                     *           "bytes_in": 1048576,
+                     *           "bytes_out": 40960,
+                     *           "messages_in": 8200,
+                     *           "messages_out": 120
+                     *         }
+                     *       },
+                     *       "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -3591,6 +4085,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "streams": [
+                     *         {
+                     *           "expires_at": "2026-12-04T09:41:30+00:00",
+                     *           "process_id": "web-1:4121",
+                     *           "slot_id": "3c0f9a7e2b1d",
+                     *           "started_at": "2026-12-04T09:40:00+00:00",
+                     *           "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b"
+                     *         }
+                     *       ],
+                     *       "this_process": [
+                     *         {
+                     *           "id": "3c0f9a7e2b1d",
+                     *           "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                     *           "started_at": "2026-12-04T09:40:00+00:00",
+                     *           "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
+                     *           "topic": "th.t.0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e",
+                     *           "transport": "sse",
+                     *           "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -5835,12 +6354,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An SSE stream */
+            /** @description An SSE stream (frames: /docs/streams) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example : connected
+                     *
+                     *     id: 0:42
+                     *     data: {"value":{"order_id":1043},"key":"customer-7","headers":{},"partition":0,"offset":41,"timestamp":"2026-12-04T09:40:00.120Z"}
+                     *
+                     *     : heartbeat
+                     *
+                     *     event: close
+                     *     data: {"reason":"topic_deleted"}
+                     */
                     "text/event-stream": string;
                 };
             };
@@ -5978,6 +6508,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "app": "topichub",
+                     *       "engines": {
+                     *         "database": "postgresql",
+                     *         "event_log": "kafka",
+                     *         "limits": "redis"
+                     *       },
+                     *       "status": "healthy",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -6000,7 +6542,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "event_bus": "ok"
+                     *       },
+                     *       "ready": true,
+                     *       "status": "healthy",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": unknown;
+                };
+            };
+            /** @description A check failed: its value is `down` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
@@ -6020,7 +6582,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "event_bus": "ok"
+                     *       },
+                     *       "ready": true,
+                     *       "status": "healthy",
+                     *       "version": "0.1.0"
+                     *     }
+                     */
                     "application/json": unknown;
+                };
+            };
+            /** @description A check failed: its value is `down` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
         };
