@@ -52,6 +52,11 @@ TAGS: Final[list[dict[str, str]]] = [
         "`/api/v1/topics/{name}/ws`, which OpenAPI cannot show: its frames and close codes "
         "are on [/docs/streams](/docs/streams) and in [/asyncapi.json](/asyncapi.json).",
     },
+    {
+        "name": "groups",
+        "description": "Consumer groups over HTTP: members poll, commit and nack records of "
+        "a topic, each record to one member at a time (docs/groups.md).",
+    },
     {"name": "usage", "description": "Your messages and bytes against your plan's quotas."},
     {"name": "todos", "description": "The todo app (seed 002); events go to `todos`."},
     {
@@ -74,8 +79,9 @@ TAGS: Final[list[dict[str, str]]] = [
 
 
 def _examples_by_model() -> dict[str, list[Any]]:
-    """The ``json_schema_extra`` examples of every model, by the component name FastAPI
-    gives its schema; a name two models share is left out (which one is meant is unknown)."""
+    """The ``json_schema_extra`` examples of every model, by the component names FastAPI
+    may give its schema: the model's name, or its qualified name when two models share
+    one (then the short name is left out: which one is meant is unknown)."""
     found: dict[str, list[list[Any]]] = {}
     pending: list[type[BaseModel]] = [BaseModel]
     seen: set[type[BaseModel]] = set()
@@ -89,6 +95,9 @@ def _examples_by_model() -> dict[str, list[Any]]:
         examples = extra.get("examples") if isinstance(extra, dict) else None
         if isinstance(examples, list):
             found.setdefault(model.__name__, []).append(examples)
+            # The name FastAPI uses when two models share one.
+            qualified = f"{model.__module__}.{model.__qualname__}".replace(".", "__")
+            found.setdefault(qualified, []).append(examples)
     return {name: lists[0] for name, lists in found.items() if len(lists) == 1}
 
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from topichub.identity.principal import Permission
 
-_KEY_EXAMPLE = {
+_KEY_EXAMPLE: dict[str, Any] = {
     "id": "9c8b7a6d-5e4f-4a3b-8c1d-0e9f8a7b6c5d",
     "name": "checkout service",
     "prefix": "thk_4f3a9c2d",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -23,7 +23,7 @@ Username = Annotated[
 ]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
-_USER_EXAMPLE = {
+_USER_EXAMPLE: dict[str, Any] = {
     "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
     "email": "ada@example.com",
     "username": "ada",
@@ -33,7 +33,7 @@ _USER_EXAMPLE = {
     "role": "owner",
     "created_at": "2026-12-04T09:30:00Z",
 }
-_TOKENS_EXAMPLE = {
+_TOKENS_EXAMPLE: dict[str, Any] = {
     "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzZjFjOWIyZSJ9.c2lnbmF0dXJl",
     "token_type": "bearer",

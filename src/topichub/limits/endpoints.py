@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,7 @@ MAX_HISTORY_DAYS = 90
 _DIRECTIONS: tuple[Direction, ...] = ("in", "out")
 _METRICS: tuple[Metric, ...] = ("messages", "bytes")
 
-_METERS_EXAMPLE = {
+_METERS_EXAMPLE: dict[str, Any] = {
     "date": "2026-12-04",
     "messages_in": {
         "used": 8200,

@@ -14,7 +14,7 @@ HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 HeaderValue = Annotated[str, Field(max_length=4096)]
 Headers = Annotated[dict[HeaderName, HeaderValue], Field(max_length=64)]
 
-_TOPIC_EXAMPLE = {
+_TOPIC_EXAMPLE: dict[str, Any] = {
     "id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
     "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
     "name": "orders",
