@@ -91,6 +91,52 @@ describe("looking inside a topic", () => {
     }
   });
 
+  it("sets a schema after checking a sample, and the publish form shows a refused message", async () => {
+    const account = await signUpByApi();
+    const created = await api("/api/v1/topics", account.token, { name: "orders", partitions: 1 });
+    expect(created.status).toBe(201);
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    try {
+      await signInInUi(page, account.email);
+      await page.goto("/#/topics/orders");
+      const editor = page.getByRole("form", { name: "Schema editor" });
+      await expect.poll(() => editor.isVisible()).toBe(true);
+      await editor
+        .getByLabel("JSON Schema (draft 2020-12)")
+        .fill('{"type": "object", "properties": {"qty": {"type": "integer", "minimum": 1}}, "required": ["qty"]}');
+
+      // A sample the schema refuses: nothing is saved.
+      await editor.getByLabel("Sample message (JSON)").fill('{"qty": 0}');
+      await editor.getByRole("button", { name: "Save schema" }).click();
+      await expect.poll(() => page.getByTestId("schema-check").textContent()).toContain("at /qty");
+      const none = await api("/api/v1/topics/orders/schema", account.token);
+      expect(none.status).toBe(404);
+
+      // A good sample: checked, then saved.
+      await editor.getByLabel("Sample message (JSON)").fill('{"qty": 3}');
+      await editor.getByRole("button", { name: "Check sample" }).click();
+      await expect.poll(() => page.getByText("The sample matches the schema.").isVisible()).toBe(true);
+      await editor.getByRole("button", { name: "Save schema" }).click();
+      await expect.poll(() => page.getByText("Schema version 1 is in force.").isVisible()).toBe(true);
+      await screenshot(page, "topic-schema");
+
+      // The publish form: a message the schema refuses is refused, and says where.
+      await page.getByLabel("Value (JSON)").fill('{"qty": "many"}');
+      await page.getByRole("button", { name: "Publish", exact: true }).click();
+      await expect
+        .poll(async () => (await page.getByRole("alert").allTextContents()).join(" "))
+        .toMatch(/does not match the topic's schema.*\/qty/);
+      expect(await page.getByTestId("publish-result").count()).toBe(0);
+      await page.getByLabel("Value (JSON)").fill('{"qty": 2}');
+      await page.getByRole("button", { name: "Publish", exact: true }).click();
+      await expect.poll(() => page.getByTestId("publish-result").textContent()).toMatch(/partition 0 at offset 0/);
+      await screenshot(page, "topic-schema-publish");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("shows an admin the platform's health", async () => {
     const context = await newContext(browser);
     const page = await context.newPage();

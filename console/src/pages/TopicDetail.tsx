@@ -9,6 +9,7 @@ import { useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
 import { PublishForm } from "./topics/PublishForm";
 import { MessageBrowser } from "./topics/MessageBrowser";
+import { SchemaEditor } from "./topics/SchemaEditor";
 import { StreamViewer, type StreamRequest } from "./topics/StreamViewer";
 import { TopicStatsCard } from "./topics/TopicStatsCard";
 import { describeRetention } from "./topics/topicText";
@@ -57,6 +58,11 @@ export default function TopicDetail() {
                   ? { readOnly: `'${name}' is written by its built-in app: it can be watched, not published to.` }
                   : {})}
               />
+              {info.kind !== "app" && (
+                <div className="mt-4">
+                  <SchemaEditor topic={name} projectId={projectId} />
+                </div>
+              )}
             </div>
             <div className="min-w-0" id="live-stream">
               <StreamViewer topic={name} projectId={projectId} request={request} />
