@@ -66,8 +66,12 @@ format: install ## Format the code
 typecheck: install ## mypy (strict on src/)
 	$(RUN) mypy
 
-pytest: install ## Only the test suite (PYTEST_ARGS=... to pass options)
-	$(RUN) pytest $(PYTEST_ARGS)
+# Two workers (pytest-xdist), one test file per worker at a time: the suite spends much of
+# its time waiting on servers, brokers and browsers, and each worker has its own broker.
+PYTEST_WORKERS ?= 2
+
+pytest: install ## Only the test suite (PYTEST_ARGS=... to pass options, PYTEST_WORKERS=0 for one process)
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck console-test pytest ## Lint, type-check and run the whole test suite
 

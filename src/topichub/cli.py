@@ -142,10 +142,13 @@ def show_config(
     if markdown:
         typer.echo(settings_table())
         return
+    rows = effective_settings(load_settings())
     table = Table("variable", "value")
-    for name, value in effective_settings(load_settings()):
+    for name, value in rows:
         table.add_row(name, value)
-    console.print(table)
+    # Never cut a name or a value: piped or on a narrow terminal, the table grows wider.
+    widest = max(len(name) + len(value) for name, value in rows) + 7
+    Console(width=max(Console().width, widest)).print(table)
 
 
 @app.command()

@@ -25,9 +25,32 @@ def test_uv_tool_install_of_a_fresh_clone_lists_the_commands(tmp_path: Path) -> 
         "UV_TOOL_DIR": str(tmp_path / "tools"),
         "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
     }
-    # Offline: every locked package is in uv's cache once `make install` ran.
+    # `uv tool install` resolves afresh and ignores uv.lock, so the lock's versions are given
+    # as constraints: the tool gets what `make install` tested. Not --offline: resolving
+    # needs each wheel's metadata, which uv's cache need not hold even when it holds the
+    # wheel; the package registry is reachable wherever `make test` installs its tools.
+    constraints = tmp_path / "constraints.txt"
+    subprocess.run(
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-project",
+            "--no-emit-package",
+            "topichub-client",
+            "-o",
+            str(constraints),
+        ],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     installed = subprocess.run(
-        [uv, "tool", "install", "--offline", "--editable", "."],
+        [uv, "tool", "install", "--editable", ".", "-c", str(constraints)],
         cwd=clone,
         env=env,
         capture_output=True,

@@ -4,6 +4,7 @@ pattern, a short passphrase) is refused, in production and everywhere else."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 import pytest
 from pydantic import ValidationError
@@ -19,6 +20,9 @@ def test_a_long_but_not_random_secret_is_refused(secret: str) -> None:
         Settings(env="production", jwt_secret=secret)
 
 
-@pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(32)])
-def test_generated_secrets_pass(secret: str) -> None:
+@pytest.mark.parametrize(
+    "generate", [secrets.token_urlsafe, secrets.token_hex], ids=["token_urlsafe", "token_hex"]
+)
+def test_generated_secrets_pass(generate: Callable[[int], str]) -> None:
+    secret = generate(32)
     assert Settings(env="production", jwt_secret=secret).jwt_secret is not None
