@@ -55,7 +55,21 @@ SUCCESS = {"status": "SUCCESS"}
 DROP = {"status": "DROP"}
 
 
-@router.get("/dapr/subscribe")
+@router.get(
+    "/dapr/subscribe",
+    summary="Dapr subscription (for the sidecar)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {"pubsubname": PUBSUB_NAME, "topic": TOPIC, "route": ROUTE, "metadata": {}}
+                    ]
+                }
+            }
+        }
+    },
+)
 async def dapr_subscribe() -> list[dict[str, Any]]:
     """Dapr's programmatic subscription: which topics of which component go where."""
     return [{"pubsubname": PUBSUB_NAME, "topic": TOPIC, "route": ROUTE, "metadata": {}}]
@@ -76,7 +90,29 @@ def todo_event_problem(data: Any) -> str | None:
 
 @router.post(
     ROUTE,
-    responses={400: {"description": "Not a CloudEvent 1.0 (structured or binary mode)"}},
+    summary="Receive a todo event from Dapr",
+    responses={
+        200: {"content": {"application/json": {"example": SUCCESS}}},
+        400: {"description": "Not a CloudEvent 1.0 (structured or binary mode)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "description": "A CloudEvent 1.0 (structured mode shown; binary mode with "
+            "`ce-*` headers is read too) whose `data` is a todo event",
+            "content": {
+                "application/cloudevents+json": {
+                    "example": {
+                        "specversion": "1.0",
+                        "id": "2b7c9d1e-3f4a-4b5c-9d6e-7f8a9b0c1d2e",
+                        "source": "topichub",
+                        "type": "com.dapr.event.sent",
+                        "datacontenttype": "application/json",
+                        "data": {"event": "todo_created", "id": 17, "title": "write docs"},
+                    }
+                }
+            },
+        }
+    },
 )
 async def dapr_todo_event(request: Request) -> dict[str, str]:
     """Receive a todo event from the sidecar (as the seed's consumer did: log it).

@@ -18,7 +18,9 @@ router.include_router(dapr.router)
 TodoId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The todo's id")]
 
 
-@router.post("/todos", response_model=TodoOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/todos", summary="Create a todo", response_model=TodoOut, status_code=status.HTTP_201_CREATED
+)
 async def create_todo(
     data: TodoIn, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> TodoOut:
@@ -27,7 +29,7 @@ async def create_todo(
     return TodoOut.model_validate(todo)
 
 
-@router.get("/todos", response_model=list[TodoOut])
+@router.get("/todos", summary="List my todos", response_model=list[TodoOut])
 async def list_todos(
     principal: PrincipalDep,
     session: SessionDep,
@@ -42,12 +44,13 @@ async def list_todos(
     return [TodoOut.model_validate(todo) for todo in todos]
 
 
-@router.get("/todos/{todo_id}", response_model=TodoOut)
+@router.get("/todos/{todo_id}", summary="Get a todo", response_model=TodoOut)
 async def get_todo(todo_id: TodoId, principal: PrincipalDep, session: SessionDep) -> TodoOut:
+    """One of your todos; 404 for anyone else's."""
     return TodoOut.model_validate(await service.get(session, principal, todo_id))
 
 
-@router.put("/todos/{todo_id}", response_model=TodoOut)
+@router.put("/todos/{todo_id}", summary="Replace a todo", response_model=TodoOut)
 async def replace_todo(
     todo_id: TodoId,
     data: TodoIn,
@@ -60,7 +63,7 @@ async def replace_todo(
     return TodoOut.model_validate(todo)
 
 
-@router.patch("/todos/{todo_id}", response_model=TodoOut)
+@router.patch("/todos/{todo_id}", summary="Update a todo", response_model=TodoOut)
 async def patch_todo(
     todo_id: TodoId,
     data: TodoPatch,
@@ -73,9 +76,10 @@ async def patch_todo(
     return TodoOut.model_validate(todo)
 
 
-@router.delete("/todos/{todo_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/todos/{todo_id}", summary="Delete a todo", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_todo(
     todo_id: TodoId, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> Response:
+    """Delete one of your todos; `todo_deleted` goes to your `todos` topic."""
     await service.delete(session, outbox_for(resources.extras), principal, todo_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
