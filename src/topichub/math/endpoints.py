@@ -29,7 +29,7 @@ OperationPath = Annotated[
 EXAMPLE = {"operation": "add", "a": 2, "b": 3, "result": 5}
 
 
-@router.get("/math/history", response_model=HistoryPage)
+@router.get("/math/history", summary="My calculations", response_model=HistoryPage)
 async def math_history(
     principal: PrincipalDep,
     session: SessionDep,
@@ -40,16 +40,23 @@ async def math_history(
     return await service.history(session, principal, limit=limit, offset=offset)
 
 
-@router.delete("/math/history/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/math/history/{entry_id}",
+    summary="Delete a calculation",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 async def delete_math_history_entry(
     entry_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> Response:
+    """Delete one of your calculations from the history."""
     await service.delete_history_entry(session, principal, entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
-    "/math/{operation}", responses={200: {"content": {"application/json": {"example": EXAMPLE}}}}
+    "/math/{operation}",
+    summary="Calculate (query parameters)",
+    responses={200: {"content": {"application/json": {"example": EXAMPLE}}}},
 )
 async def calculate_get(
     operation: OperationPath,
@@ -68,7 +75,9 @@ async def calculate_get(
 
 
 @router.post(
-    "/math/{operation}", responses={200: {"content": {"application/json": {"example": EXAMPLE}}}}
+    "/math/{operation}",
+    summary="Calculate (JSON body)",
+    responses={200: {"content": {"application/json": {"example": EXAMPLE}}}},
 )
 async def calculate_post(
     operation: OperationPath,
