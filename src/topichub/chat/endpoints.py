@@ -64,7 +64,12 @@ def _actor(principal: Principal) -> str | None:
     return principal.username or principal.email
 
 
-@router.post("/chat/groups", response_model=GroupOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/chat/groups",
+    summary="Create a chat group",
+    response_model=GroupOut,
+    status_code=status.HTTP_201_CREATED,
+)
 async def create_group(
     data: GroupCreate, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> GroupOut:
@@ -77,7 +82,7 @@ async def create_group(
     )
 
 
-@router.get("/chat/groups", response_model=GroupList)
+@router.get("/chat/groups", summary="List my chat groups", response_model=GroupList)
 async def list_groups(principal: PrincipalDep, session: SessionDep) -> GroupList:
     """The groups you are a member of, with your role in each."""
     rows = await service.my_groups(session, principal)
@@ -89,10 +94,11 @@ async def list_groups(principal: PrincipalDep, session: SessionDep) -> GroupList
     )
 
 
-@router.get("/chat/groups/{group_id}", response_model=GroupDetail)
+@router.get("/chat/groups/{group_id}", summary="Get a chat group", response_model=GroupDetail)
 async def get_group(
     group_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> GroupDetail:
+    """A group you are a member of, with your role and every member; 404 otherwise."""
     group, me, members = await service.group_detail(session, principal, group_id)
     return GroupDetail(
         id=group.id,
@@ -105,6 +111,7 @@ async def get_group(
 
 @router.post(
     "/chat/groups/{group_id}/members",
+    summary="Add a group member",
     response_model=MemberOut,
     status_code=status.HTTP_201_CREATED,
 )
@@ -122,7 +129,11 @@ async def add_member(
     return _member_out(user, member.role, member.created_at)
 
 
-@router.delete("/chat/groups/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/chat/groups/{group_id}/members/{user_id}",
+    summary="Remove a member, or leave",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 async def remove_member(
     group_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -135,7 +146,12 @@ async def remove_member(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/send-message/", response_model=MessageOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/send-message/",
+    summary="Send a message",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+)
 async def send_message(
     data: SendMessageIn, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> MessageOut:
@@ -146,7 +162,7 @@ async def send_message(
     return _message_out(message, _actor(principal))
 
 
-@router.get("/messages/{group_id}", response_model=list[MessageOut])
+@router.get("/messages/{group_id}", summary="A group's messages", response_model=list[MessageOut])
 async def list_messages(
     group_id: uuid.UUID,
     principal: PrincipalDep,
@@ -161,7 +177,7 @@ async def list_messages(
     return [_message_out(message, service.display_name(user)) for message, user in rows]
 
 
-@router.put("/edit-message/{message_id}", response_model=MessageOut)
+@router.put("/edit-message/{message_id}", summary="Edit my message", response_model=MessageOut)
 async def edit_message(
     message_id: MessageId,
     data: EditMessageIn,
@@ -176,7 +192,9 @@ async def edit_message(
     return _message_out(message, service.display_name(author))
 
 
-@router.delete("/delete-message/{message_id}", response_model=DeletedOut)
+@router.delete(
+    "/delete-message/{message_id}", summary="Delete a message", response_model=DeletedOut
+)
 async def delete_message(
     message_id: MessageId, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> DeletedOut:

@@ -14,6 +14,30 @@ GroupName = Annotated[
         strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$"
     ),
 ]
+_GROUP_ID = "0e71192c-aaf0-45e6-a7d5-678158feb53d"
+_GROUP_EXAMPLE: dict[str, Any] = {
+    "id": _GROUP_ID,
+    "name": "team",
+    "role": "admin",
+    "created_at": "2026-12-04T10:00:00Z",
+}
+_MESSAGE_EXAMPLE: dict[str, Any] = {
+    "id": 1,
+    "group_id": _GROUP_ID,
+    "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+    "author": "ada",
+    "message": "hello",
+    "created_at": "2026-12-04T10:01:00Z",
+    "edited_at": None,
+}
+_MEMBER_EXAMPLE: dict[str, Any] = {
+    "user_id": "0c095392-4c2c-43c7-ad50-e5102a3050f9",
+    "email": "grace@example.com",
+    "username": None,
+    "role": "member",
+    "joined_at": "2026-12-04T10:02:00Z",
+}
+
 MessageText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=r"^[^\x00]+$"),
@@ -21,12 +45,14 @@ MessageText = Annotated[
 
 
 class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "team"}]})
 
     name: GroupName
 
 
 class GroupOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_GROUP_EXAMPLE]})
+
     id: uuid.UUID
     name: str
     role: ChatRole
@@ -35,17 +61,24 @@ class GroupOut(BaseModel):
 
 
 class GroupList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"groups": [_GROUP_EXAMPLE]}]})
+
     groups: list[GroupOut]
 
 
 class MemberIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"email": "grace@example.com", "role": "member"}]},
+    )
 
     email: EmailStr
     role: ChatRole = ChatRole.member
 
 
 class MemberOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_MEMBER_EXAMPLE]})
+
     user_id: uuid.UUID
     email: str | None
     username: str | None
@@ -54,6 +87,26 @@ class MemberOut(BaseModel):
 
 
 class GroupDetail(GroupOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_GROUP_EXAMPLE,
+                    "members": [
+                        {
+                            **_MEMBER_EXAMPLE,
+                            "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+                            "email": "ada@example.com",
+                            "username": "ada",
+                            "role": "admin",
+                        },
+                        _MEMBER_EXAMPLE,
+                    ],
+                }
+            ]
+        }
+    )
+
     members: list[MemberOut]
 
 
@@ -61,16 +114,24 @@ class SendMessageIn(BaseModel):
     """Seed 002's body. ``user_id`` is optional and, when given, must be the caller's
     own id: messages are always sent as the authenticated user."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"group_id": _GROUP_ID, "message": "hello"}]}
+    )
+
     group_id: uuid.UUID
     message: MessageText
     user_id: Annotated[Any, Field(description="Optional; must be your own user id")] = None
 
 
 class EditMessageIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"message": "hello!"}]})
+
     message: MessageText
 
 
 class MessageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_MESSAGE_EXAMPLE]})
+
     id: int
     group_id: uuid.UUID
     user_id: uuid.UUID | None
@@ -81,6 +142,12 @@ class MessageOut(BaseModel):
 
 
 class DeletedOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "deleted", "message_id": 1, "group_id": _GROUP_ID}]
+        }
+    )
+
     status: str = "deleted"
     message_id: int
     group_id: uuid.UUID
