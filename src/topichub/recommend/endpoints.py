@@ -34,7 +34,7 @@ async def require_writer(principal: PrincipalDep) -> Principal:
 WriterDep = Annotated[Principal, Depends(require_writer)]
 
 
-@router.post("/items", response_model=ItemsUploadOut)
+@router.post("/items", summary="Upload catalog items", response_model=ItemsUploadOut)
 async def upload_items(
     data: ItemsUpload, principal: WriterDep, session: SessionDep, resources: ResourcesDep
 ) -> ItemsUploadOut:
@@ -44,7 +44,12 @@ async def upload_items(
     return result
 
 
-@router.post("/interactions", response_model=InteractionsOut, response_model_exclude_none=True)
+@router.post(
+    "/interactions",
+    summary="Track interactions",
+    response_model=InteractionsOut,
+    response_model_exclude_none=True,
+)
 async def track_interactions(
     data: InteractionsIn, principal: WriterDep, session: SessionDep, resources: ResourcesDep
 ) -> InteractionsOut:
@@ -58,7 +63,9 @@ async def track_interactions(
     )
 
 
-@router.post("/recommendations", response_model=RecommendationResponse)
+@router.post(
+    "/recommendations", summary="Get recommendations", response_model=RecommendationResponse
+)
 async def recommendations(
     request: RecommendationRequest, principal: PrincipalDep, resources: ResourcesDep
 ) -> RecommendationResponse:

@@ -84,12 +84,44 @@ class ItemIn(BaseModel):
 
 
 class ItemsUpload(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "item_id": "book-42",
+                            "title": "The Pragmatic Programmer",
+                            "category": "books",
+                            "tags": ["software", "craft"],
+                            "metadata": {"price": 39.9},
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class ItemsUploadOut(BaseModel):
     """Seed 003's answer (``accepted``, ``rejected``, ``validation_errors``) plus how many
     items were new and how many replaced. An invalid item fails the whole upload (422)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 1,
+                    "rejected": 0,
+                    "validation_errors": None,
+                    "created": 1,
+                    "updated": 0,
+                }
+            ]
+        }
+    )
 
     accepted: int
     rejected: int = 0
@@ -134,6 +166,25 @@ class InteractionsIn(BaseModel):
     """One interaction object (seed 003's form), or ``{"interactions": [...]}`` with up
     to 1,000 of them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "interactions": [
+                        {"user_id": "u-7", "item_id": "book-42", "interaction_type": "view"},
+                        {
+                            "user_id": "u-7",
+                            "item_id": "book-42",
+                            "interaction_type": "rating",
+                            "value": 4.5,
+                            "timestamp": "2026-12-04T10:05:00Z",
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     interactions: list[InteractionIn] = Field(min_length=1, max_length=MAX_INTERACTIONS)
     single: SkipJsonSchema[bool] = Field(default=False, exclude=True)
     """Whether the body was one bare interaction (the answer then names its id)."""
@@ -149,6 +200,21 @@ class InteractionsIn(BaseModel):
 
 
 class InteractionsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "accepted",
+                    "interaction_ids": [
+                        "8f7e6d5c-4b3a-4c2d-9e1f-0a9b8c7d6e5f",
+                        "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                    ],
+                    "accepted": 2,
+                }
+            ]
+        }
+    )
+
     status: Literal["accepted"] = "accepted"
     interaction_id: str | None = Field(
         default=None, description="The id of a single interaction (seed 003's answer)."
@@ -183,6 +249,19 @@ class Filters(BaseModel):
 
 
 class RecommendationRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"user_id": "u-7", "count": 5},
+                {
+                    "user_id": "u-7",
+                    "count": 3,
+                    "filters": {"category": ["books"], "min_score": 0.2},
+                },
+            ]
+        }
+    )
+
     user_id: Identifier
     count: int = Field(default=10, ge=1, le=MAX_COUNT)
     filters: Filters | None = None
@@ -208,5 +287,29 @@ class RecommendationMetadata(BaseModel):
 
 
 class RecommendationResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recommendations": [
+                        {
+                            "item_id": "book-43",
+                            "score": 0.87,
+                            "title": "Refactoring",
+                            "category": "books",
+                            "tags": ["software"],
+                        }
+                    ],
+                    "metadata": {
+                        "model_version": "hybrid-v1.r118",
+                        "latency_ms": 3.2,
+                        "strategy": "personalized",
+                        "catalog_size": 250,
+                    },
+                }
+            ]
+        }
+    )
+
     recommendations: list[RecommendationItem]
     metadata: RecommendationMetadata
