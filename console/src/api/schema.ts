@@ -356,13 +356,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Groups
+         * List my chat groups
          * @description The groups you are a member of, with your role in each.
          */
         get: operations["list_groups_api_v1_chat_groups_get"];
         put?: never;
         /**
-         * Create Group
+         * Create a chat group
          * @description Create a group; you are its admin.
          */
         post: operations["create_group_api_v1_chat_groups_post"];
@@ -379,7 +379,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Group */
+        /**
+         * Get a chat group
+         * @description A group you are a member of, with your role and every member; 404 otherwise.
+         */
         get: operations["get_group_api_v1_chat_groups__group_id__get"];
         put?: never;
         post?: never;
@@ -399,7 +402,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add Member
+         * Add a group member
          * @description Add someone (of any tenant) by email; group admins only.
          */
         post: operations["add_member_api_v1_chat_groups__group_id__members_post"];
@@ -420,7 +423,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Remove Member
+         * Remove a member, or leave
          * @description Remove a member (group admins), or leave (yourself). Their live sockets close.
          */
         delete: operations["remove_member_api_v1_chat_groups__group_id__members__user_id__delete"];
@@ -439,7 +442,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Dapr Todo Event
+         * Receive a todo event from Dapr
          * @description Receive a todo event from the sidecar (as the seed's consumer did: log it).
          *
          *     Structured and binary CloudEvents are both read. A request that is not a CloudEvent
@@ -463,7 +466,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dapr Subscribe
+         * Dapr subscription (for the sidecar)
          * @description Dapr's programmatic subscription: which topics of which component go where.
          */
         get: operations["dapr_subscribe_api_v1_dapr_subscribe_get"];
@@ -486,7 +489,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete Message
+         * Delete a message
          * @description Delete your message, or (as a group moderator or admin) anyone's.
          */
         delete: operations["delete_message_api_v1_delete_message__message_id__delete"];
@@ -504,7 +507,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Edit Message
+         * Edit my message
          * @description Change your own message.
          */
         put: operations["edit_message_api_v1_edit_message__message_id__put"];
@@ -546,7 +549,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Track Interactions
+         * Track interactions
          * @description Track one interaction (`{"user_id", "item_id", "interaction_type", "timestamp"?,
          *     "weight"?, "value"?}`) or up to 1,000 as `{"interactions": [...]}`. Types and default
          *     weights: view 1, click 2, share 3, like 4, add_to_cart 4, purchase 8,
@@ -570,7 +573,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload Items
+         * Upload catalog items
          * @description Add 1 to 1,000 items to the catalog, replacing those whose `item_id` exists.
          */
         post: operations["upload_items_api_v1_items_post"];
@@ -588,14 +591,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Calculate Get
+         * Calculate (query parameters)
          * @description `GET /math/add?a=2&b=3` → `{"operation": "add", "a": 2, "b": 3, "result": 5}`.
          *     Integers are exact; a float operand makes a float result.
          */
         get: operations["calculate_get_api_v1_math__operation__get"];
         put?: never;
         /**
-         * Calculate Post
+         * Calculate (JSON body)
          * @description The same with a JSON body: `{"a": 2, "b": 3}` or `{"n": 10}`.
          */
         post: operations["calculate_post_api_v1_math__operation__post"];
@@ -613,7 +616,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Math History
+         * My calculations
          * @description Your calculations, newest first.
          */
         get: operations["math_history_api_v1_math_history_get"];
@@ -635,7 +638,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete Math History Entry */
+        /**
+         * Delete a calculation
+         * @description Delete one of your calculations from the history.
+         */
         delete: operations["delete_math_history_entry_api_v1_math_history__entry_id__delete"];
         options?: never;
         head?: never;
@@ -650,7 +656,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Messages
+         * A group's messages
          * @description The group's history, newest first. For the next page pass `before=<smallest id>`.
          */
         get: operations["list_messages_api_v1_messages__group_id__get"];
@@ -727,7 +733,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Recommendations
+         * Get recommendations
          * @description Up to `count` catalog items for your user `user_id`, best first, with scores in
          *     [0, 1]: similar to what the user liked (by co-interactions and by content), popular
          *     items for a user without history. Items the user purchased are left out. `filters`:
@@ -771,7 +777,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send Message
+         * Send a message
          * @description Send a message to a group you are a member of, as yourself.
          */
         post: operations["send_message_api_v1_send_message__post"];
@@ -811,13 +817,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Todos
+         * List my todos
          * @description Your todos, oldest first, as a plain JSON list (the seed's shape).
          */
         get: operations["list_todos_api_v1_todos_get"];
         put?: never;
         /**
-         * Create Todo
+         * Create a todo
          * @description Create a todo; `todo_created` goes to your `todos` topic.
          */
         post: operations["create_todo_api_v1_todos_post"];
@@ -834,20 +840,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Todo */
+        /**
+         * Get a todo
+         * @description One of your todos; 404 for anyone else's.
+         */
         get: operations["get_todo_api_v1_todos__todo_id__get"];
         /**
-         * Replace Todo
+         * Replace a todo
          * @description Full replace: fields left out take their defaults.
          */
         put: operations["replace_todo_api_v1_todos__todo_id__put"];
         post?: never;
-        /** Delete Todo */
+        /**
+         * Delete a todo
+         * @description Delete one of your todos; `todo_deleted` goes to your `todos` topic.
+         */
         delete: operations["delete_todo_api_v1_todos__todo_id__delete"];
         options?: never;
         head?: never;
         /**
-         * Patch Todo
+         * Update a todo
          * @description Partial update: only the fields given change.
          */
         patch: operations["patch_todo_api_v1_todos__todo_id__patch"];
@@ -1712,7 +1724,14 @@ export interface components {
             /** Messages Out */
             messages_out: number;
         };
-        /** DeletedOut */
+        /**
+         * DeletedOut
+         * @example {
+         *       "group_id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *       "message_id": 1,
+         *       "status": "deleted"
+         *     }
+         */
         DeletedOut: {
             /**
              * Group Id
@@ -1727,7 +1746,12 @@ export interface components {
              */
             status: string;
         };
-        /** EditMessageIn */
+        /**
+         * EditMessageIn
+         * @example {
+         *       "message": "hello!"
+         *     }
+         */
         EditMessageIn: {
             /** Message */
             message: string;
@@ -1863,12 +1887,41 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
         };
-        /** GroupCreate */
+        /**
+         * GroupCreate
+         * @example {
+         *       "name": "team"
+         *     }
+         */
         GroupCreate: {
             /** Name */
             name: string;
         };
-        /** GroupDetail */
+        /**
+         * GroupDetail
+         * @example {
+         *       "created_at": "2026-12-04T10:00:00Z",
+         *       "id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *       "members": [
+         *         {
+         *           "email": "ada@example.com",
+         *           "joined_at": "2026-12-04T10:02:00Z",
+         *           "role": "admin",
+         *           "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
+         *           "username": "ada"
+         *         },
+         *         {
+         *           "email": "grace@example.com",
+         *           "joined_at": "2026-12-04T10:02:00Z",
+         *           "role": "member",
+         *           "user_id": "0c095392-4c2c-43c7-ad50-e5102a3050f9",
+         *           "username": null
+         *         }
+         *       ],
+         *       "name": "team",
+         *       "role": "admin"
+         *     }
+         */
         GroupDetail: {
             /**
              * Created At
@@ -2034,7 +2087,26 @@ export interface components {
             /** Version */
             version: string;
         };
-        /** HistoryPage */
+        /**
+         * HistoryPage
+         * @example {
+         *       "has_more": false,
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-04T09:55:00Z",
+         *           "id": "6e5d4c3b-2a19-4f08-8e7d-6c5b4a392817",
+         *           "inputs": {
+         *             "a": 2,
+         *             "b": 3
+         *           },
+         *           "operation": "add",
+         *           "result": 5
+         *         }
+         *       ],
+         *       "limit": 50,
+         *       "offset": 0
+         *     }
+         */
         HistoryPage: {
             /** Has More */
             has_more: boolean;
@@ -2074,12 +2146,38 @@ export interface components {
          * InteractionsIn
          * @description One interaction object (seed 003's form), or ``{"interactions": [...]}`` with up
          *     to 1,000 of them.
+         * @example {
+         *       "interactions": [
+         *         {
+         *           "interaction_type": "view",
+         *           "item_id": "book-42",
+         *           "user_id": "u-7"
+         *         },
+         *         {
+         *           "interaction_type": "rating",
+         *           "item_id": "book-42",
+         *           "timestamp": "2026-12-04T10:05:00Z",
+         *           "user_id": "u-7",
+         *           "value": 4.5
+         *         }
+         *       ]
+         *     }
          */
         InteractionsIn: {
             /** Interactions */
             interactions: components["schemas"]["InteractionIn"][];
         };
-        /** InteractionsOut */
+        /**
+         * InteractionsOut
+         * @example {
+         *       "accepted": 2,
+         *       "interaction_ids": [
+         *         "8f7e6d5c-4b3a-4c2d-9e1f-0a9b8c7d6e5f",
+         *         "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+         *       ],
+         *       "status": "accepted"
+         *     }
+         */
         InteractionsOut: {
             /** Accepted */
             accepted: number;
@@ -2120,7 +2218,25 @@ export interface components {
             /** Title */
             title: string;
         };
-        /** ItemsUpload */
+        /**
+         * ItemsUpload
+         * @example {
+         *       "items": [
+         *         {
+         *           "category": "books",
+         *           "item_id": "book-42",
+         *           "metadata": {
+         *             "price": 39.9
+         *           },
+         *           "tags": [
+         *             "software",
+         *             "craft"
+         *           ],
+         *           "title": "The Pragmatic Programmer"
+         *         }
+         *       ]
+         *     }
+         */
         ItemsUpload: {
             /** Items */
             items: components["schemas"]["ItemIn"][];
@@ -2129,6 +2245,13 @@ export interface components {
          * ItemsUploadOut
          * @description Seed 003's answer (``accepted``, ``rejected``, ``validation_errors``) plus how many
          *     items were new and how many replaced. An invalid item fails the whole upload (422).
+         * @example {
+         *       "accepted": 1,
+         *       "created": 1,
+         *       "rejected": 0,
+         *       "updated": 0,
+         *       "validation_errors": null
+         *     }
          */
         ItemsUploadOut: {
             /** Accepted */
@@ -2199,7 +2322,13 @@ export interface components {
              */
             topics: number | null;
         };
-        /** MemberIn */
+        /**
+         * MemberIn
+         * @example {
+         *       "email": "grace@example.com",
+         *       "role": "member"
+         *     }
+         */
         MemberIn: {
             /**
              * Email
@@ -2225,7 +2354,18 @@ export interface components {
              */
             value: unknown;
         };
-        /** MessageOut */
+        /**
+         * MessageOut
+         * @example {
+         *       "author": "ada",
+         *       "created_at": "2026-12-04T10:01:00Z",
+         *       "edited_at": null,
+         *       "group_id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *       "id": 1,
+         *       "message": "hello",
+         *       "user_id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b"
+         *     }
+         */
         MessageOut: {
             /** Author */
             author: string | null;
@@ -2423,6 +2563,13 @@ export interface components {
          * OperandsIn
          * @description ``POST /math/{operation}``: ``a`` and ``b``, or ``n`` for factorial and fibonacci.
          *     JSON numbers or numeric strings; integers stay exact.
+         * @example {
+         *       "a": 2,
+         *       "b": 3
+         *     }
+         * @example {
+         *       "n": 10
+         *     }
          */
         OperandsIn: {
             /** A */
@@ -2817,7 +2964,23 @@ export interface components {
              */
             strategy: "personalized" | "popular";
         };
-        /** RecommendationRequest */
+        /**
+         * RecommendationRequest
+         * @example {
+         *       "count": 5,
+         *       "user_id": "u-7"
+         *     }
+         * @example {
+         *       "count": 3,
+         *       "filters": {
+         *         "category": [
+         *           "books"
+         *         ],
+         *         "min_score": 0.2
+         *       },
+         *       "user_id": "u-7"
+         *     }
+         */
         RecommendationRequest: {
             /**
              * Context
@@ -2835,7 +2998,28 @@ export interface components {
             /** User Id */
             user_id: string;
         };
-        /** RecommendationResponse */
+        /**
+         * RecommendationResponse
+         * @example {
+         *       "metadata": {
+         *         "catalog_size": 250,
+         *         "latency_ms": 3.2,
+         *         "model_version": "hybrid-v1.r118",
+         *         "strategy": "personalized"
+         *       },
+         *       "recommendations": [
+         *         {
+         *           "category": "books",
+         *           "item_id": "book-43",
+         *           "score": 0.87,
+         *           "tags": [
+         *             "software"
+         *           ],
+         *           "title": "Refactoring"
+         *         }
+         *       ]
+         *     }
+         */
         RecommendationResponse: {
             metadata: components["schemas"]["RecommendationMetadata"];
             /** Recommendations */
@@ -3045,6 +3229,10 @@ export interface components {
          * SendMessageIn
          * @description Seed 002's body. ``user_id`` is optional and, when given, must be the caller's
          *     own id: messages are always sent as the authenticated user.
+         * @example {
+         *       "group_id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *       "message": "hello"
+         *     }
          */
         SendMessageIn: {
             /**
@@ -3254,6 +3442,14 @@ export interface components {
          * TodoIn
          * @description A whole todo: the body of ``POST`` and of ``PUT`` (full replace: what is left out
          *     gets its default). Unknown fields, such as an ``id`` echoed back, are ignored.
+         * @example {
+         *       "description": "Every operation gets an example",
+         *       "title": "write docs"
+         *     }
+         * @example {
+         *       "completed": true,
+         *       "title": "write docs"
+         *     }
          */
         TodoIn: {
             /**
@@ -3266,7 +3462,17 @@ export interface components {
             /** Title */
             title: string;
         };
-        /** TodoOut */
+        /**
+         * TodoOut
+         * @example {
+         *       "completed": false,
+         *       "created_at": "2026-12-04T09:50:00Z",
+         *       "description": "Every operation gets an example",
+         *       "id": 17,
+         *       "title": "write docs",
+         *       "updated_at": "2026-12-04T09:50:00Z"
+         *     }
+         */
         TodoOut: {
             /** Completed */
             completed: boolean;
@@ -3290,6 +3496,12 @@ export interface components {
         /**
          * TodoPatch
          * @description A partial update: only the fields given change.
+         * @example {
+         *       "completed": true
+         *     }
+         * @example {
+         *       "description": null
+         *     }
          */
         TodoPatch: {
             /** Completed */
@@ -3369,12 +3581,32 @@ export interface components {
             /** Retention Hours */
             retention_hours?: number | null;
         };
-        /** GroupList */
+        /**
+         * GroupList
+         * @example {
+         *       "groups": [
+         *         {
+         *           "created_at": "2026-12-04T10:00:00Z",
+         *           "id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *           "name": "team",
+         *           "role": "admin"
+         *         }
+         *       ]
+         *     }
+         */
         topichub__chat__schemas__GroupList: {
             /** Groups */
             groups: components["schemas"]["topichub__chat__schemas__GroupOut"][];
         };
-        /** GroupOut */
+        /**
+         * GroupOut
+         * @example {
+         *       "created_at": "2026-12-04T10:00:00Z",
+         *       "id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *       "name": "team",
+         *       "role": "admin"
+         *     }
+         */
         topichub__chat__schemas__GroupOut: {
             /**
              * Created At
@@ -3390,7 +3622,16 @@ export interface components {
             name: string;
             role: components["schemas"]["ChatRole"];
         };
-        /** MemberOut */
+        /**
+         * MemberOut
+         * @example {
+         *       "email": "grace@example.com",
+         *       "joined_at": "2026-12-04T10:02:00Z",
+         *       "role": "member",
+         *       "user_id": "0c095392-4c2c-43c7-ad50-e5102a3050f9",
+         *       "username": null
+         *     }
+         */
         topichub__chat__schemas__MemberOut: {
             /** Email */
             email: string | null;
@@ -4586,7 +4827,26 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A CloudEvent 1.0 (structured mode shown; binary mode with `ce-*` headers is read too) whose `data` is a todo event */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "data": {
+                 *         "event": "todo_created",
+                 *         "id": 17,
+                 *         "title": "write docs"
+                 *       },
+                 *       "datacontenttype": "application/json",
+                 *       "id": "2b7c9d1e-3f4a-4b5c-9d6e-7f8a9b0c1d2e",
+                 *       "source": "topichub",
+                 *       "specversion": "1.0",
+                 *       "type": "com.dapr.event.sent"
+                 *     }
+                 */
+                "application/cloudevents+json": unknown;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -4594,6 +4854,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "SUCCESS"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -4625,6 +4890,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "metadata": {},
+                     *         "pubsubname": "kafka-pubsub",
+                     *         "route": "/dapr/events/todos",
+                     *         "topic": "todos"
+                     *       }
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
