@@ -39,6 +39,7 @@ def _out(topic_name: str, active_version: int | None, row: TopicSchema) -> Schem
 
 @router.put(
     "/topics/{name}/schema",
+    summary="Set a topic's JSON Schema",
     response_model=SchemaOut,
     responses={
         403: {"description": "Needs the admin permission; app topics take no schema"},
@@ -70,7 +71,7 @@ async def put_schema(
     return out
 
 
-@router.get("/topics/{name}/schema", response_model=SchemaOut)
+@router.get("/topics/{name}/schema", summary="Get a topic's JSON Schema", response_model=SchemaOut)
 async def get_schema(
     name: str,
     principal: PrincipalDep,
@@ -86,7 +87,11 @@ async def get_schema(
     return _out(topic.name, topic.schema_version, row)
 
 
-@router.get("/topics/{name}/schema/versions", response_model=SchemaVersions)
+@router.get(
+    "/topics/{name}/schema/versions",
+    summary="List a topic's schema versions",
+    response_model=SchemaVersions,
+)
 async def list_schema_versions(
     name: str, principal: PrincipalDep, session: SessionDep, project_id: ProjectQuery = None
 ) -> SchemaVersions:
@@ -99,7 +104,11 @@ async def list_schema_versions(
     )
 
 
-@router.delete("/topics/{name}/schema", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/topics/{name}/schema",
+    summary="Remove a topic's schema",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
 async def delete_schema(
     name: str, principal: PrincipalDep, session: SessionDep, project_id: ProjectQuery = None
 ) -> None:
@@ -109,7 +118,11 @@ async def delete_schema(
     await session.commit()
 
 
-@router.post("/topics/{name}/schema/check", response_model=SchemaCheckOut)
+@router.post(
+    "/topics/{name}/schema/check",
+    summary="Check values against a schema",
+    response_model=SchemaCheckOut,
+)
 async def check_schema(
     name: str,
     data: SchemaCheckIn,
