@@ -105,7 +105,11 @@ async def _topic(
     return topics.TopicRef.of(await topics.get_topic(session, principal, name, project_id))
 
 
-@router.post("/topics/{name}/groups/{group}/poll", response_model=PollOut)
+@router.post(
+    "/topics/{name}/groups/{group}/poll",
+    summary="Poll records as a group member",
+    response_model=PollOut,
+)
 async def poll(
     name: str,
     group: GroupName,
@@ -159,7 +163,11 @@ async def poll(
     )
 
 
-@router.post("/topics/{name}/groups/{group}/commit", response_model=Committed)
+@router.post(
+    "/topics/{name}/groups/{group}/commit",
+    summary="Commit a group's progress",
+    response_model=Committed,
+)
 async def commit(
     name: str,
     group: GroupName,
@@ -177,7 +185,11 @@ async def commit(
     return Committed(committed={str(p): o for p, o in sorted(committed.items())})
 
 
-@router.post("/topics/{name}/groups/{group}/nack", response_model=Nacked)
+@router.post(
+    "/topics/{name}/groups/{group}/nack",
+    summary="Nack a record (redeliver it)",
+    response_model=Nacked,
+)
 async def nack(
     name: str,
     group: GroupName,
@@ -206,7 +218,9 @@ async def nack(
     )
 
 
-@router.get("/topics/{name}/groups", response_model=GroupList)
+@router.get(
+    "/topics/{name}/groups", summary="List a topic's consumer groups", response_model=GroupList
+)
 async def list_groups(
     name: str,
     principal: PrincipalDep,
@@ -221,7 +235,9 @@ async def list_groups(
     return GroupList(groups=[_group_out(v, topic.name) for v in views])
 
 
-@router.get("/topics/{name}/groups/{group}", response_model=GroupOut)
+@router.get(
+    "/topics/{name}/groups/{group}", summary="Get a consumer group", response_model=GroupOut
+)
 async def get_group(
     name: str,
     group: GroupName,
@@ -230,13 +246,19 @@ async def get_group(
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> GroupOut:
+    """One group: its settings, members with their leased partitions, and per partition
+    the committed and end offsets and the lag."""
     topic = await _topic(session, principal, name, project_id)
     ref = await service.find_group(session, topic, group)
     (view,) = await service.describe(session, resources.bus, topic, [ref])
     return _group_out(view, topic.name)
 
 
-@router.put("/topics/{name}/groups/{group}", response_model=GroupOut)
+@router.put(
+    "/topics/{name}/groups/{group}",
+    summary="Create or configure a consumer group",
+    response_model=GroupOut,
+)
 async def put_group(
     name: str,
     group: GroupName,
@@ -267,7 +289,11 @@ async def put_group(
     return _group_out(view, topic.name)
 
 
-@router.post("/topics/{name}/groups/{group}/reset", response_model=GroupOut)
+@router.post(
+    "/topics/{name}/groups/{group}/reset",
+    summary="Reset a group's position",
+    response_model=GroupOut,
+)
 async def reset_group(
     name: str,
     group: GroupName,
@@ -298,7 +324,7 @@ async def reset_group(
     return _group_out(view, topic.name)
 
 
-@router.delete("/topics/{name}/groups/{group}", status_code=204)
+@router.delete("/topics/{name}/groups/{group}", summary="Delete a consumer group", status_code=204)
 async def delete_group(
     name: str,
     group: GroupName,
@@ -306,6 +332,8 @@ async def delete_group(
     session: SessionDep,
     project_id: ProjectQuery = None,
 ) -> Response:
+    """Delete the group with its offsets and leases (write permission); the topic and
+    its records stay."""
     principal.require(Permission.write)
     topic = await _topic(session, principal, name, project_id)
     await service.delete_group(session, topic, group)

@@ -15,9 +15,45 @@ MAX_BATCH = 500
 MemberId = Annotated[str, StringConstraints(pattern=MEMBER_PATTERN)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
+_GROUP_EXAMPLE: dict[str, Any] = {
+    "name": "billing",
+    "topic": "orders",
+    "lease_s": 30.0,
+    "max_attempts": 5,
+    "retry_delay_ms": 1000,
+    "lag": 3,
+    "members": [
+        {"member": "worker-1", "last_seen_at": "2026-12-04T10:20:00Z", "partitions": [0, 1]}
+    ],
+    "partitions": [
+        {
+            "partition": 0,
+            "member": "worker-1",
+            "lease_expires_at": "2026-12-04T10:20:30Z",
+            "committed_offset": 40,
+            "end_offset": 42,
+            "lag": 2,
+            "paused_until": None,
+        },
+        {
+            "partition": 1,
+            "member": "worker-1",
+            "lease_expires_at": "2026-12-04T10:20:30Z",
+            "committed_offset": 16,
+            "end_offset": 17,
+            "lag": 1,
+            "paused_until": None,
+        },
+    ],
+    "created_at": "2026-12-04T10:00:00Z",
+}
+
 
 class PollIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"member": "worker-1", "max": 100, "wait_ms": 5000}]},
+    )
 
     member: MemberId | None = Field(
         default=None, description="This worker's id; generated (and returned) when absent"
@@ -29,14 +65,23 @@ class PollIn(BaseModel):
 
 
 class CommitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"cursor": "0:42", "member": "worker-1"}]}
+    )
 
     cursor: Cursor = Field(description="A record's or a batch's cursor: handled up to there")
     member: MemberId | None = None
 
 
 class NackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"cursor": "0:41", "member": "worker-1", "reason": "payment API timed out"}
+            ]
+        },
+    )
 
     cursor: Cursor = Field(description="The cursor of the one record to redeliver")
     member: MemberId | None = None
@@ -46,7 +91,10 @@ class NackIn(BaseModel):
 
 
 class GroupSettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"lease_s": 30, "max_attempts": 5, "start": "earliest"}]},
+    )
 
     lease_s: Annotated[float, Field(ge=0.5, le=3600)] | None = Field(
         default=None, description="A member's partitions go to others this long after its last poll"
@@ -63,7 +111,12 @@ class GroupSettingsIn(BaseModel):
 
 
 class ResetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"to": "earliest"}, {"to": "time", "time": "2026-12-04T09:00:00Z"}]
+        },
+    )
 
     to: Literal["earliest", "latest", "time", "cursor"]
     time: datetime | None = Field(default=None, description="For to=time: ISO-8601 with zone")
@@ -88,6 +141,31 @@ class GroupRecord(BaseModel):
 
 
 class PollOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member": "worker-1",
+                    "records": [
+                        {
+                            "partition": 0,
+                            "offset": 41,
+                            "timestamp": "2026-12-04T09:40:00.120Z",
+                            "key": "customer-7",
+                            "headers": {},
+                            "value": {"order_id": 1043, "status": "paid"},
+                            "cursor": "0:42",
+                            "attempt": 1,
+                        }
+                    ],
+                    "cursor": "0:42",
+                    "partitions": [0, 1],
+                    "lease_expires_at": "2026-12-04T10:20:30Z",
+                }
+            ]
+        }
+    )
+
     member: str
     records: list[GroupRecord]
     cursor: str | None = Field(description="Commit it to mark the whole batch handled")
@@ -112,6 +190,8 @@ class MemberOut(BaseModel):
 
 
 class GroupOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_GROUP_EXAMPLE]})
+
     name: str
     topic: str
     lease_s: float
@@ -124,14 +204,41 @@ class GroupOut(BaseModel):
 
 
 class GroupList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"groups": [_GROUP_EXAMPLE]}]})
+
     groups: list[GroupOut]
 
 
 class Committed(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"committed": {"0": 42}}]})
+
     committed: dict[str, int] = Field(description="Committed offset per partition")
 
 
 class Nacked(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partition": 0,
+                    "offset": 41,
+                    "attempts": 1,
+                    "dead_lettered": False,
+                    "redeliver_after": "2026-12-04T10:20:01Z",
+                    "dead_letter_topic": None,
+                },
+                {
+                    "partition": 0,
+                    "offset": 41,
+                    "attempts": 5,
+                    "dead_lettered": True,
+                    "redeliver_after": None,
+                    "dead_letter_topic": "orders.dlq",
+                },
+            ]
+        }
+    )
+
     partition: int
     offset: int
     attempts: int
