@@ -949,7 +949,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Groups
+         * List a topic's consumer groups
          * @description The topic's groups: members, leases, committed and end offsets, lag.
          */
         get: operations["list_groups_api_v1_topics__name__groups_get"];
@@ -968,15 +968,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Group */
+        /**
+         * Get a consumer group
+         * @description One group: its settings, members with their leased partitions, and per partition
+         *     the committed and end offsets and the lag.
+         */
         get: operations["get_group_api_v1_topics__name__groups__group__get"];
         /**
-         * Put Group
+         * Create or configure a consumer group
          * @description Create the group or change its settings (201 when created).
          */
         put: operations["put_group_api_v1_topics__name__groups__group__put"];
         post?: never;
-        /** Delete Group */
+        /**
+         * Delete a consumer group
+         * @description Delete the group with its offsets and leases (write permission); the topic and
+         *     its records stay.
+         */
         delete: operations["delete_group_api_v1_topics__name__groups__group__delete"];
         options?: never;
         head?: never;
@@ -993,7 +1001,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Commit
+         * Commit a group's progress
          * @description Mark everything before the cursor's positions handled by the group.
          */
         post: operations["commit_api_v1_topics__name__groups__group__commit_post"];
@@ -1013,7 +1021,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Nack
+         * Nack a record (redeliver it)
          * @description Redeliver the record (its partition goes back to it after a delay); after the
          *     group's `max_attempts` the record goes to `{name}.dlq` and the group moves on.
          */
@@ -1034,7 +1042,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Poll
+         * Poll records as a group member
          * @description Up to `max` records from the partitions leased to `member`, waiting up to
          *     `wait_ms` for one. Creates the group (earliest start, default settings) on first
          *     use. Delivered records count against the daily outbound quota, as a stream's do.
@@ -1056,7 +1064,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reset Group
+         * Reset a group's position
          * @description Move the group to the earliest or latest record, a time or a cursor; leases are
          *     dropped (members pick their partitions up again on their next poll).
          */
@@ -1120,13 +1128,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Schema
+         * Get a topic's JSON Schema
          * @description The schema publishes are checked against (404 when there is none), or a past
          *     version by number.
          */
         get: operations["get_schema_api_v1_topics__name__schema_get"];
         /**
-         * Put Schema
+         * Set a topic's JSON Schema
          * @description Set the topic's JSON Schema (draft 2020-12). From then on a publish whose message
          *     does not validate is refused whole (422, naming the message's index and the JSON
          *     pointer), and stored messages carry the version in the `topichub-schema-version`
@@ -1137,7 +1145,7 @@ export interface paths {
         put: operations["put_schema_api_v1_topics__name__schema_put"];
         post?: never;
         /**
-         * Delete Schema
+         * Remove a topic's schema
          * @description Stop checking publishes. Past versions stay readable; a later PUT starts a new
          *     version (numbers are never reused).
          */
@@ -1157,7 +1165,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Check Schema
+         * Check values against a schema
          * @description Try values against the active schema, or against a schema not yet saved (then
          *     also say whether it could replace the active one without `force`). Nothing is
          *     stored; this is what a schema editor calls before saving.
@@ -1177,7 +1185,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Schema Versions
+         * List a topic's schema versions
          * @description Every version the topic's schema has had, newest first.
          */
         get: operations["list_schema_versions_api_v1_topics__name__schema_versions_get"];
@@ -1656,7 +1664,13 @@ export interface components {
          * @enum {string}
          */
         ChatRole: "member" | "moderator" | "admin";
-        /** CommitIn */
+        /**
+         * CommitIn
+         * @example {
+         *       "cursor": "0:42",
+         *       "member": "worker-1"
+         *     }
+         */
         CommitIn: {
             /**
              * Cursor
@@ -1666,7 +1680,14 @@ export interface components {
             /** Member */
             member?: string | null;
         };
-        /** Committed */
+        /**
+         * Committed
+         * @example {
+         *       "committed": {
+         *         "0": 42
+         *       }
+         *     }
+         */
         Committed: {
             /**
              * Committed
@@ -1983,7 +2004,14 @@ export interface components {
             /** Value Encoding */
             value_encoding?: ("text" | "base64") | null;
         };
-        /** GroupSettingsIn */
+        /**
+         * GroupSettingsIn
+         * @example {
+         *       "lease_s": 30,
+         *       "max_attempts": 5,
+         *       "start": "earliest"
+         *     }
+         */
         GroupSettingsIn: {
             /**
              * Lease S
@@ -2529,7 +2557,25 @@ export interface components {
             /** Requests */
             requests: number;
         };
-        /** Nacked */
+        /**
+         * Nacked
+         * @example {
+         *       "attempts": 1,
+         *       "dead_letter_topic": null,
+         *       "dead_lettered": false,
+         *       "offset": 41,
+         *       "partition": 0,
+         *       "redeliver_after": "2026-12-04T10:20:01Z"
+         *     }
+         * @example {
+         *       "attempts": 5,
+         *       "dead_letter_topic": "orders.dlq",
+         *       "dead_lettered": true,
+         *       "offset": 41,
+         *       "partition": 0,
+         *       "redeliver_after": null
+         *     }
+         */
         Nacked: {
             /** Attempts */
             attempts: number;
@@ -2544,7 +2590,14 @@ export interface components {
             /** Redeliver After */
             redeliver_after: string | null;
         };
-        /** NackIn */
+        /**
+         * NackIn
+         * @example {
+         *       "cursor": "0:41",
+         *       "member": "worker-1",
+         *       "reason": "payment API timed out"
+         *     }
+         */
         NackIn: {
             /**
              * Cursor
@@ -2616,7 +2669,14 @@ export interface components {
          * @enum {string}
          */
         Permission: "read" | "write" | "admin";
-        /** PollIn */
+        /**
+         * PollIn
+         * @example {
+         *       "max": 100,
+         *       "member": "worker-1",
+         *       "wait_ms": 5000
+         *     }
+         */
         PollIn: {
             /**
              * Max
@@ -2635,7 +2695,33 @@ export interface components {
              */
             wait_ms: number;
         };
-        /** PollOut */
+        /**
+         * PollOut
+         * @example {
+         *       "cursor": "0:42",
+         *       "lease_expires_at": "2026-12-04T10:20:30Z",
+         *       "member": "worker-1",
+         *       "partitions": [
+         *         0,
+         *         1
+         *       ],
+         *       "records": [
+         *         {
+         *           "attempt": 1,
+         *           "cursor": "0:42",
+         *           "headers": {},
+         *           "key": "customer-7",
+         *           "offset": 41,
+         *           "partition": 0,
+         *           "timestamp": "2026-12-04T09:40:00.120Z",
+         *           "value": {
+         *             "order_id": 1043,
+         *             "status": "paid"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         PollOut: {
             /**
              * Cursor
@@ -3071,7 +3157,16 @@ export interface components {
             /** Username */
             username?: string | null;
         };
-        /** ResetIn */
+        /**
+         * ResetIn
+         * @example {
+         *       "to": "earliest"
+         *     }
+         * @example {
+         *       "time": "2026-12-04T09:00:00Z",
+         *       "to": "time"
+         *     }
+         */
         ResetIn: {
             /**
              * Cursor
@@ -3117,7 +3212,42 @@ export interface components {
             /** Version */
             version: string;
         };
-        /** SchemaCheckIn */
+        /**
+         * SchemaCheckIn
+         * @example {
+         *       "values": [
+         *         {
+         *           "order_id": 1042,
+         *           "total": 25.5
+         *         },
+         *         {
+         *           "total": -1
+         *         }
+         *       ]
+         *     }
+         * @example {
+         *       "schema": {
+         *         "properties": {
+         *           "order_id": {
+         *             "type": "integer"
+         *           },
+         *           "total": {
+         *             "minimum": 0,
+         *             "type": "number"
+         *           }
+         *         },
+         *         "required": [
+         *           "order_id"
+         *         ],
+         *         "type": "object"
+         *       },
+         *       "values": [
+         *         {
+         *           "order_id": 1042
+         *         }
+         *       ]
+         *     }
+         */
         SchemaCheckIn: {
             /**
              * Schema
@@ -3132,7 +3262,29 @@ export interface components {
              */
             values?: unknown[];
         };
-        /** SchemaCheckOut */
+        /**
+         * SchemaCheckOut
+         * @example {
+         *       "compatible": null,
+         *       "failures": [
+         *         {
+         *           "index": 1,
+         *           "pointer": "",
+         *           "reason": "\"order_id\" is a required property",
+         *           "schema_pointer": "/required"
+         *         },
+         *         {
+         *           "index": 1,
+         *           "pointer": "/total",
+         *           "reason": "-1 is less than the minimum of 0",
+         *           "schema_pointer": "/properties/total/minimum"
+         *         }
+         *       ],
+         *       "incompatibilities": [],
+         *       "valid": false,
+         *       "version": 2
+         *     }
+         */
         SchemaCheckOut: {
             /**
              * Compatible
@@ -3171,7 +3323,26 @@ export interface components {
              */
             schema_pointer: string;
         };
-        /** SchemaIn */
+        /**
+         * SchemaIn
+         * @example {
+         *       "schema": {
+         *         "properties": {
+         *           "order_id": {
+         *             "type": "integer"
+         *           },
+         *           "total": {
+         *             "minimum": 0,
+         *             "type": "number"
+         *           }
+         *         },
+         *         "required": [
+         *           "order_id"
+         *         ],
+         *         "type": "object"
+         *       }
+         *     }
+         */
         SchemaIn: {
             /**
              * Schema
@@ -3181,7 +3352,31 @@ export interface components {
                 [key: string]: unknown;
             } | boolean;
         };
-        /** SchemaOut */
+        /**
+         * SchemaOut
+         * @example {
+         *       "active": true,
+         *       "created_at": "2026-12-04T10:10:00Z",
+         *       "forced": false,
+         *       "schema": {
+         *         "properties": {
+         *           "order_id": {
+         *             "type": "integer"
+         *           },
+         *           "total": {
+         *             "minimum": 0,
+         *             "type": "number"
+         *           }
+         *         },
+         *         "required": [
+         *           "order_id"
+         *         ],
+         *         "type": "object"
+         *       },
+         *       "topic": "orders",
+         *       "version": 2
+         *     }
+         */
         SchemaOut: {
             /**
              * Active
@@ -3213,7 +3408,47 @@ export interface components {
              */
             version: number;
         };
-        /** SchemaVersions */
+        /**
+         * SchemaVersions
+         * @example {
+         *       "active_version": 2,
+         *       "topic": "orders",
+         *       "versions": [
+         *         {
+         *           "active": true,
+         *           "created_at": "2026-12-04T10:10:00Z",
+         *           "forced": false,
+         *           "schema": {
+         *             "properties": {
+         *               "order_id": {
+         *                 "type": "integer"
+         *               },
+         *               "total": {
+         *                 "minimum": 0,
+         *                 "type": "number"
+         *               }
+         *             },
+         *             "required": [
+         *               "order_id"
+         *             ],
+         *             "type": "object"
+         *           },
+         *           "topic": "orders",
+         *           "version": 2
+         *         },
+         *         {
+         *           "active": false,
+         *           "created_at": "2026-12-04T10:00:00Z",
+         *           "forced": false,
+         *           "schema": {
+         *             "type": "object"
+         *           },
+         *           "topic": "orders",
+         *           "version": 1
+         *         }
+         *       ]
+         *     }
+         */
         SchemaVersions: {
             /** Active Version */
             active_version: number | null;
@@ -3649,12 +3884,98 @@ export interface components {
             /** Username */
             username: string | null;
         };
-        /** GroupList */
+        /**
+         * GroupList
+         * @example {
+         *       "groups": [
+         *         {
+         *           "created_at": "2026-12-04T10:00:00Z",
+         *           "lag": 3,
+         *           "lease_s": 30,
+         *           "max_attempts": 5,
+         *           "members": [
+         *             {
+         *               "last_seen_at": "2026-12-04T10:20:00Z",
+         *               "member": "worker-1",
+         *               "partitions": [
+         *                 0,
+         *                 1
+         *               ]
+         *             }
+         *           ],
+         *           "name": "billing",
+         *           "partitions": [
+         *             {
+         *               "committed_offset": 40,
+         *               "end_offset": 42,
+         *               "lag": 2,
+         *               "lease_expires_at": "2026-12-04T10:20:30Z",
+         *               "member": "worker-1",
+         *               "partition": 0,
+         *               "paused_until": null
+         *             },
+         *             {
+         *               "committed_offset": 16,
+         *               "end_offset": 17,
+         *               "lag": 1,
+         *               "lease_expires_at": "2026-12-04T10:20:30Z",
+         *               "member": "worker-1",
+         *               "partition": 1,
+         *               "paused_until": null
+         *             }
+         *           ],
+         *           "retry_delay_ms": 1000,
+         *           "topic": "orders"
+         *         }
+         *       ]
+         *     }
+         */
         topichub__groups__schemas__GroupList: {
             /** Groups */
             groups: components["schemas"]["topichub__groups__schemas__GroupOut"][];
         };
-        /** GroupOut */
+        /**
+         * GroupOut
+         * @example {
+         *       "created_at": "2026-12-04T10:00:00Z",
+         *       "lag": 3,
+         *       "lease_s": 30,
+         *       "max_attempts": 5,
+         *       "members": [
+         *         {
+         *           "last_seen_at": "2026-12-04T10:20:00Z",
+         *           "member": "worker-1",
+         *           "partitions": [
+         *             0,
+         *             1
+         *           ]
+         *         }
+         *       ],
+         *       "name": "billing",
+         *       "partitions": [
+         *         {
+         *           "committed_offset": 40,
+         *           "end_offset": 42,
+         *           "lag": 2,
+         *           "lease_expires_at": "2026-12-04T10:20:30Z",
+         *           "member": "worker-1",
+         *           "partition": 0,
+         *           "paused_until": null
+         *         },
+         *         {
+         *           "committed_offset": 16,
+         *           "end_offset": 17,
+         *           "lag": 1,
+         *           "lease_expires_at": "2026-12-04T10:20:30Z",
+         *           "member": "worker-1",
+         *           "partition": 1,
+         *           "paused_until": null
+         *         }
+         *       ],
+         *       "retry_delay_ms": 1000,
+         *       "topic": "orders"
+         *     }
+         */
         topichub__groups__schemas__GroupOut: {
             /**
              * Created At
