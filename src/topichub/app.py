@@ -35,6 +35,7 @@ from topichub.events.charge import charge_app_events
 from topichub.events.outbox import RELAY_KEY, OutboxRelay
 from topichub.groups import metrics as group_metrics
 from topichub.groups.endpoints import router as groups_router
+from topichub.groups.stream import open_group_stream
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
 from topichub.identity.endpoints import provision_account
@@ -64,6 +65,7 @@ from topichub.topics.endpoints import router as topics_router
 from topichub.topics.schema_endpoints import router as schema_router
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.endpoints import router as streams_router
+from topichub.topics.stream.group_hook import GROUP_STREAMS_KEY
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
 
@@ -196,6 +198,7 @@ async def build_resources(settings: Settings) -> Resources:
     # The recommender's models follow interactions from the bus (recommend/consumer.py).
     resources.tasks.append(recommend_consumer.start(resources))
     resources.tasks.append(group_metrics.start(sessionmaker, bus))
+    resources.extras[GROUP_STREAMS_KEY] = open_group_stream
     resources.tasks.append(admin_rates.start())  # the admin health page's rates
 
     async def database_check() -> None:

@@ -6930,10 +6930,14 @@ export interface operations {
     stream_sse_api_v1_topics__name__stream_get: {
         parameters: {
             query?: {
+                /** @description With group: commit each batch once it is written to the stream */
+                autocommit?: boolean;
                 /** @description An event id to resume after */
                 cursor?: string | null;
                 /** @description `earliest` or `latest` (default) */
                 from?: string | null;
+                /** @description Join this consumer group: the stream gets only its share of the partitions (docs/groups.md) */
+                group?: string | null;
                 project_id?: string | null;
                 /** @description ISO-8601 time to start from */
                 since?: string | null;

@@ -13,7 +13,6 @@ from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import QuotaExceeded, ValidationFailed
 from topichub.groups import service
 from topichub.groups.schemas import (
-    GROUP_NAME_PATTERN,
     CommitIn,
     Committed,
     GroupList,
@@ -35,6 +34,7 @@ from topichub.metrics import RATE_LIMITED
 from topichub.topics import service as topics
 from topichub.topics.stream.cursor import CursorError, decode_cursor
 from topichub.topics.stream.frames import event_payload, record_size
+from topichub.topics.stream.group_hook import GROUP_NAME_PATTERN
 
 router = APIRouter(tags=["groups"])
 

@@ -211,6 +211,19 @@ class GroupRepository:
             delete(ConsumerGroupAttempt).where(ConsumerGroupAttempt.group_id == group_id)
         )
 
+    async def leave(self, group_id: uuid.UUID, member: str) -> None:
+        """The member is gone: its partitions are free now (not when its leases expire)."""
+        await self.session.execute(
+            update(Part)
+            .where(Part.group_id == group_id, Part.member == member)
+            .values(member=None, lease_expires_at=None, generation=Part.generation + 1)
+        )
+        await self.session.execute(
+            delete(ConsumerGroupMember).where(
+                ConsumerGroupMember.group_id == group_id, ConsumerGroupMember.member == member
+            )
+        )
+
     # -- members -------------------------------------------------------------------
 
     async def touch(self, group_id: uuid.UUID, member: str, now: datetime) -> None:

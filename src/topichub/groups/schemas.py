@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-GROUP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$"
 MEMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 MAX_WAIT_MS = 30_000
 MAX_BATCH = 500

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket
+from fastapi import APIRouter, Header, Query, Request, Response, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials
 
 from topichub.dependencies import NoStore, ResourcesDep, SessionDep, get_resources
@@ -27,6 +27,7 @@ from topichub.identity.websocket import principal_from_ticket, ws_credential, ws
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.topics.schemas import StreamTicketOut
 from topichub.topics.stream.frames import CloseReason, ws_close_code
+from topichub.topics.stream.group_hook import GROUP_NAME_PATTERN, check_group_start, group_opener
 from topichub.topics.stream.opening import find_stream_topic, open_stream, parse_start
 from topichub.topics.stream.sse import SSEResponse
 from topichub.topics.stream.websocket import pump
@@ -50,6 +51,18 @@ TicketQuery = Annotated[
     ),
 ]
 ProjectQuery = Annotated[uuid.UUID | None, Query()]
+GroupQuery = Annotated[
+    str | None,
+    Query(
+        pattern=GROUP_NAME_PATTERN,
+        max_length=100,
+        description="Join this consumer group: the stream gets only its share of the "
+        "partitions (docs/groups.md)",
+    ),
+]
+AutocommitQuery = Annotated[
+    bool, Query(description="With group: commit each batch once it is written to the stream")
+]
 
 
 @router.post(
@@ -100,8 +113,10 @@ async def stream_sse(
     cursor: CursorQuery = None,
     ticket: TicketQuery = None,
     project_id: ProjectQuery = None,
+    group: GroupQuery = None,
+    autocommit: AutocommitQuery = False,
     last_event_id: Annotated[str | None, Header(max_length=4096)] = None,
-) -> SSEResponse:
+) -> Response:
     """Server-Sent Events: a comment on connect, then `id: <cursor>` and `data: {…}` per
     message, heartbeat comments, and `event: close` when the server ends the stream.
     Reconnect with `Last-Event-ID` (browsers do it by themselves) to resume with no gap
@@ -116,6 +131,13 @@ async def stream_sse(
             request, session, resources, _bearer(request), request.headers.get("x-api-key")
         )
     topic = await find_stream_topic(session, resources, principal, name, project_id)
+    if group is not None:
+        check_group_start(**{"from": start_from, "since": since, "cursor": cursor})
+        opener = group_opener(resources)
+        member = await opener(
+            session, resources, principal, topic, group, autocommit=autocommit, transport="sse"
+        )
+        return member.sse_response()
     start = parse_start(
         topic, start_from=start_from, since=since, cursor=cursor, last_event_id=last_event_id
     )
@@ -156,6 +178,8 @@ async def stream_ws(
     cursor: CursorQuery = None,
     ticket: TicketQuery = None,
     project_id: ProjectQuery = None,
+    group: GroupQuery = None,
+    autocommit: AutocommitQuery = False,
 ) -> None:
     """WebSocket stream: one JSON text frame per message (`{"id": <cursor>, "value": …}`),
     heartbeats, and a close code saying why the server ended it (4001 unauthenticated,
@@ -177,12 +201,27 @@ async def stream_ws(
             # Opening a socket costs what opening an SSE stream costs: rate-limit both.
             await enforce_rate_limit(websocket, session, resources, principal)
             topic = await find_stream_topic(session, resources, principal, name, project_id)
-            start = parse_start(
-                topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None
-            )
-            live = await open_stream(session, resources, principal, topic, start, "ws")
+            if group is not None:
+                check_group_start(**{"from": start_from, "since": since, "cursor": cursor})
+                member = await group_opener(resources)(
+                    session,
+                    resources,
+                    principal,
+                    topic,
+                    group,
+                    autocommit=autocommit,
+                    transport="ws",
+                )
+            else:
+                start = parse_start(
+                    topic, start_from=start_from, since=since, cursor=cursor, last_event_id=None
+                )
+                live = await open_stream(session, resources, principal, topic, start, "ws")
     except TopichubError as exc:
         await websocket.close(code=_ws_code(exc), reason=exc.message[:120])
+        return
+    if group is not None:
+        await member.pump(websocket)
         return
     try:
         await pump(websocket, live.subscription)
