@@ -48,6 +48,7 @@ export default function TopicDetail() {
             <span aria-hidden="true">·</span>
             <span>retention: {describeRetention(info)}</span>
           </p>
+          <TopicStatsCard topic={name} projectId={projectId} />
           <div className="grid gap-4 xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
             <div className="min-w-0">
               <PublishForm
@@ -68,7 +69,6 @@ export default function TopicDetail() {
               <StreamViewer topic={name} projectId={projectId} request={request} />
             </div>
           </div>
-          <TopicStatsCard topic={name} projectId={projectId} />
           <MessageBrowser
             topic={name}
             projectId={projectId}
