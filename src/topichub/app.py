@@ -62,6 +62,7 @@ from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
 from topichub.topics.browse_endpoints import router as browse_router
 from topichub.topics.endpoints import router as topics_router
+from topichub.topics.publish_route import install as install_publish_route
 from topichub.topics.schema_endpoints import router as schema_router
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.endpoints import router as streams_router
@@ -93,7 +94,11 @@ DOMAIN_ROUTERS: list[APIRouter] = [
 
 RETENTION_INTERVAL_S = 60.0
 # Recording a key's last use (at most once a minute per key) changes no cached answer.
-_KEY_LAST_USED = re.compile(r"UPDATE api_keys SET last_used_at=\S+ WHERE", re.IGNORECASE)
+# The ORM adds ``updated_at``; PostgreSQL's form casts each parameter ("$1::TIMESTAMP
+# WITH TIME ZONE").
+_KEY_LAST_USED = re.compile(
+    r"UPDATE api_keys SET last_used_at=[^,]+(?:, updated_at=[^,]+)? WHERE ", re.IGNORECASE
+)
 
 
 async def _retention_loop(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -292,6 +297,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix="/api/v1")
         app.include_router(router, include_in_schema=False)
+    install_publish_route(app)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -132,7 +132,7 @@ async def delete_topic(
     await service.drop_log_topics(resources.bus, [topic.physical_name])
 
 
-_PUBLISH_BODY = TypeAdapter(PublishIn)
+PUBLISH_BODY = TypeAdapter(PublishIn)
 
 
 class _PublishRequest(Request):
@@ -148,7 +148,7 @@ class _PublishRequest(Request):
         if self._parsed is None:
             body = await self.body()
             try:
-                self._parsed = _PUBLISH_BODY.validate_json(body)
+                self._parsed = PUBLISH_BODY.validate_json(body)
             except ValidationError:
                 self._parsed = json.loads(body)
         return self._parsed
@@ -211,7 +211,7 @@ async def publish(
                 headers={"Idempotent-Replayed": "true"},
             )
     try:
-        result = await _publish(session, resources, principal, topic, batch)
+        result = await publish_batch(session, resources, principal, topic, batch)
     except BaseException:
         if idempotency_key is not None:
             await idempotency.release(session, principal.tenant_id, scope, idempotency_key)
@@ -243,13 +243,15 @@ router.add_api_route(
 )
 
 
-async def _publish(
+async def publish_batch(
     session: AsyncSession,
     resources: Resources,
     principal: Principal,
     topic: service.TopicRef,
     batch: service.EncodedBatch,
 ) -> service.Published:
+    """Quota, then the log: the part of a publish shared by this endpoint and the fast
+    route in front of it (``topics.publish_route``)."""
     plan = await plan_for(session, resources, principal)
     # End the request's transaction first: quota counters may load from the database and
     # the embedded log writes to it; holding this connection while they wait for another
