@@ -3,21 +3,21 @@
 Strategy: the ``limits`` library's **sliding window counter**. It keeps two counters per
 window (current and previous) and weights the previous one by how much of it still
 overlaps the sliding window, so there is no 2x burst at window boundaries as with a fixed
-window, while costing O(1) memory and one atomic Lua script per hit in Redis (the moving
-window keeps one entry per request: 1,000,000 sorted-set members for a per-day limit).
-A hit that does not fit is refused by the library *without* being counted.
+window, while costing O(1) memory (the moving window keeps one entry per request:
+1,000,000 sorted-set members for a per-day limit). A hit that does not fit is refused
+*without* being counted.
 
-One ``hit`` checks every window first and counts the request in all of them only when
-all have room, so a refused request consumes nothing: a client hammering a full minute
-window does not drain its hour and day budgets. Check and count are separate steps, so
-under a race between processes a request can pass the check and then be refused by one
-window's atomic count; it is then refused, and has been counted at most once in the
-windows that accepted it. Each window's count is atomic (a Lua script in Redis; a lock
-in memory); the windows are not updated as one transaction.
+One ``hit`` checks every window and counts the request in all of them only when all
+have room, so a refused request consumes nothing: a client hammering a full minute
+window does not drain its hour and day budgets. Check and count are one atomic step:
+in Redis one Lua script (``_HIT_SCRIPT``, the library's per-window script run for every
+window at once) does both for all windows, in **one round trip per request**; in
+process (no Redis, or Redis down) ``_MemoryWindows`` computes the library's in-process
+algorithm without an await in between, so a decision costs no I/O and no task switch.
 
 Counters are not durable: a Redis restart or a process restart resets them, which only
 ever errs in the client's favour. Changing a tenant's limit starts fresh counters for
-that window, because the ``limits`` key includes the amount.
+that window, because a counter's key includes the amount.
 
 **When Redis is down the limiter fails open to per-process limits.** Rate limits protect
 capacity, not correctness, so a Redis outage must not turn every request into a 429 or a
@@ -31,15 +31,12 @@ every request.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Final
 
-from limits.aio.storage import MemoryStorage, RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.limits import (
     RateLimitItem,
@@ -47,7 +44,8 @@ from limits.limits import (
     RateLimitItemPerHour,
     RateLimitItemPerMinute,
 )
-from redis.asyncio import BlockingConnectionPool
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.commands.core import AsyncScript
 
 from topichub.limits.store import DEFAULT_KEY_PREFIX, STORE_ERRORS, DegradedLog, blocking_pool
 
@@ -129,21 +127,112 @@ class RateDecision:
         return headers
 
 
-T = TypeVar("T")
+# Every window of one hit in one atomic script: one round trip per request. Per window,
+# the ``limits`` library's own sliding window counter (its acquire_sliding_window.lua):
+# a current counter created with twice the window as its TTL and, once its TTL drops
+# under one window, renamed to the previous counter, whose remaining TTL weights it.
+# KEYS: previous and current key of each window. ARGV: cost, then limit and window
+# seconds of each. Counts in every window only when all have room. Returns
+# {allowed, then previous count, previous TTL ms, current count, current TTL ms of each
+# window as they were before counting}.
+_HIT_SCRIPT = """
+local cost = tonumber(ARGV[1])
+local n = #KEYS / 2
+local out = {1}
+for i = 1, n do
+    local previous_key, current_key = KEYS[2 * i - 1], KEYS[2 * i]
+    local limit = tonumber(ARGV[2 * i])
+    local expiry = tonumber(ARGV[2 * i + 1]) * 1000
+    local current_ttl = tonumber(redis.call('pttl', current_key))
+    if current_ttl > 0 and current_ttl < expiry then
+        redis.call('rename', current_key, previous_key)
+        redis.call('set', current_key, 0, 'PX', current_ttl + expiry)
+    end
+    local previous_count = tonumber(redis.call('get', previous_key)) or 0
+    local previous_ttl = tonumber(redis.call('pttl', previous_key)) or 0
+    local current_count = tonumber(redis.call('get', current_key)) or 0
+    current_ttl = tonumber(redis.call('pttl', current_key)) or 0
+    if previous_ttl < 0 then previous_ttl = 0 end
+    if current_ttl < 0 then current_ttl = 0 end
+    local used = math.floor(previous_count * previous_ttl / expiry) + current_count
+    if cost > limit or used + cost > limit then
+        out[1] = 0
+    end
+    table.insert(out, previous_count)
+    table.insert(out, previous_ttl)
+    table.insert(out, current_count)
+    table.insert(out, current_ttl)
+end
+if out[1] == 1 then
+    for i = 1, n do
+        local current_key = KEYS[2 * i]
+        if redis.call('exists', current_key) == 1 then
+            redis.call('incrby', current_key, cost)
+        else
+            redis.call('set', current_key, cost, 'PX', tonumber(ARGV[2 * i + 1]) * 2000)
+        end
+    end
+end
+return out
+"""
 
 
-class _Backend:
-    def __init__(self, storage: MemoryStorage | RedisStorage) -> None:
-        self.storage = storage
-        self.strategy = SlidingWindowCounterRateLimiter(storage)
-        # Redis calls are round trips worth overlapping; memory calls never wait, and
-        # a task per window per request would cost more than the counting itself.
-        self.concurrent = isinstance(storage, RedisStorage)
+class _MemoryWindows:
+    """The ``limits`` library's in-process sliding window counter, computed the same way
+    (window keys aligned to the wall clock, a current counter created with twice the
+    window as its TTL, the previous one weighted by its remaining share) but as plain
+    synchronous dict operations: one decision is a few dict lookups, where the library's
+    async storage takes a dozen awaits, locks and clock reads per window. No I/O, no
+    await: the embedded default decides every request in memory."""
 
-    async def all(self, calls: list[Coroutine[Any, Any, T]]) -> list[T]:
-        if self.concurrent:
-            return list(await asyncio.gather(*calls))
-        return [await call for call in calls]
+    __slots__ = ("_clock", "_counts", "_expires", "_next_sweep")
+
+    SWEEP_S = 60.0
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._counts: dict[str, int] = {}
+        self._expires: dict[str, float] = {}
+        self._next_sweep = 0.0
+
+    def _get(self, key: str, now: float) -> int:
+        if self._expires.get(key, 0.0) <= now:
+            self._counts.pop(key, None)
+            self._expires.pop(key, None)
+            return 0
+        return self._counts.get(key, 0)
+
+    @staticmethod
+    def _keys(key: str, seconds: int, now: float) -> tuple[str, str]:
+        return f"{key}/{int((now - seconds) / seconds)}", f"{key}/{int(now / seconds)}"
+
+    def window(self, key: str, seconds: int, now: float) -> tuple[int, float, int, float]:
+        previous_key, current_key = self._keys(key, seconds, now)
+        previous = self._get(previous_key, now)
+        current = self._get(current_key, now)
+        previous_ttl = 0.0 if previous == 0 else (1 - (((now - seconds) / seconds) % 1)) * seconds
+        current_ttl = (1 - ((now / seconds) % 1)) * seconds + seconds
+        return previous, previous_ttl, current, current_ttl
+
+    def add(self, key: str, seconds: int, cost: int, now: float) -> None:
+        _previous_key, current_key = self._keys(key, seconds, now)
+        count = self._get(current_key, now) + cost
+        self._counts[current_key] = count
+        if count == cost:
+            self._expires[current_key] = now + 2 * seconds
+        if now >= self._next_sweep:
+            self._sweep(now)
+
+    def clear(self, key: str, seconds: int) -> None:
+        for k in self._keys(key, seconds, self._clock()):
+            self._counts.pop(k, None)
+            self._expires.pop(k, None)
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_S
+        for k in [k for k, at in self._expires.items() if at <= now]:
+            del self._expires[k]
+            self._counts.pop(k, None)
 
 
 class RateLimiter:
@@ -162,23 +251,17 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
-        self._memory = _Backend(MemoryStorage())
-        self._redis: _Backend | None = None
+        self._memory = _MemoryWindows(clock)
+        self._redis: AsyncScript | None = None
         self._pool: BlockingConnectionPool | None = None
+        self._key_prefix = key_prefix
         if storage_uri and not storage_uri.startswith(("memory://", "async+memory://")):
             url = storage_uri.removeprefix("async+")
             self._pool = blocking_pool(
                 url, socket_timeout, max_connections, pool_timeout, decode_responses=False
             )
-            options: dict[str, Any] = {"connection_pool": self._pool}
-            storage = RedisStorage(
-                f"async+{url}",
-                wrap_exceptions=True,
-                implementation="redispy",
-                key_prefix=key_prefix,
-                **options,
-            )
-            self._redis = _Backend(storage)
+            self._client = Redis(connection_pool=self._pool)
+            self._redis = self._client.register_script(_HIT_SCRIPT)
         self._retry_interval = retry_interval
         self._redis_retry_at = 0.0
         self._degraded = DegradedLog("rate limiter")
@@ -203,52 +286,94 @@ class RateLimiter:
         if self._redis is not None:
             if time.monotonic() >= self._redis_retry_at:
                 try:
-                    return await self._hit(self._redis, key, windows, cost, degraded=False)
+                    return await self._hit_redis(self._redis, key, windows, cost)
                 except _ERRORS as exc:
                     self._degraded.record(exc)
                     self._redis_retry_at = time.monotonic() + self._retry_interval
-            return await self._hit(self._memory, key, windows, cost, degraded=True)
-        return await self._hit(self._memory, key, windows, cost, degraded=False)
+            return self._hit_memory(key, windows, cost, degraded=True)
+        return self._hit_memory(key, windows, cost, degraded=False)
 
     async def reset(self, key: str, policy: RatePolicy) -> None:
         """Forget ``key``'s counts in every window (admin action, tests)."""
-        backend = self._redis or self._memory
-        for _name, _seconds, item in policy.windows():
-            await backend.strategy.clear(item, key)
+        windows = policy.windows()
+        if self._redis is not None:
+            await self._client.delete(*self._redis_keys(key, windows))
+        for _name, seconds, item in windows:
+            self._memory.clear(item.key_for(key), seconds)
 
     async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.disconnect()
 
-    async def _hit(
+    def _hit_memory(
         self,
-        backend: _Backend,
         key: str,
         windows: tuple[tuple[str, int, RateLimitItem], ...],
         cost: int,
         *,
         degraded: bool,
     ) -> RateDecision:
-        raw = await backend.all(
-            [
-                backend.storage.get_sliding_window(item.key_for(key), seconds)
-                for _name, seconds, item in windows
-            ]
-        )
+        """Check every window, then count in all of them; nothing can run in between
+        (no await), so the two steps are one."""
+        memory = self._memory
+        now = self._clock()
+        keyed = [(item.key_for(key), name, seconds, item.amount) for name, seconds, item in windows]
+        counts = [
+            _Counts(name, seconds, amount, *memory.window(k, seconds, now))
+            for k, name, seconds, amount in keyed
+        ]
+        refused = [c for c in counts if cost > c.limit or c.remaining < cost]
+        if refused:
+            return _refused(counts, refused, cost, now, degraded)
+        for k, _name, seconds, _amount in keyed:
+            memory.add(k, seconds, cost, now)
+        return _allowed(counts, cost, now, degraded)
+
+    def _redis_keys(
+        self, key: str, windows: tuple[tuple[str, int, RateLimitItem], ...]
+    ) -> list[str]:
+        # One hash tag (the key) for every window's counters: the script's keys share a
+        # Redis Cluster slot.
+        out = []
+        for name, _seconds, item in windows:
+            current = f"{self._key_prefix}:{{{key}}}:{name}:{item.amount}"
+            out += [current + "/-1", current]
+        return out
+
+    async def _hit_redis(
+        self,
+        script: AsyncScript,
+        key: str,
+        windows: tuple[tuple[str, int, RateLimitItem], ...],
+        cost: int,
+    ) -> RateDecision:
+        """Check and count every window in one script: one round trip, and the windows
+        are counted as one atomic step."""
+        args: list[int] = [cost]
+        for _name, seconds, item in windows:
+            args += [item.amount, seconds]
+        raw = await script(keys=self._redis_keys(key, windows), args=args)
         now = self._clock()
         counts = [
-            _Counts(name, seconds, item.amount, *values)
-            for (name, seconds, item), values in zip(windows, raw, strict=True)
-        ]
-        refused = [c for c in counts if c.remaining < cost]
-        if not refused:
-            accepted = await backend.all(
-                [backend.strategy.hit(item, key, cost=cost) for _n, _s, item in windows]
+            _Counts(
+                name,
+                seconds,
+                item.amount,
+                int(raw[1 + 4 * i]),
+                int(raw[2 + 4 * i]) / 1000,
+                int(raw[3 + 4 * i]),
+                int(raw[4 + 4 * i]) / 1000,
             )
-            if all(accepted):
-                return _allowed(counts, cost, now, degraded)
-            refused = [c for c, ok in zip(counts, accepted, strict=True) if not ok]
-        return _refused(counts, refused, cost, now, degraded)
+            for i, (name, seconds, item) in enumerate(windows)
+        ]
+        if int(raw[0]) == 1:
+            return _allowed(counts, cost, now, False)
+        refused = [c for c in counts if c.remaining < cost]
+        # Redis's arithmetic decided; should float rounding here disagree, blame the
+        # window with the least room.
+        return _refused(
+            counts, refused or [min(counts, key=lambda c: c.remaining)], cost, now, False
+        )
 
 
 @dataclass(frozen=True, slots=True)
