@@ -118,7 +118,7 @@ console-test: console-check console chromium ## Console: type-check, unit tests,
 	cd console && CHROMIUM_PATH=$(CHROMIUM) npx vitest run --config vitest.e2e.config.ts
 
 package: console ## Build the wheel (with the console inside) into dist/
-	$(UV) build --wheel --out-dir dist
+	TOPICHUB_WHEEL_CONSOLE=required $(UV) build --wheel --out-dir dist
 
 bench: install ## Benchmarks, printed as ratios to a baseline measured in the same run
 	$(RUN) python -m bench

@@ -40,8 +40,10 @@ NOT_BUILT: Final = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto;">
 <h1>topichub is running</h1>
-<p>The web console has not been built. Run <code>make run</code> (it builds the console
-when its sources change) or <code>make console</code>.</p>
+<p>This installation has no web console: it was built without one (an API-only install,
+such as <code>uv tool install .</code> on a machine without Node). In a clone of the
+repository, <code>make run</code> builds the console when its sources change (or
+<code>make console</code>); <code>make package</code> builds a wheel with it inside.</p>
 <p>The API documentation is at <a href="/docs">/docs</a>.</p>
 </body></html>
 """
