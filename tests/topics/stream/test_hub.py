@@ -284,6 +284,37 @@ async def test_latest_sees_only_records_stored_after_subscribing(
     assert positions_of(await take(first, 2)) == [(0, 5), (0, 6)]
 
 
+class SlowEndsBus(MemoryBus):
+    """A log whose end offsets take a while to read, counting the reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.end_reads = 0
+
+    async def end_offsets(self, topic: str) -> Positions:
+        self.end_reads += 1
+        await asyncio.sleep(0.05)
+        return await super().end_offsets(topic)
+
+
+async def test_concurrent_latest_opens_share_end_offset_reads(make_hub: HubFactory) -> None:
+    # A reconnect storm: every "latest" open needs end offsets read after it began, but
+    # those opening while one read runs can all share the next one.
+    bus = SlowEndsBus()
+    hub = await make_hub(bus)
+    topic = await new_topic(bus)
+    first = await hub.subscribe(topic)
+    before = bus.end_reads
+    await publish(bus, topic, [0])
+    subs = await asyncio.gather(*(hub.subscribe(topic) for _ in range(50)))
+    assert bus.end_reads - before <= 2
+    await publish(bus, topic, [1])
+    assert positions_of(await take(first, 2)) == [(0, 0), (0, 1)]
+    for sub in subs:
+        # Stored before they began: not theirs.
+        assert positions_of(await take(sub, 1)) == [(0, 1)]
+
+
 async def test_event_payload_and_frames_are_encoded_once(bus: Any, make_hub: HubFactory) -> None:
     hub = await make_hub(bus)
     topic = await new_topic(bus)

@@ -103,6 +103,8 @@ class Feed:
         self._reader: Reader | None = None
         self._task: asyncio.Task[None] | None = None
         self._linger: asyncio.TimerHandle | None = None
+        self._ends_next: asyncio.Future[Positions] | None = None
+        self._ends_task: asyncio.Task[None] | None = None
         self.opened: asyncio.Task[None] = asyncio.create_task(
             self._open(), name=f"stream-open:{topic}"
         )
@@ -119,6 +121,36 @@ class Feed:
         self._pieces = [f"{p}:{self.positions[p]}" for p in sorted(self.positions)]
         self._reader = bus.reader(self.topic, dict(self.positions))
         self._task = asyncio.create_task(self._run(), name=f"stream-live:{self.topic}")
+
+    async def end_offsets(self) -> Positions:
+        """The log's end offsets, read by a request that began after this call did.
+
+        Concurrent callers share requests: while one runs, everyone who asks waits for
+        the next one, which starts when it ends. A burst of ``latest`` opens (a
+        reconnect storm) costs a request per request's duration, not one per open."""
+        waiting = self._ends_next
+        if waiting is None:
+            waiting = self._ends_next = asyncio.get_running_loop().create_future()
+            # Retrieved here too: every caller may have been cancelled meanwhile.
+            waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
+            if self._ends_task is None or self._ends_task.done():
+                self._ends_task = asyncio.create_task(
+                    self._read_ends(), name=f"stream-ends:{self.topic}"
+                )
+        return await asyncio.shield(waiting)
+
+    async def _read_ends(self) -> None:
+        while (waiting := self._ends_next) is not None:
+            self._ends_next = None
+            try:
+                ends = await self._bus.end_offsets(self.topic)
+            except asyncio.CancelledError:
+                waiting.cancel()  # the feed is closing: its callers must not hang
+                raise
+            except Exception as exc:  # noqa: BLE001 - every waiting caller gets it
+                waiting.set_exception(exc)
+            else:
+                waiting.set_result(ends)
 
     def _on_opened(self, task: asyncio.Task[None]) -> None:
         if task.cancelled() or task.exception() is not None:
@@ -253,7 +285,10 @@ class Feed:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
-        tasks = [task for task in (self.opened, self._task) if task is not None]
+        if self._ends_next is not None:
+            self._ends_next.cancel()
+            self._ends_next = None
+        tasks = [task for task in (self.opened, self._task, self._ends_task) if task is not None]
         for task in tasks:
             task.cancel()
         if tasks:

@@ -244,7 +244,7 @@ class StreamHub:
         if start.kind == "latest":
             # The feed's creator may use the end offsets the feed opened at: they were
             # read after this call began. Anyone else asks the log.
-            ends = feed.initial if created else await bus.end_offsets(topic)
+            ends = feed.initial if created else await feed.end_offsets()
             return {p: ends.get(p, offset) for p, offset in live.items()}
         if start.kind == "earliest":
             requested = dict.fromkeys(live, 0)
