@@ -4,6 +4,8 @@ topic, lag, reset, delete, bad input and another tenant."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,9 +93,6 @@ async def test_polling_without_committing_continues_and_lag_counts_the_rest(
 
 
 async def test_long_poll_answers_when_a_record_arrives(client: httpx.AsyncClient) -> None:
-    import asyncio
-    import time
-
     account = await signup(client)
     topic = await make_topic(client, account, partitions=1)
     started = time.monotonic()
@@ -296,3 +295,33 @@ async def test_lag_in_metrics_has_no_group_or_tenant_label(
     assert "lagging" not in text
     assert topic not in text
     assert account.tenant_id not in text
+
+
+async def test_a_dead_lettered_record_stays_dead_when_another_member_takes_over(
+    client: httpx.AsyncClient,
+) -> None:
+    account = await signup(client)
+    topic = await make_topic(client, account, partitions=1)
+    response = await client.put(
+        group_url(topic, "g"), headers=account.headers, json={"max_attempts": 1, "lease_s": 1}
+    )
+    assert response.status_code == 201, response.text
+    await publish(client, account, topic, ["poison", "fine"], partitions=1)
+    batch = await poll(client, account, topic, "g", "a")
+    assert [r["value"] for r in batch["records"]] == ["poison", "fine"]
+    response = await client.post(
+        group_url(topic, "g", "nack"),
+        headers=account.headers,
+        json={"cursor": batch["records"][0]["cursor"]},
+    )
+    assert response.json()["dead_lettered"] is True
+    # "a" never commits and stops polling: "b" resumes after the last commit (none),
+    # which is before the dead record; it is not delivered again.
+    got: list[str] = []
+    async with asyncio.timeout(10):
+        while not got:
+            got = [
+                r["value"]
+                for r in (await poll(client, account, topic, "g", "b", wait_ms=500))["records"]
+            ]
+    assert got == ["fine"]
