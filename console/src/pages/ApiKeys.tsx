@@ -7,7 +7,7 @@ import type { components } from "../api/schema";
 import { Alert, Badge, Button, Card, CopyButton, Empty, PageHeader, Select, Spinner, Table, TextField, td, th } from "../components/ui";
 import { useAction, useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
-import { checkKeyName, parseWhole, permissionLevel, permissionsFor, type Permission } from "./topics/rules";
+import { checkKeyName, KEY_EXPIRY_DAYS_MAX, parseWhole, permissionLevel, permissionsFor, type Permission } from "./topics/rules";
 import { formatDateTime } from "../lib/time";
 
 type Key = components["schemas"]["ApiKeyOut"];
@@ -48,7 +48,7 @@ function CreateKey({ projects, onCreated }: { projects: Project[]; onCreated(key
     const problems: { name?: string; expires?: string } = {};
     const nameProblem = checkKeyName(name);
     if (nameProblem) problems.name = nameProblem;
-    const days = parseWhole(expires, { min: 1, max: 3650, what: "the days" });
+    const days = parseWhole(expires, { min: 1, max: KEY_EXPIRY_DAYS_MAX, what: "the days" });
     if (!days.ok) problems.expires = days.error;
     setErrors(problems);
     if (problems.name || !days.ok) return;

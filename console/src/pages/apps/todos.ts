@@ -1,7 +1,9 @@
-// The todo rules the server applies (src/topichub/todos/schemas.py), checked before sending.
+// The todo rules the server applies (src/topichub/todos/schemas.py, through the generated
+// src/api/limits.ts), checked before sending.
+import { LIMITS } from "../../api/limits";
 
-export const TITLE_MAX = 200;
-export const DESCRIPTION_MAX = 2000;
+export const TITLE_MAX = LIMITS.TodoIn.title.maxLength;
+export const DESCRIPTION_MAX = LIMITS.TodoIn.description.maxLength;
 export const PAGE_SIZE = 20;
 
 export type TodoFilter = "all" | "open" | "done";

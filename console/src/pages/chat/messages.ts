@@ -1,6 +1,7 @@
 // Pure chat logic: the frames of WS /api/v1/subscribe/{group_id} (see
 // src/topichub/chat/live.py), folding them into a message list, merging fetched history
 // (deduplicated by id), and the checks the page runs before sending.
+import { LIMITS } from "../../api/limits";
 import type { components } from "../../api/schema";
 
 export type Message = components["schemas"]["MessageOut"];
@@ -12,8 +13,8 @@ export type GroupDetail = components["schemas"]["GroupDetail"];
 export type Member = components["schemas"]["topichub__chat__schemas__MemberOut"];
 
 /** The server's limits (topichub.chat.schemas: MessageText, GroupName). */
-export const MESSAGE_MAX = 4000;
-export const GROUP_NAME_MAX = 100;
+export const MESSAGE_MAX = LIMITS.SendMessageIn.message.maxLength;
+export const GROUP_NAME_MAX = LIMITS.GroupCreate.name.maxLength;
 export const ROLES: ChatRole[] = ["member", "moderator", "admin"];
 
 /** A frame the socket delivers to the page. */

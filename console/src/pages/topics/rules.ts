@@ -1,16 +1,19 @@
-// Form checks for projects, topics and API keys, mirroring the server's rules
-// (src/topichub/topics/schemas.py, topics/service.py, tenancy/schemas.py,
-// api_keys/schemas.py) so that a person sees the problem before anything is sent.
+// Form checks for projects, topics and API keys, so that a person sees the problem before
+// anything is sent. Patterns, lengths and ranges come from the server's models through the
+// generated src/api/limits.ts (`make console-api`); what no model declares (reserved names,
+// the plan's partitions) is named here with where it comes from.
+import { LIMITS } from "../../api/limits";
 
 /** The server's TOPIC_NAME_PATTERN. */
-export const TOPIC_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-export const TOPIC_NAME_MAX = 100;
+export const TOPIC_NAME = new RegExp(LIMITS.TopicCreate.name.pattern);
+/** The pattern's `{0,99}` after the first character. */
+export const TOPIC_NAME_MAX = Number(/\{0,(\d+)\}\$$/.exec(LIMITS.TopicCreate.name.pattern)?.[1] ?? 99) + 1;
 /** Names the built-in apps own (topics/service.py RESERVED_TOPICS). */
 export const RESERVED_TOPICS = ["todos", "chat", "logs", "interactions"] as const;
 /** The most any plan allows (settings); the tenant's plan may allow fewer (32 by default). */
 export const MAX_PARTITIONS = 1024;
-export const RETENTION_HOURS_MAX = 24 * 365 * 10;
-export const RETENTION_BYTES_MIN = 1024;
+export const RETENTION_HOURS_MAX = LIMITS.TopicCreate.retention_hours.maximum;
+export const RETENTION_BYTES_MIN = LIMITS.TopicCreate.retention_bytes.minimum;
 
 export const TOPIC_NAME_HINT =
   "Letters, digits, '.', '_' and '-', starting with a letter or digit; up to 100 characters.";
@@ -75,8 +78,8 @@ export function topicBody(form: TopicForm): { ok: true; body: TopicCreateBody } 
   return { ok: true, body };
 }
 
-export const PROJECT_NAME_MAX = 100;
-export const DESCRIPTION_MAX = 1000;
+export const PROJECT_NAME_MAX = LIMITS.ProjectCreate.name.maxLength;
+export const DESCRIPTION_MAX = LIMITS.ProjectCreate.description.maxLength;
 
 export function checkProjectName(value: string): string | undefined {
   const name = value.trim();
@@ -92,7 +95,8 @@ export function checkDescription(value: string): string | undefined {
   return undefined;
 }
 
-export const KEY_NAME_MAX = 100;
+export const KEY_NAME_MAX = LIMITS.ApiKeyCreate.name.maxLength;
+export const KEY_EXPIRY_DAYS_MAX = LIMITS.ApiKeyCreate.expires_in_days.maximum;
 
 export function checkKeyName(value: string): string | undefined {
   const name = value.trim();
