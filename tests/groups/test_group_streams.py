@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
+import pytest
 import websockets
 
+from tests.conftest import make_settings, running_app
 from tests.groups.support import describe, group_url, make_topic, publish
 from tests.support.factories import Account, signup
-from tests.support.server import SSEStream, sse
+from tests.support.server import SSEStream, serving, sse
 
 
 async def _share(stream: SSEStream, into: list[dict[str, object]]) -> None:
@@ -85,6 +88,25 @@ async def test_two_group_streams_get_disjoint_shares_and_one_takes_over(
 async def test_a_websocket_group_member_receives_and_autocommits(
     http: httpx.AsyncClient, base_url: str
 ) -> None:
+    await _websocket_member(http, base_url)
+
+
+@pytest.mark.kafka
+async def test_a_websocket_group_member_on_kafka(tmp_path: Path, kafka_bootstrap: str) -> None:
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite",
+        tmp_path,
+        kafka_bootstrap_servers=kafka_bootstrap,
+    )
+    async with (
+        running_app(settings) as app,
+        serving(app) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        await _websocket_member(client, url)
+
+
+async def _websocket_member(http: httpx.AsyncClient, base_url: str) -> None:
     account = await signup(http)
     topic = await make_topic(http, account, partitions=2)
     await publish(http, account, topic, ["x", "y", "z"], partitions=2)
