@@ -232,6 +232,7 @@ router.add_api_route(
     "/topics/{name}/publish",
     publish,
     methods=["POST"],
+    summary="Publish messages to a topic",
     route_class_override=_PublishRoute,
     response_model=PublishOut,
     responses={
