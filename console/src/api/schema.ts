@@ -1109,7 +1109,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish
+         * Publish messages to a topic
          * @description Publish a batch. A 200 means every message is stored (embedded: committed;
          *     Kafka: acknowledged by all in-sync replicas), with its partition and offset.
          */
