@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -325,3 +326,29 @@ async def test_a_dead_lettered_record_stays_dead_when_another_member_takes_over(
                 for r in (await poll(client, account, topic, "g", "b", wait_ms=500))["records"]
             ]
     assert got == ["fine"]
+
+
+async def test_joining_a_group_of_a_topic_deleted_meanwhile_is_404(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from topichub.errors import NotFound
+    from topichub.groups import service
+    from topichub.topics.service import TopicRef
+
+    account = await signup(client)
+    topic = await make_topic(client, account, partitions=1)
+    response = await client.get(f"/api/v1/topics/{topic}", headers=account.headers)
+    body = response.json()
+    resources = app.state.resources
+    async with resources.sessionmaker() as session:
+        from topichub.models import Topic
+
+        ref = TopicRef.of(await session.get(Topic, uuid.UUID(body["id"])))
+    assert (
+        await client.delete(f"/api/v1/topics/{topic}", headers=account.headers)
+    ).status_code == 204
+    # A stale cached topic (another process deleted it): no endless retry, a 404.
+    with pytest.raises(NotFound):
+        await service.ensure_group(resources.sessionmaker, resources.bus, ref, "g")
+    response = await client.post(group_url(topic, "g", "poll"), headers=account.headers, json={})
+    assert response.status_code == 404

@@ -31,6 +31,7 @@ from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Permission, Principal
 from topichub.limits.enforce import plan_for
 from topichub.metrics import RATE_LIMITED
+from topichub.resources import Resources
 from topichub.topics import service as topics
 from topichub.topics.stream.cursor import CursorError, decode_cursor
 from topichub.topics.stream.frames import event_payload, record_size
@@ -105,6 +106,19 @@ async def _topic(
     return topics.TopicRef.of(await topics.get_topic(session, principal, name, project_id))
 
 
+async def _hot_topic(
+    session: SessionDep,
+    resources: Resources,
+    principal: Principal,
+    name: str,
+    project_id: uuid.UUID | None,
+) -> topics.TopicRef:
+    """The topic for poll, commit and nack (the per-message paths), from the topic cache
+    (``topichub.resources.Caches``: a deleted topic may answer until the cache's TTL in
+    other processes; its groups went with it, so such a poll finds no group to join)."""
+    return await topics.find_topic(session, resources.caches.topics, principal, name, project_id)
+
+
 @router.post(
     "/topics/{name}/groups/{group}/poll",
     summary="Poll records as a group member",
@@ -122,7 +136,7 @@ async def poll(
     """Up to `max` records from the partitions leased to `member`, waiting up to
     `wait_ms` for one. Creates the group (earliest start, default settings) on first
     use. Delivered records count against the daily outbound quota, as a stream's do."""
-    topic = await _topic(session, principal, name, project_id)
+    topic = await _hot_topic(session, resources, principal, name, project_id)
     plan = await plan_for(session, resources, principal)
     await session.commit()  # no pooled connection held across a long-poll
     holder, tenant, project = (
@@ -178,7 +192,7 @@ async def commit(
     project_id: ProjectQuery = None,
 ) -> Committed:
     """Mark everything before the cursor's positions handled by the group."""
-    topic = await _topic(session, principal, name, project_id)
+    topic = await _hot_topic(session, resources, principal, name, project_id)
     positions = _cursor(data.cursor)
     ref = await service.find_group(session, topic, group)
     committed = await service.commit(session, resources.bus, topic, ref, positions)
@@ -201,7 +215,7 @@ async def nack(
 ) -> Nacked:
     """Redeliver the record (its partition goes back to it after a delay); after the
     group's `max_attempts` the record goes to `{name}.dlq` and the group moves on."""
-    topic = await _topic(session, principal, name, project_id)
+    topic = await _hot_topic(session, resources, principal, name, project_id)
     partition, offset = service.single_record(topic, _cursor(data.cursor))
     ref = await service.find_group(session, topic, group)
     await session.commit()

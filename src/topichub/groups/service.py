@@ -126,6 +126,7 @@ async def ensure_group(
     max_attempts: int | None = None,
     retry_delay_ms: int | None = None,
     start: str | None = None,
+    retry: bool = True,
 ) -> tuple[GroupRef, bool]:
     """The group, created with defaults (or the given settings) on first use; settings
     given for an existing group replace its own. Returns (group, created)."""
@@ -165,6 +166,10 @@ async def ensure_group(
             return GroupRef.of(group), True
         except IntegrityError:
             await session.rollback()
+    if not retry:
+        # Not created by anyone else either: the topic itself is gone (deleted since it
+        # was looked up, and its groups with it).
+        raise NotFound(f"Topic '{topic.name}' not found")
     # Another process created it first: use theirs (and apply the settings asked for).
     return await ensure_group(
         sessionmaker,
@@ -174,6 +179,7 @@ async def ensure_group(
         lease_ms=lease_ms,
         max_attempts=max_attempts,
         retry_delay_ms=retry_delay_ms,
+        retry=False,
     )
 
 
