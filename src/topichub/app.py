@@ -69,6 +69,7 @@ from topichub.topics.stream.endpoints import router as streams_router
 from topichub.topics.stream.group_hook import GROUP_STREAMS_KEY
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
+from topichub.topics.traffic import TRAFFIC
 
 log = logging.getLogger("topichub")
 
@@ -145,6 +146,7 @@ async def build_resources(settings: Settings) -> Resources:
     )
     await hub.start()
     watch_hub(hub.stats)
+    TRAFFIC.max_labelled = settings.topic_metrics_max_topics
     store = create_store(settings.redis_url, key_prefix=settings.redis_key_prefix)
     quotas = QuotaService(store, sessionmaker)
     await quotas.start()

@@ -212,7 +212,9 @@ def _print_table(columns: list[str], rows: list[list[str]]) -> None:
         typer.echo("\t".join(row))
 
 
-topics_app = typer.Typer(help="List, create and delete topics.", no_args_is_help=True)
+topics_app = typer.Typer(
+    help="List, create and delete topics, and read their statistics.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="List, create and revoke API keys.", no_args_is_help=True)
 
 
@@ -269,6 +271,58 @@ def topics_delete(
     with _answers(target), _client(target) as hub:
         hub.delete_topic(name)
     console.print(f"deleted topic {name}")
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "-"
+
+
+@topics_app.command("stats")
+def topics_stats(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+    url: UrlOption = None,
+    key: KeyOption = None,
+    profile: ProfileOption = None,
+) -> None:
+    """A topic's statistics: messages and bytes retained, the last message's time,
+    traffic over the last minute and hour, offsets per partition."""
+    target = _target(url, key, profile)
+    with _answers(target), _client(target) as hub:
+        stats = hub.topic_stats(name)
+    if as_json or not sys.stdout.isatty():
+        typer.echo(json.dumps(stats))
+        return
+    console.print(
+        f"[bold]{stats['topic']}[/bold]: {_count(stats['messages_retained'])} messages, "
+        f"{_count(stats['bytes_retained'])} bytes retained; last message "
+        f"{stats['last_message_at'] or 'never'}; {stats['open_streams']} open stream(s) here"
+    )
+    _print_table(
+        ["window", "messages in", "bytes in", "messages out", "bytes out"],
+        [
+            [
+                window,
+                _count(stats[f"messages_last_{window}"]),
+                _count(stats[f"bytes_last_{window}"]),
+                _count(stats[f"messages_out_last_{window}"]),
+                _count(stats[f"bytes_out_last_{window}"]),
+            ]
+            for window in ("minute", "hour")
+        ],
+    )
+    _print_table(
+        ["partition", "earliest offset", "next offset", "messages"],
+        [
+            [
+                str(p["partition"]),
+                str(p["earliest_offset"]),
+                str(p["next_offset"]),
+                _count(p["messages"]),
+            ]
+            for p in stats["partitions"]
+        ],
+    )
 
 
 @keys_app.command("list")

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     which topic is this name" from memory. It bounds how late another process sees a
     revocation or a change (this process sees its own writes at once); at most 1 s, as
     RELIABILITY.md asks; 0 turns the caches off."""
+    topic_metrics_max_topics: int = Field(default=100, ge=0, le=10_000)
+    """Topics with their own series in `/metrics` (`topichub_topic_messages_total`,
+    `topichub_topic_bytes_total`): the first ones a process sees; the rest add up under
+    `topic="other"`, so thousands of topics cannot explode the number of series."""
     # Plan defaults (seed 000 quotas and stream limit, seed 003 rate limits).
     rate_limit_enabled: bool = True
     """Per-tenant request rate limits on or off."""

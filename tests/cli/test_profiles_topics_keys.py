@@ -80,6 +80,16 @@ async def test_topics_and_keys_commands(server: ServerProcess, tmp_path: Path) -
     again = run_topichub(["topics", "create", "orders"], env, cwd=tmp_path)
     assert again.returncode == 1
     assert again.stderr.startswith("409: ")
+    published = run_topichub(["publish", "orders", '{"n": 1}', '{"n": 2}'], env, cwd=tmp_path)
+    assert published.returncode == 0, published.stderr
+    shown = run_topichub(["topics", "stats", "orders"], env, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    stats = json.loads(shown.stdout)  # piped: the answer as JSON
+    assert stats["messages_retained"] == stats["messages_last_minute"] == 2
+    assert len(stats["partitions"]) == 3
+    missing = run_topichub(["topics", "stats", "nope"], env, cwd=tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("404: ")
     deleted = run_topichub(["topics", "delete", "orders"], env, cwd=tmp_path)
     assert deleted.returncode == 0, deleted.stderr
     assert "orders" not in run_topichub(["topics", "list"], env, cwd=tmp_path).stdout

@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from topichub.bus import TopicNotFound as BusTopicNotFound
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import QuotaExceeded, ValidationFailed
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Permission
-from topichub.kit.time import utcnow
 from topichub.limits.enforce import plan_for
 from topichub.metrics import RATE_LIMITED
+from topichub.resources import Resources
 from topichub.topics import browse, service, stats
 from topichub.topics.browse_schemas import (
     MessagePage,
@@ -24,6 +25,7 @@ from topichub.topics.browse_schemas import (
 )
 from topichub.topics.stream.cursor import CursorError, decode_cursor
 from topichub.topics.stream.frames import event_payload, record_size
+from topichub.topics.traffic import TRAFFIC
 
 router = APIRouter(tags=["topics"])
 
@@ -143,11 +145,13 @@ async def browse_messages(
         # Registered but not (yet) in the log: nothing was ever published to it.
         return {"messages": [], "next": None}
     if page.records:
+        shown = sum(record_size(r) for r in page.records)
+        TRAFFIC.record_out(physical, len(page.records), shown)
         await resources.quotas.consume_out(
             holder,
             project,
             len(page.records),
-            sum(record_size(r) for r in page.records),
+            shown,
             plan.quotas,
             tenant_id=tenant,
         )
@@ -165,30 +169,20 @@ async def topic_stats(
     resources: ResourcesDep,
     project_id: ProjectQuery = None,
 ) -> TopicStatsOut:
-    """Offsets per partition, messages retained, the last message's time, messages in
-    the last minute and hour, open streams, and bytes retained where the engine can tell
-    cheaply (see docs/browse-and-stats.md for how each figure is computed)."""
+    """Offsets per partition, messages retained, the last message's time, messages and
+    bytes in and out over the last minute and hour, open streams, and bytes retained
+    where the engine can tell cheaply. The log's figures may be up to 2 s old; see
+    docs/browse-and-stats.md for how each figure is computed."""
     principal.require(Permission.read)
     topic = await service.get_topic(session, principal, name, project_id)
-    physical, topic_name = topic.physical_name, topic.name
-    embedded = resources.bus.name == "embedded"
-    # The bus needs connections of its own: hold none of the pool while it answers (the
-    # embedded size query reopens the session last, on its own).
+    physical, topic_name, partitions = topic.physical_name, topic.name, topic.partitions
+    # The bus needs connections of its own: hold none of the pool while it answers.
     await session.commit()
-    now_ms = int(utcnow().timestamp() * 1000)
     open_streams = sum(1 for s in resources.streams.list() if s.topic == physical)
-    try:
-        figures = await stats.topic_stats(
-            resources.bus, physical, now_ms, session if embedded else None
-        )
-    except BusTopicNotFound:
-        figures = stats.TopicStats(
-            partitions=[stats.PartitionStats(p, 0, 0) for p in range(topic.partitions)],
-            last_message_ms=None,
-            messages_last_minute=0,
-            messages_last_hour=0,
-            bytes_retained=0 if embedded else None,
-        )
+    figures = await stats.topic_stats(
+        resources.bus, physical, partitions, stats_sessions(resources)
+    )
+    minute, hour = figures.last_minute, figures.last_hour
     return TopicStatsOut(
         topic=topic_name,
         partitions=[
@@ -198,18 +192,29 @@ async def topic_stats(
                 next_offset=p.next_offset,
                 messages=p.messages,
             )
-            for p in figures.partitions
+            for p in figures.log.partitions
         ],
         messages_retained=figures.messages,
-        bytes_retained=figures.bytes_retained,
-        last_message_at=_moment(figures.last_message_ms),
-        messages_last_minute=figures.messages_last_minute,
-        messages_last_hour=figures.messages_last_hour,
+        bytes_retained=figures.log.bytes_retained,
+        last_message_at=moment(figures.log.last_message_ms),
+        messages_last_minute=minute.messages_in,
+        messages_last_hour=hour.messages_in,
+        bytes_last_minute=minute.bytes_in,
+        bytes_last_hour=hour.bytes_in,
+        messages_out_last_minute=minute.messages_out,
+        messages_out_last_hour=hour.messages_out,
+        bytes_out_last_minute=minute.bytes_out,
+        bytes_out_last_hour=hour.bytes_out,
         open_streams=open_streams,
     )
 
 
-def _moment(ms: int | None) -> datetime | None:
+def stats_sessions(resources: Resources) -> async_sessionmaker[AsyncSession] | None:
+    """Where the embedded log's size is asked (it lives in the app's database)."""
+    return resources.sessionmaker if resources.bus.name == "embedded" else None
+
+
+def moment(ms: int | None) -> datetime | None:
     if ms is None:
         return None
     try:

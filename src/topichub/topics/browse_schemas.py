@@ -90,6 +90,14 @@ class TopicStatsOut(BaseModel):
         description="Bytes the log holds for the topic; null on Kafka (no cheap way to ask)"
     )
     last_message_at: datetime | None
-    messages_last_minute: int
-    messages_last_hour: int
+    messages_last_minute: int = Field(description="Messages published in the last 60 s")
+    messages_last_hour: int = Field(description="Messages published in the last hour")
+    bytes_last_minute: int = Field(description="Bytes published in the last 60 s")
+    bytes_last_hour: int = Field(description="Bytes published in the last hour")
+    messages_out_last_minute: int = Field(
+        description="Messages delivered to streams or shown by the browser in the last 60 s"
+    )
+    messages_out_last_hour: int
+    bytes_out_last_minute: int
+    bytes_out_last_hour: int
     open_streams: int = Field(description="Streams open on this topic in the answering process")

@@ -20,15 +20,18 @@ from topichub.identity.principal import Permission, Principal
 from topichub.limits.enforce import plan_for
 from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
 from topichub.resources import Resources
-from topichub.topics import idempotency, schema_check, service
+from topichub.topics import idempotency, schema_check, service, stats
+from topichub.topics.browse_endpoints import moment, stats_sessions
 from topichub.topics.schemas import (
     PublishIn,
     PublishOut,
     TopicCreate,
+    TopicHeadline,
     TopicList,
     TopicOut,
     TopicRename,
 )
+from topichub.topics.traffic import TRAFFIC
 
 router = APIRouter(tags=["topics"])
 
@@ -46,9 +49,26 @@ async def list_topics(
     project_id: ProjectQuery = None,
 ) -> TopicList:
     """The topics of a project (the credential's, or `project_id`): yours and the apps'
-    (`events`, `todos`, `chat`, `logs`, `interactions`)."""
+    (`events`, `todos`, `chat`, `logs`, `interactions`), each with its headline figures
+    (`stats`): messages and bytes retained, the last message's time, messages and bytes
+    published in the last minute. The log's figures may be up to 2 s old
+    (docs/browse-and-stats.md)."""
     topics = await service.list_topics(session, principal, project_id)
-    return TopicList(topics=[service.to_out(t, on_kafka=_on_kafka(resources)) for t in topics])
+    out = [service.to_out(t, on_kafka=_on_kafka(resources)) for t in topics]
+    # The log may need pooled connections of its own: hold none while it answers.
+    await session.commit()
+    figures = await stats.many(
+        resources.bus, [(t.physical_name, t.partitions) for t in topics], stats_sessions(resources)
+    )
+    for topic, figure in zip(out, figures, strict=True):
+        topic.stats = TopicHeadline(
+            messages_retained=figure.messages,
+            bytes_retained=figure.log.bytes_retained,
+            last_message_at=moment(figure.log.last_message_ms),
+            messages_last_minute=figure.last_minute.messages_in,
+            bytes_last_minute=figure.last_minute.bytes_in,
+        )
+    return TopicList(topics=out)
 
 
 def _on_kafka(resources: Resources) -> bool:
@@ -284,4 +304,5 @@ async def publish_batch(
 
     result = await service.publish(resources.bus, topic, batch, still_registered=still_registered)
     MESSAGES_PUBLISHED.labels(resources.bus.name).inc(result.count)
+    TRAFFIC.record_in(topic.physical_name, result.count, batch.total_bytes)
     return result

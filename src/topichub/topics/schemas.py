@@ -58,6 +58,16 @@ class TopicRename(BaseModel):
     name: TopicName
 
 
+class TopicHeadline(BaseModel):
+    """A topic's headline figures, for a list (the full set: ``GET /topics/{name}/stats``)."""
+
+    messages_retained: int
+    bytes_retained: int | None = Field(description="null on Kafka")
+    last_message_at: datetime | None
+    messages_last_minute: int = Field(description="Messages published in the last 60 s")
+    bytes_last_minute: int
+
+
 class TopicOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_TOPIC_EXAMPLE]})
 
@@ -76,6 +86,9 @@ class TopicOut(BaseModel):
         default=None, description="The JSON Schema version publishes are checked against"
     )
     created_at: datetime
+    stats: TopicHeadline | None = Field(
+        default=None, description="Headline figures; given by GET /topics (the list)"
+    )
 
 
 class TopicList(BaseModel):

@@ -5,19 +5,33 @@ are a handful of indexed queries (embedded) or ListOffsets requests (Kafka); the
 message's time reads the last record of each partition; bytes retained is one SQL
 aggregate on the embedded log and unknown (``None``) on Kafka, whose protocol has no
 cheap per-topic size short of the admin DescribeLogDirs call on every broker.
+
+Messages and bytes of the last minute and hour come from this process's counters
+(``topics.traffic``), not from the log. The log's figures are kept per process for
+``CACHE_TTL_S``: a console polling many topics every few seconds costs the log at most
+one computation per topic per ``CACHE_TTL_S``, and concurrent askers share it.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from topichub.bus import TopicNotFound as BusTopicNotFound
 from topichub.bus.port import EventBus, Positions
+from topichub.kit.cache import StaleCache
 from topichub.models.bus import BusRecord
+from topichub.topics.traffic import TRAFFIC, Figures
 
 LAST_READ_TIMEOUT_S = 1.0
+CACHE_TTL_S = 2.0
+"""How old the log's figures (offsets, last message time, bytes retained) may be when
+another process or a Kafka client wrote the topic."""
+LIST_CONCURRENCY = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +46,11 @@ class PartitionStats:
 
 
 @dataclass(frozen=True, slots=True)
-class TopicStats:
+class LogFigures:
+    """What the log says about a topic (cached for ``CACHE_TTL_S``)."""
+
     partitions: list[PartitionStats]
     last_message_ms: int | None
-    messages_last_minute: int
-    messages_last_hour: int
     bytes_retained: int | None
 
     @property
@@ -44,8 +58,15 @@ class TopicStats:
         return sum(p.messages for p in self.partitions)
 
 
-def _since(end: Positions, found: Positions) -> int:
-    return sum(max(0, end[p] - found.get(p, end[p])) for p in end)
+@dataclass(frozen=True, slots=True)
+class TopicStats:
+    log: LogFigures
+    last_minute: Figures
+    last_hour: Figures
+
+    @property
+    def messages(self) -> int:
+        return self.log.messages
 
 
 _LAST_SEEN: dict[tuple[str, int, int], int] = {}
@@ -95,23 +116,73 @@ async def embedded_bytes(session: AsyncSession, topic: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def topic_stats(
-    bus: EventBus, topic: str, now_ms: int, session: AsyncSession | None
-) -> TopicStats:
-    """``session`` is given on the embedded engine only (the log lives in that database);
-    ``TopicNotFound`` when the log has no such topic."""
+async def log_figures(
+    bus: EventBus, topic: str, sessions: async_sessionmaker[AsyncSession] | None
+) -> LogFigures:
+    """``sessions`` is given on the embedded engine only (the log lives in that
+    database); ``TopicNotFound`` when the log has no such topic."""
     beginning = await bus.beginning_offsets(topic)
     end = await bus.end_offsets(topic)
-    minute = await bus.offsets_for_time(topic, now_ms - 60_000)
-    hour = await bus.offsets_for_time(topic, now_ms - 3_600_000)
     last_ms = await _last_message_ms(bus, topic, beginning, end)
-    size = await embedded_bytes(session, topic) if session is not None else None
-    return TopicStats(
+    size = None
+    if sessions is not None:
+        async with sessions() as session:
+            size = await embedded_bytes(session, topic)
+    return LogFigures(
         partitions=[
             PartitionStats(p, min(beginning.get(p, end[p]), end[p]), end[p]) for p in sorted(end)
         ],
         last_message_ms=last_ms,
-        messages_last_minute=_since(end, minute),
-        messages_last_hour=_since(end, hour),
         bytes_retained=size,
     )
+
+
+_CACHE: StaleCache[tuple[str, int], LogFigures] = StaleCache(CACHE_TTL_S, max_entries=20_000)
+"""By physical topic name (never reused: a re-created topic has a new one) and how many
+messages this process had published to it: a publish through this process makes the
+next answer fresh at once; other writers show within ``CACHE_TTL_S``."""
+
+
+async def topic_stats(
+    bus: EventBus,
+    topic: str,
+    partitions: int,
+    sessions: async_sessionmaker[AsyncSession] | None,
+) -> TopicStats:
+    """The log's figures (at most ``CACHE_TTL_S`` old; zeros for a topic the log does
+    not have yet) and this process's traffic counters of the last minute and hour."""
+
+    async def fill() -> tuple[LogFigures, float | None]:
+        try:
+            return await log_figures(bus, topic, sessions), None
+        except BusTopicNotFound:
+            # Registered but never written: nothing in the log yet.
+            empty = LogFigures(
+                partitions=[PartitionStats(p, 0, 0) for p in range(partitions)],
+                last_message_ms=None,
+                bytes_retained=0 if sessions is not None else None,
+            )
+            return empty, None
+
+    figures = await _CACHE.get_or_fill((topic, TRAFFIC.published(topic)), fill)
+    return TopicStats(
+        log=figures,
+        last_minute=TRAFFIC.window(topic, 60),
+        last_hour=TRAFFIC.window(topic, 3600),
+    )
+
+
+async def many(
+    bus: EventBus,
+    topics: Sequence[tuple[str, int]],
+    sessions: async_sessionmaker[AsyncSession] | None,
+) -> list[TopicStats]:
+    """``topic_stats`` of (physical name, partitions) pairs, ``LIST_CONCURRENCY`` at a
+    time, in the given order."""
+    gate = asyncio.Semaphore(LIST_CONCURRENCY)
+
+    async def one(topic: str, partitions: int) -> TopicStats:
+        async with gate:
+            return await topic_stats(bus, topic, partitions, sessions)
+
+    return list(await asyncio.gather(*(one(t, p) for t, p in topics)))

@@ -172,6 +172,35 @@ class AsyncClient:
     async def delete_topic(self, name: str) -> None:
         await self._request("DELETE", f"/api/v1/topics/{name}")
 
+    async def topic_stats(self, name: str) -> dict[str, Any]:
+        """Offsets per partition, messages and bytes retained, the last message's time,
+        messages and bytes in and out over the last minute and hour, open streams."""
+        stats: dict[str, Any] = (await self._request("GET", f"/api/v1/topics/{name}/stats")).json()
+        return stats
+
+    async def get_schema(self, topic: str) -> dict[str, Any]:
+        """The topic's JSON Schema in force (``NotFound`` when it has none)."""
+        schema: dict[str, Any] = (
+            await self._request("GET", f"/api/v1/topics/{topic}/schema")
+        ).json()
+        return schema
+
+    async def set_schema(
+        self, topic: str, schema: dict[str, Any] | bool, *, force: bool = False
+    ) -> dict[str, Any]:
+        """Set the topic's JSON Schema (draft 2020-12); ``force`` replaces one that may
+        accept messages the new one refuses (otherwise ``Conflict``)."""
+        params = {"force": "true"} if force else None
+        stored: dict[str, Any] = (
+            await self._request(
+                "PUT", f"/api/v1/topics/{topic}/schema", json={"schema": schema}, params=params
+            )
+        ).json()
+        return stored
+
+    async def delete_schema(self, topic: str) -> None:
+        await self._request("DELETE", f"/api/v1/topics/{topic}/schema")
+
     # --- publish --------------------------------------------------------------------
 
     async def publish(

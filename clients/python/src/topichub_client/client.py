@@ -168,6 +168,33 @@ class Client:
     def delete_topic(self, name: str) -> None:
         self._request("DELETE", f"/api/v1/topics/{name}")
 
+    def topic_stats(self, name: str) -> dict[str, Any]:
+        """Offsets per partition, messages and bytes retained, the last message's time,
+        messages and bytes in and out over the last minute and hour, open streams."""
+        stats: dict[str, Any] = (self._request("GET", f"/api/v1/topics/{name}/stats")).json()
+        return stats
+
+    def get_schema(self, topic: str) -> dict[str, Any]:
+        """The topic's JSON Schema in force (``NotFound`` when it has none)."""
+        schema: dict[str, Any] = (self._request("GET", f"/api/v1/topics/{topic}/schema")).json()
+        return schema
+
+    def set_schema(
+        self, topic: str, schema: dict[str, Any] | bool, *, force: bool = False
+    ) -> dict[str, Any]:
+        """Set the topic's JSON Schema (draft 2020-12); ``force`` replaces one that may
+        accept messages the new one refuses (otherwise ``Conflict``)."""
+        params = {"force": "true"} if force else None
+        stored: dict[str, Any] = (
+            self._request(
+                "PUT", f"/api/v1/topics/{topic}/schema", json={"schema": schema}, params=params
+            )
+        ).json()
+        return stored
+
+    def delete_schema(self, topic: str) -> None:
+        self._request("DELETE", f"/api/v1/topics/{topic}/schema")
+
     # --- publish --------------------------------------------------------------------
 
     def publish(

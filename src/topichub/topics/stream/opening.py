@@ -26,6 +26,7 @@ from topichub.topics.stream.cursor import CursorError, decode_cursor
 from topichub.topics.stream.hub import Start
 from topichub.topics.stream.registry import OpenStream
 from topichub.topics.stream.subscription import Subscription
+from topichub.topics.traffic import TRAFFIC
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ class LiveStream:
         new_bytes = nbytes - self._metered_bytes
         self._metered_messages, self._metered_bytes = messages, nbytes
         MESSAGES_DELIVERED.labels(self.entry.transport).inc(new_messages)
+        TRAFFIC.record_out(self.entry.topic, new_messages, new_bytes)
         decision = await self.resources.quotas.consume_out(
             self.principal.quota_holder,
             str(self.entry.project_id),
