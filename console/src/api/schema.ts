@@ -895,7 +895,10 @@ export interface paths {
         /**
          * List topics
          * @description The topics of a project (the credential's, or `project_id`): yours and the apps'
-         *     (`events`, `todos`, `chat`, `logs`, `interactions`).
+         *     (`events`, `todos`, `chat`, `logs`, `interactions`), each with its headline figures
+         *     (`stats`): messages and bytes retained, the last message's time, messages and bytes
+         *     published in the last minute. The log's figures may be up to 2 s old
+         *     (docs/browse-and-stats.md).
          */
         get: operations["list_topics_api_v1_topics_get"];
         put?: never;
@@ -1206,9 +1209,10 @@ export interface paths {
         };
         /**
          * A topic's statistics
-         * @description Offsets per partition, messages retained, the last message's time, messages in
-         *     the last minute and hour, open streams, and bytes retained where the engine can tell
-         *     cheaply (see docs/browse-and-stats.md for how each figure is computed).
+         * @description Offsets per partition, messages retained, the last message's time, messages and
+         *     bytes in and out over the last minute and hour, open streams, and bytes retained
+         *     where the engine can tell cheaply. The log's figures may be up to 2 s old; see
+         *     docs/browse-and-stats.md for how each figure is computed.
          */
         get: operations["topic_stats_api_v1_topics__name__stats_get"];
         put?: never;
@@ -3817,6 +3821,28 @@ export interface components {
             retention_hours?: number | null;
         };
         /**
+         * TopicHeadline
+         * @description A topic's headline figures, for a list (the full set: ``GET /topics/{name}/stats``).
+         */
+        TopicHeadline: {
+            /** Bytes Last Minute */
+            bytes_last_minute: number;
+            /**
+             * Bytes Retained
+             * @description null on Kafka
+             */
+            bytes_retained: number | null;
+            /** Last Message At */
+            last_message_at: string | null;
+            /**
+             * Messages Last Minute
+             * @description Messages published in the last 60 s
+             */
+            messages_last_minute: number;
+            /** Messages Retained */
+            messages_retained: number;
+        };
+        /**
          * GroupList
          * @example {
          *       "groups": [
@@ -4025,7 +4051,15 @@ export interface components {
          *           "partitions": 3,
          *           "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
          *           "retention_bytes": null,
-         *           "retention_hours": 168
+         *           "retention_hours": 168,
+         *           "schema_version": 2,
+         *           "stats": {
+         *             "bytes_last_minute": 108,
+         *             "bytes_retained": 1510,
+         *             "last_message_at": "2026-12-04T09:40:00.120Z",
+         *             "messages_last_minute": 3,
+         *             "messages_retained": 42
+         *           }
          *         }
          *       ]
          *     }
@@ -4046,7 +4080,15 @@ export interface components {
          *       "partitions": 3,
          *       "project_id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
          *       "retention_bytes": null,
-         *       "retention_hours": 168
+         *       "retention_hours": 168,
+         *       "schema_version": 2,
+         *       "stats": {
+         *         "bytes_last_minute": 108,
+         *         "bytes_retained": 1510,
+         *         "last_message_at": "2026-12-04T09:40:00.120Z",
+         *         "messages_last_minute": 3,
+         *         "messages_retained": 42
+         *       }
          *     }
          */
         TopicOut: {
@@ -4086,6 +4128,8 @@ export interface components {
              * @description The JSON Schema version publishes are checked against
              */
             schema_version?: number | null;
+            /** @description Headline figures; given by GET /topics (the list) */
+            stats?: components["schemas"]["TopicHeadline"] | null;
         };
         /**
          * TopicRename
@@ -4100,10 +4144,16 @@ export interface components {
         /**
          * TopicStatsOut
          * @example {
+         *       "bytes_last_hour": 1510,
+         *       "bytes_last_minute": 108,
+         *       "bytes_out_last_hour": 3020,
+         *       "bytes_out_last_minute": 216,
          *       "bytes_retained": 1510,
          *       "last_message_at": "2026-12-04T09:40:00.120Z",
          *       "messages_last_hour": 42,
          *       "messages_last_minute": 3,
+         *       "messages_out_last_hour": 84,
+         *       "messages_out_last_minute": 6,
          *       "messages_retained": 42,
          *       "open_streams": 1,
          *       "partitions": [
@@ -4119,16 +4169,43 @@ export interface components {
          */
         TopicStatsOut: {
             /**
+             * Bytes Last Hour
+             * @description Bytes published in the last hour
+             */
+            bytes_last_hour: number;
+            /**
+             * Bytes Last Minute
+             * @description Bytes published in the last 60 s
+             */
+            bytes_last_minute: number;
+            /** Bytes Out Last Hour */
+            bytes_out_last_hour: number;
+            /** Bytes Out Last Minute */
+            bytes_out_last_minute: number;
+            /**
              * Bytes Retained
              * @description Bytes the log holds for the topic; null on Kafka (no cheap way to ask)
              */
             bytes_retained: number | null;
             /** Last Message At */
             last_message_at: string | null;
-            /** Messages Last Hour */
+            /**
+             * Messages Last Hour
+             * @description Messages published in the last hour
+             */
             messages_last_hour: number;
-            /** Messages Last Minute */
+            /**
+             * Messages Last Minute
+             * @description Messages published in the last 60 s
+             */
             messages_last_minute: number;
+            /** Messages Out Last Hour */
+            messages_out_last_hour: number;
+            /**
+             * Messages Out Last Minute
+             * @description Messages delivered to streams or shown by the browser in the last 60 s
+             */
+            messages_out_last_minute: number;
             /** Messages Retained */
             messages_retained: number;
             /**

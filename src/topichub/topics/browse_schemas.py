@@ -77,6 +77,12 @@ class TopicStatsOut(BaseModel):
                     "last_message_at": "2026-12-04T09:40:00.120Z",
                     "messages_last_minute": 3,
                     "messages_last_hour": 42,
+                    "bytes_last_minute": 108,
+                    "bytes_last_hour": 1510,
+                    "messages_out_last_minute": 6,
+                    "messages_out_last_hour": 84,
+                    "bytes_out_last_minute": 216,
+                    "bytes_out_last_hour": 3020,
                     "open_streams": 1,
                 }
             ]

@@ -24,7 +24,15 @@ _TOPIC_EXAMPLE: dict[str, Any] = {
     "kafka_topic_name": "th.t.0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e",
     "retention_hours": 168.0,
     "retention_bytes": None,
+    "schema_version": 2,
     "created_at": "2026-12-04T09:32:00Z",
+    "stats": {
+        "messages_retained": 42,
+        "bytes_retained": 1510,
+        "last_message_at": "2026-12-04T09:40:00.120Z",
+        "messages_last_minute": 3,
+        "bytes_last_minute": 108,
+    },
 }
 
 
