@@ -140,3 +140,17 @@ async def test_the_chat_socket_frames_match_the_document(
         await send(http, account, group_id, "hello")
         created = await next_frame(ws)
         assert not _errors(schemas["ChatMessageEvent"], created, document), created
+
+
+async def test_every_frame_example_matches_its_schema(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/asyncapi.json")).json()
+    checked = 0
+    for name, message in document["components"]["messages"].items():
+        schema = document["components"]["schemas"][message["payload"]["$ref"].rsplit("/", 1)[1]]
+        for example in message.get("examples", []):
+            assert not _errors(schema, example["payload"], document), name
+            checked += 1
+    assert checked >= 8
+    page = (await client.get("/docs/streams")).text
+    assert "slow_consumer" in page
+    assert "&quot;heartbeat&quot;" in page

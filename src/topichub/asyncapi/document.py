@@ -148,6 +148,28 @@ CHAT_SUBSCRIBED: dict[str, Any] = {
 }
 
 
+_EVENT_EXAMPLE: dict[str, Any] = {
+    "value": {"order_id": 1043, "status": "paid"},
+    "key": "customer-7",
+    "headers": {"source": "checkout"},
+    "partition": 0,
+    "offset": 41,
+    "timestamp": "2026-12-04T09:40:00.120Z",
+}
+_GAP_EXAMPLE: dict[str, Any] = {"partition": 0, "requested": 12, "available": 30}
+FRAME_EXAMPLES: dict[str, Any] = {
+    "StreamEvent": _EVENT_EXAMPLE,
+    "StreamGap": _GAP_EXAMPLE,
+    "StreamClose": {"reason": "slow_consumer"},
+    "WsEvent": {**_EVENT_EXAMPLE, "id": "0:42"},
+    "WsGap": {"type": "gap", **_GAP_EXAMPLE, "id": "0:30"},
+    "WsClose": {"type": "close", "reason": "topic_deleted"},
+    "WsHeartbeat": {"type": "heartbeat"},
+    "ChatSubscribed": {"type": "subscribed", "group_id": "0e71192c-aaf0-45e6-a7d5-678158feb53d"},
+}
+"""One example per frame, shown on /docs/streams; each is checked against its schema."""
+
+
 def _app_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """Component schemas of every app event (nested models hoisted), and its messages."""
     schemas: dict[str, Any] = {}
@@ -317,6 +339,8 @@ def build(host: str) -> dict[str, Any]:
         }
         if sse_event is not None:
             body["x-sse-event"] = sse_event
+        if name in FRAME_EXAMPLES:
+            body["examples"] = [{"payload": FRAME_EXAMPLES[name]}]
         return body
 
     messages = {

@@ -43,6 +43,11 @@ def _text(markdown: str) -> str:
     return "".join(blocks)
 
 
+def _inline(markdown: str) -> str:
+    """One line of that Markdown, for a table cell or a sentence."""
+    return _CODE.sub(r"<code>\1</code>", html.escape(" ".join(markdown.split()), quote=False))
+
+
 def _type(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
@@ -68,7 +73,7 @@ def _fields(schema: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><code>{html.escape(name)}</code>{' (required)' if name in required else ''}"
         f"</td><td>{html.escape(_type(field))}</td>"
-        f"<td>{_text(str(field.get('description', '')))}</td></tr>"
+        f"<td>{_inline(str(field.get('description', '')))}</td></tr>"
         for name, field in schema.get("properties", {}).items()
     )
     head = "<tr><th>field</th><th>type</th><th>meaning</th></tr>"
@@ -93,7 +98,7 @@ def _message(document: dict[str, Any], message: dict[str, Any]) -> str:
     sse_note = f" — SSE <code>event: {html.escape(sse)}</code>" if sse else ""
     parts = [
         f"<h3 id='{name}'>{name}</h3>",
-        f"<p>{_text(str(message.get('summary', '')))}{sse_note}</p>",
+        f"<p>{_inline(str(message.get('summary', '')))}{sse_note}</p>",
         _text(str(schema.get("description", ""))),
         _fields(schema),
     ]
@@ -112,12 +117,19 @@ def render(document: dict[str, Any]) -> str:
         "<nav><a href='/docs'>HTTP API (/docs)</a><a href='/asyncapi.json'>"
         "/asyncapi.json (AsyncAPI 3.0)</a><a href='/openapi.json'>/openapi.json</a></nav>",
         _text(info.get("description", "")),
+        "<ul>"
+        + "".join(
+            f"<li><a href='#{html.escape(channel_id)}'>{_inline(channel['title'])}</a> "
+            f"<code>{html.escape(channel['address'])}</code></li>"
+            for channel_id, channel in document["channels"].items()
+        )
+        + "</ul>",
         "<h2 id='auth'>Authentication</h2>",
         *(_text(scheme.get("description", "")) for scheme in security.values()),
     ]
     for channel_id, channel in document["channels"].items():
         address = html.escape(channel["address"])
-        sections.append(f"<h2 id='{html.escape(channel_id)}'>{html.escape(channel['title'])}</h2>")
+        sections.append(f"<h2 id='{html.escape(channel_id)}'>{_inline(channel['title'])}</h2>")
         sections.append(f"<p><code>{address}</code></p>")
         sections.append(_text(channel.get("description", "")))
         query = channel.get("x-query") or channel.get("bindings", {}).get("ws", {}).get("query")
