@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     """Sign-ups per client address and hour."""
     signup_per_hour: int | None = Field(default=300, ge=0)
     """Sign-ups from everyone together; bounds how many fresh tenants appear."""
+    chat_invitation_ttl_days: float = Field(default=7.0, gt=0, le=365)
+    """Days a chat invitation (an added member from outside the group admin's tenant)
+    can be accepted."""
+    chat_invitations_per_user_per_hour: int | None = Field(default=30, ge=0)
+    """Chat invitations one user can send per hour (unset: no limit); beyond it, 429."""
     max_streams_per_user: int = Field(default=2, ge=0)
     """Open streams (SSE and WebSocket) per user at once."""
     max_topics_per_project: int = Field(default=100, ge=1)

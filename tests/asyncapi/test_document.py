@@ -51,7 +51,10 @@ async def _emit_every_app_event(http: httpx.AsyncClient, account: Account) -> No
     assert (await http.delete(f"/todos/{todo_id}", headers=headers)).status_code == 204
 
     friend = await signup(http)
+    # Another tenant's friend: invited (member_invited on our topic); we accept theirs
+    # (member_added on our topic).
     group_id = await make_group(http, account, {"moderator": friend})
+    await make_group(http, friend, {"member": account})
     # Removed by the group's admin: the event goes to the admin's tenant's `chat` topic.
     removed = await http.delete(
         f"/api/v1/chat/groups/{group_id}/members/{friend.user['id']}", headers=headers
@@ -91,6 +94,7 @@ async def test_each_app_event_schema_matches_an_event_the_app_emitted(
             "message_deleted",
             "group_created",
             "member_added",
+            "member_invited",
             "member_removed",
         ],
         "logs": ["math_operation"],

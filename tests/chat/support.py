@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import websockets
+from fastapi import FastAPI
 
 from tests.support.factories import Account
+from topichub.models import Membership, Role
 
 
 async def make_group(
@@ -31,12 +34,37 @@ async def make_group(
 async def add(
     client: httpx.AsyncClient, admin: Account, group_id: str, account: Account, role: str
 ) -> None:
+    """Add ``account`` to the group: at once when it is of the admin's tenant, else by an
+    invitation that ``account`` accepts."""
     response = await client.post(
         f"/api/v1/chat/groups/{group_id}/members",
         json={"email": account.email, "role": role},
         headers=admin.headers,
     )
-    assert response.status_code == 201, response.text
+    if response.status_code == 201:
+        return
+    assert response.status_code == 202, response.text
+    await accept(client, account, response.json()["invitation_id"])
+
+
+async def accept(client: httpx.AsyncClient, account: Account, invitation_id: str) -> None:
+    accepted = await client.post(
+        f"/api/v1/chat/invitations/{invitation_id}/accept", headers=account.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
+async def join_tenant(app: FastAPI, account: Account, tenant_id: str) -> None:
+    """Make ``account`` a member of another tenant too (no route does this today)."""
+    async with app.state.resources.sessionmaker() as session:
+        session.add(
+            Membership(
+                tenant_id=uuid.UUID(tenant_id),
+                user_id=uuid.UUID(str(account.user["id"])),
+                role=Role.member.value,
+            )
+        )
+        await session.commit()
 
 
 async def send(

@@ -10,10 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from fastapi import FastAPI
 
 from tests.audit.support import wait_for_events
 from tests.chat.support import (
+    accept,
     close_code,
+    join_tenant,
     make_group,
     next_frame,
     send,
@@ -73,9 +76,10 @@ async def test_seed_002_flow_send_subscribe_edit_delete_history(
     assert history.json()[0]["author"] == bob.email
 
     kinds = {e["type"] for e in await wait_for_events(http, alice, 5, topic="chat")}
+    # Bob is of another tenant: alice's add was an invitation, his accept is on his topic.
     assert kinds == {
         "group_created",
-        "member_added",
+        "member_invited",
         "message_created",
         "message_edited",
         "message_deleted",
@@ -167,12 +171,14 @@ async def test_permissions_on_every_route(http: httpx.AsyncClient, base_url: str
         assert await status(http, who, "POST", f"/api/v1/chat/groups/{group}/members", body) == 403
         path = f"/api/v1/chat/groups/{group}/members/{author.user['id']}"
         assert await status(http, who, "DELETE", path) == 403
-    assert (
-        await status(
-            http, admin, "POST", f"/api/v1/chat/groups/{group}/members", {"email": newcomer.email}
-        )
-        == 201
+    # The newcomer is of another tenant: invited (202) until they accept, then a member.
+    invited = await http.post(
+        f"/api/v1/chat/groups/{group}/members",
+        json={"email": newcomer.email},
+        headers=admin.headers,
     )
+    assert invited.status_code == 202, invited.text
+    await accept(http, newcomer, invited.json()["invitation_id"])
     assert (
         await status(
             http, admin, "POST", f"/api/v1/chat/groups/{group}/members", {"email": newcomer.email}
@@ -287,7 +293,11 @@ async def test_websocket_credentials(http: httpx.AsyncClient, base_url: str) -> 
             {"email": "a@example.com", "role": "owner"},
             422,
         ),
-        ("POST", "/api/v1/chat/groups/{group}/members", {"email": "nobody-here@example.com"}, 404),
+        ("POST", "/api/v1/chat/invitations/not-a-uuid/accept", None, 422),
+        ("POST", "/api/v1/chat/invitations/{group}/accept", None, 404),
+        ("POST", "/api/v1/chat/invitations/{group}/decline", None, 404),
+        ("DELETE", "/api/v1/chat/groups/{group}/invitations/not-a-uuid", None, 422),
+        ("DELETE", "/api/v1/chat/groups/{group}/invitations/{group}", None, 404),
         ("DELETE", "/api/v1/chat/groups/{group}/members/not-a-uuid", None, 422),
         ("GET", "/api/v1/chat/groups/not-a-uuid", None, 422),
     ],
@@ -333,8 +343,11 @@ async def test_password_change_closes_the_users_chat_sockets(
         assert await close_code(ws, timeout=5) == 4003
 
 
-async def test_adding_the_same_member_at_once_is_one_201_and_409s(http: httpx.AsyncClient) -> None:
+async def test_adding_the_same_member_at_once_is_one_201_and_409s(
+    http: httpx.AsyncClient, app: FastAPI
+) -> None:
     admin, newcomer = await signup(http), await signup(http)
+    await join_tenant(app, newcomer, admin.tenant_id)  # of the admin's tenant: added at once
     group = await make_group(http, admin)
     path = f"/api/v1/chat/groups/{group}/members"
     answers = await asyncio.gather(

@@ -210,6 +210,25 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
         await client.post("/api/v1/todos", json={"title": marker, "description": marker}, headers=h)
     )
     group = await ok(await client.post("/api/v1/chat/groups", json={"name": marker}, headers=h))
+    # The victim's group invites an outsider, and a friend's group invites the victim: the
+    # invitation addressed to the victim is the one the matrix tries to accept and revoke.
+    invited_email = f"{marker}@example.com"
+    await ok(
+        await client.post(
+            f"/api/v1/chat/groups/{group['id']}/members", json={"email": invited_email}, headers=h
+        )
+    )
+    friend = await signup(client)
+    friends_group = await ok(
+        await client.post("/api/v1/chat/groups", json={"name": "friends"}, headers=friend.headers)
+    )
+    invitation = await ok(
+        await client.post(
+            f"/api/v1/chat/groups/{friends_group['id']}/members",
+            json={"email": victim.email},
+            headers=friend.headers,
+        )
+    )
     message = await ok(
         await client.post(
             "/api/v1/send-message/", json={"group_id": group["id"], "message": marker}, headers=h
@@ -241,6 +260,7 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
         "group": consumer_group,
         "todo_id": str(todo["id"]),
         "group_id": group["id"],
+        "invitation_id": invitation["invitation_id"],
         "message_id": str(message["id"]),
         "entry_id": str(history["items"][0]["id"]),
         "operation": "add",
@@ -260,6 +280,8 @@ async def build_world(client: httpx.AsyncClient, app: FastAPI) -> World:
         topic,
         consumer_group,
         group["id"],
+        invitation["invitation_id"],
+        invited_email,
         values["entry_id"],
     }
     world = World(

@@ -392,6 +392,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chat/groups/{group_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's pending invitations
+         * @description Invitations of the group not yet answered nor expired; group admins only.
+         */
+        get: operations["list_group_invitations_api_v1_chat_groups__group_id__invitations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/groups/{group_id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an invitation
+         * @description Withdraw a pending invitation of the group; group admins only.
+         */
+        delete: operations["revoke_invitation_api_v1_chat_groups__group_id__invitations__invitation_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/chat/groups/{group_id}/members": {
         parameters: {
             query?: never;
@@ -402,8 +442,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add a group member
-         * @description Add someone (of any tenant) by email; group admins only.
+         * Add a group member, or invite one
+         * @description Group admins only. A user of your own tenant is added at once (201). Any other
+         *     email gets a pending invitation (202, the same answer whether or not someone holds
+         *     that address) that its holder accepts with `POST /chat/invitations/{id}/accept`.
          */
         post: operations["add_member_api_v1_chat_groups__group_id__members_post"];
         delete?: never;
@@ -427,6 +469,67 @@ export interface paths {
          * @description Remove a member (group admins), or leave (yourself). Their live sockets close.
          */
         delete: operations["remove_member_api_v1_chat_groups__group_id__members__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My pending chat invitations
+         * @description Invitations addressed to your account's email, not yet answered nor expired.
+         */
+        get: operations["my_invitations_api_v1_chat_invitations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/invitations/{invitation_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a chat invitation
+         * @description Join the group with the invited role. Only the invitation's addressee can; an
+         *     expired one answers 409.
+         */
+        post: operations["accept_invitation_api_v1_chat_invitations__invitation_id__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/invitations/{invitation_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a chat invitation
+         * @description Refuse the invitation; it disappears from your list and the group's.
+         */
+        post: operations["decline_invitation_api_v1_chat_invitations__invitation_id__decline_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2226,6 +2329,85 @@ export interface components {
              * @constant
              */
             status: "accepted";
+        };
+        /** InvitationList */
+        InvitationList: {
+            /** Invitations */
+            invitations: components["schemas"]["InvitationOut"][];
+        };
+        /**
+         * InvitationOut
+         * @example {
+         *       "created_at": "2026-12-04T10:02:00Z",
+         *       "email": "grace@example.org",
+         *       "expires_at": "2026-12-11T10:02:00Z",
+         *       "group_id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *       "group_name": "team",
+         *       "id": "7d0c2f4e-5b1a-4c3d-9e8f-1a2b3c4d5e6f",
+         *       "invited_by": "ada",
+         *       "role": "member"
+         *     }
+         */
+        InvitationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Group Id
+             * Format: uuid
+             */
+            group_id: string;
+            /** Group Name */
+            group_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Invited By */
+            invited_by: string | null;
+            role: components["schemas"]["ChatRole"];
+        };
+        /**
+         * InvitedOut
+         * @description The answer (202) to adding an email that is not a user of your tenant: the same
+         *     whether or not someone holds that address.
+         * @example {
+         *       "email": "grace@example.org",
+         *       "expires_at": "2026-12-11T10:02:00Z",
+         *       "invitation_id": "7d0c2f4e-5b1a-4c3d-9e8f-1a2b3c4d5e6f",
+         *       "role": "member",
+         *       "status": "invited"
+         *     }
+         */
+        InvitedOut: {
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Invitation Id
+             * Format: uuid
+             */
+            invitation_id: string;
+            role: components["schemas"]["ChatRole"];
+            /**
+             * Status
+             * @default invited
+             */
+            status: string;
         };
         /**
          * ItemIn
@@ -5153,6 +5335,67 @@ export interface operations {
             };
         };
     };
+    list_group_invitations_api_v1_chat_groups__group_id__invitations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    revoke_invitation_api_v1_chat_groups__group_id__invitations__invitation_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     add_member_api_v1_chat_groups__group_id__members_post: {
         parameters: {
             query?: never;
@@ -5177,6 +5420,15 @@ export interface operations {
                     "application/json": components["schemas"]["topichub__chat__schemas__MemberOut"];
                 };
             };
+            /** @description Not a user of your tenant: an invitation was recorded */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitedOut"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -5195,6 +5447,86 @@ export interface operations {
             path: {
                 group_id: string;
                 user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    my_invitations_api_v1_chat_invitations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationList"];
+                };
+            };
+        };
+    };
+    accept_invitation_api_v1_chat_invitations__invitation_id__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["topichub__chat__schemas__GroupOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    decline_invitation_api_v1_chat_invitations__invitation_id__decline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
             };
             cookie?: never;
         };

@@ -94,13 +94,29 @@ class ChatGroupCreated(AppEventBase):
 
 
 class ChatMemberAdded(AppEventBase):
-    """Topic ``chat``, keyed by group id: a group admin added someone."""
+    """Topic ``chat``, keyed by group id: a group admin added a user of their tenant, or
+    someone accepted an invitation (then on their own topic, with ``invitation_id``, and
+    ``added_by`` is themselves)."""
 
     event: Literal["member_added"]
     group_id: uuid.UUID
     user_id: uuid.UUID
     role: Literal["member", "moderator", "admin"]
     added_by: str
+    invitation_id: uuid.UUID | None = None
+
+
+class ChatMemberInvited(AppEventBase):
+    """Topic ``chat``, keyed by group id: a group admin invited an email from outside
+    their tenant (whether anyone holds it is not known to the event either)."""
+
+    event: Literal["member_invited"]
+    group_id: uuid.UUID
+    invitation_id: uuid.UUID
+    email: str
+    role: Literal["member", "moderator", "admin"]
+    invited_by: str
+    expires_at: datetime
 
 
 class ChatMemberRemoved(AppEventBase):
@@ -147,6 +163,7 @@ APP_TOPICS: dict[str, list[type[AppEventBase]]] = {
         ChatMessageDeleted,
         ChatGroupCreated,
         ChatMemberAdded,
+        ChatMemberInvited,
         ChatMemberRemoved,
     ],
     "logs": [MathOperation],

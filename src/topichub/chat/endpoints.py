@@ -8,9 +8,12 @@ Non-members get 404 on every route; members without the needed role get 403.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, WebSocket, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from topichub.chat import live, service
 from topichub.chat.schemas import (
@@ -20,6 +23,9 @@ from topichub.chat.schemas import (
     GroupDetail,
     GroupList,
     GroupOut,
+    InvitationList,
+    InvitationOut,
+    InvitedOut,
     MemberIn,
     MemberOut,
     MessageOut,
@@ -29,7 +35,8 @@ from topichub.dependencies import ResourcesDep, SessionDep, get_resources
 from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Principal
-from topichub.models import ChatMessage, ChatRole, User
+from topichub.models import ChatGroup, ChatInvitation, ChatMessage, ChatRole, User
+from topichub.resources import Resources
 
 router = APIRouter(tags=["chat"])
 
@@ -109,11 +116,41 @@ async def get_group(
     )
 
 
+def _invite_policy(resources: Resources) -> service.InvitePolicy:
+    settings = resources.settings
+    return service.InvitePolicy(
+        limiter=resources.rate_limiter,
+        ttl=timedelta(days=settings.chat_invitation_ttl_days),
+        per_user_per_hour=settings.chat_invitations_per_user_per_hour,
+    )
+
+
+def _invitation_out(
+    invitation: ChatInvitation, group: ChatGroup, inviter: User | None
+) -> InvitationOut:
+    return InvitationOut(
+        id=invitation.id,
+        group_id=group.id,
+        group_name=group.name,
+        email=invitation.email,
+        role=ChatRole(invitation.role),
+        invited_by=service.display_name(inviter),
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+    )
+
+
 @router.post(
     "/chat/groups/{group_id}/members",
-    summary="Add a group member",
+    summary="Add a group member, or invite one",
     response_model=MemberOut,
     status_code=status.HTTP_201_CREATED,
+    responses={
+        202: {
+            "model": InvitedOut,
+            "description": "Not a user of your tenant: an invitation was recorded",
+        }
+    },
 )
 async def add_member(
     group_id: uuid.UUID,
@@ -121,12 +158,102 @@ async def add_member(
     principal: PrincipalDep,
     session: SessionDep,
     resources: ResourcesDep,
-) -> MemberOut:
-    """Add someone (of any tenant) by email; group admins only."""
-    member, user = await service.add_member(
-        session, outbox_for(resources.extras), principal, group_id, data.email, data.role
+) -> MemberOut | JSONResponse:
+    """Group admins only. A user of your own tenant is added at once (201). Any other
+    email gets a pending invitation (202, the same answer whether or not someone holds
+    that address) that its holder accepts with `POST /chat/invitations/{id}/accept`."""
+    added = await service.add_member(
+        session,
+        outbox_for(resources.extras),
+        principal,
+        group_id,
+        data.email,
+        data.role,
+        _invite_policy(resources),
     )
+    if isinstance(added, ChatInvitation):
+        invited = InvitedOut(
+            invitation_id=added.id,
+            email=added.email,
+            role=ChatRole(added.role),
+            expires_at=added.expires_at,
+        )
+        return JSONResponse(jsonable_encoder(invited), status_code=status.HTTP_202_ACCEPTED)
+    member, user = added
     return _member_out(user, member.role, member.created_at)
+
+
+@router.get(
+    "/chat/groups/{group_id}/invitations",
+    summary="A group's pending invitations",
+    response_model=InvitationList,
+)
+async def list_group_invitations(
+    group_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> InvitationList:
+    """Invitations of the group not yet answered nor expired; group admins only."""
+    rows = await service.group_invitations(session, principal, group_id)
+    group, _, _ = await service.group_detail(session, principal, group_id)
+    return InvitationList(
+        invitations=[_invitation_out(invitation, group, inviter) for invitation, inviter in rows]
+    )
+
+
+@router.delete(
+    "/chat/groups/{group_id}/invitations/{invitation_id}",
+    summary="Revoke an invitation",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def revoke_invitation(
+    group_id: uuid.UUID, invitation_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> Response:
+    """Withdraw a pending invitation of the group; group admins only."""
+    await service.revoke_invitation(session, principal, group_id, invitation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/chat/invitations", summary="My pending chat invitations", response_model=InvitationList
+)
+async def my_invitations(principal: PrincipalDep, session: SessionDep) -> InvitationList:
+    """Invitations addressed to your account's email, not yet answered nor expired."""
+    rows = await service.my_invitations(session, principal)
+    return InvitationList(
+        invitations=[
+            _invitation_out(invitation, group, inviter) for invitation, group, inviter in rows
+        ]
+    )
+
+
+@router.post(
+    "/chat/invitations/{invitation_id}/accept",
+    summary="Accept a chat invitation",
+    response_model=GroupOut,
+)
+async def accept_invitation(
+    invitation_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
+) -> GroupOut:
+    """Join the group with the invited role. Only the invitation's addressee can; an
+    expired one answers 409."""
+    group, member = await service.accept_invitation(
+        session, outbox_for(resources.extras), principal, invitation_id
+    )
+    return GroupOut(
+        id=group.id, name=group.name, role=ChatRole(member.role), created_at=group.created_at
+    )
+
+
+@router.post(
+    "/chat/invitations/{invitation_id}/decline",
+    summary="Decline a chat invitation",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def decline_invitation(
+    invitation_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> Response:
+    """Refuse the invitation; it disappears from your list and the group's."""
+    await service.decline_invitation(session, principal, invitation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete(

@@ -2,12 +2,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.models import ChatGroup, ChatMember, ChatMessage, ChatRole, User
+from topichub.models import (
+    ChatGroup,
+    ChatInvitation,
+    ChatMember,
+    ChatMessage,
+    ChatRole,
+    InvitationStatus,
+    Membership,
+    User,
+)
 
 
 class ChatRepository:
@@ -17,7 +27,7 @@ class ChatRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, *rows: ChatGroup | ChatMember | ChatMessage) -> None:
+    async def add(self, *rows: ChatGroup | ChatMember | ChatMessage | ChatInvitation) -> None:
         self.session.add_all(rows)
         await self.session.flush()
 
@@ -76,6 +86,75 @@ class ChatRepository:
         return await self.session.scalar(
             select(User).where(User.email == email.lower(), User.is_active.is_(True))
         )
+
+    async def tenant_user_by_email(self, tenant_id: uuid.UUID, email: str) -> User | None:
+        """An active user with this email who is a member of ``tenant_id``; users of other
+        tenants are not looked up (chat must not tell who exists elsewhere)."""
+        return await self.session.scalar(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.tenant_id == tenant_id,
+                User.email == email,
+                User.is_active.is_(True),
+            )
+        )
+
+    async def member_with_email(self, group_id: uuid.UUID, email: str) -> ChatMember | None:
+        """A member of the group with this email (the group's admins see its members)."""
+        return await self.session.scalar(
+            select(ChatMember)
+            .join(User, User.id == ChatMember.user_id)
+            .where(ChatMember.group_id == group_id, User.email == email)
+        )
+
+    async def invitation(self, invitation_id: uuid.UUID) -> ChatInvitation | None:
+        return await self.session.get(ChatInvitation, invitation_id)
+
+    async def pending_invitation(self, group_id: uuid.UUID, email: str) -> ChatInvitation | None:
+        return await self.session.scalar(
+            select(ChatInvitation)
+            .where(
+                ChatInvitation.group_id == group_id,
+                ChatInvitation.email == email,
+                ChatInvitation.status == InvitationStatus.pending.value,
+            )
+            .order_by(ChatInvitation.created_at.desc())
+            .limit(1)
+        )
+
+    async def invitations_to(
+        self, email: str, now: datetime
+    ) -> Sequence[tuple[ChatInvitation, ChatGroup, User | None]]:
+        """Pending, unexpired invitations addressed to ``email``, oldest first."""
+        rows = await self.session.execute(
+            select(ChatInvitation, ChatGroup, User)
+            .join(ChatGroup, ChatGroup.id == ChatInvitation.group_id)
+            .outerjoin(User, User.id == ChatInvitation.invited_by)
+            .where(
+                ChatInvitation.email == email,
+                ChatInvitation.status == InvitationStatus.pending.value,
+                ChatInvitation.expires_at > now,
+            )
+            .order_by(ChatInvitation.created_at, ChatInvitation.id)
+        )
+        return [(invitation, group, user) for invitation, group, user in rows.all()]
+
+    async def invitations_of(
+        self, group_id: uuid.UUID, now: datetime
+    ) -> Sequence[tuple[ChatInvitation, User | None]]:
+        """The group's pending, unexpired invitations, oldest first."""
+        rows = await self.session.execute(
+            select(ChatInvitation, User)
+            .outerjoin(User, User.id == ChatInvitation.invited_by)
+            .where(
+                ChatInvitation.group_id == group_id,
+                ChatInvitation.status == InvitationStatus.pending.value,
+                ChatInvitation.expires_at > now,
+            )
+            .order_by(ChatInvitation.created_at, ChatInvitation.id)
+        )
+        return [(invitation, user) for invitation, user in rows.all()]
 
     async def user(self, user_id: uuid.UUID) -> User | None:
         return await self.session.get(User, user_id)

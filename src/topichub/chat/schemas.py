@@ -151,3 +151,59 @@ class DeletedOut(BaseModel):
     status: str = "deleted"
     message_id: int
     group_id: uuid.UUID
+
+
+_INVITATION_ID = "7d0c2f4e-5b1a-4c3d-9e8f-1a2b3c4d5e6f"
+_INVITED_EXAMPLE: dict[str, Any] = {
+    "status": "invited",
+    "invitation_id": _INVITATION_ID,
+    "email": "grace@example.org",
+    "role": "member",
+    "expires_at": "2026-12-11T10:02:00Z",
+}
+
+
+class InvitedOut(BaseModel):
+    """The answer (202) to adding an email that is not a user of your tenant: the same
+    whether or not someone holds that address."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_INVITED_EXAMPLE]})
+
+    status: str = "invited"
+    invitation_id: uuid.UUID
+    email: str
+    role: ChatRole
+    expires_at: datetime
+
+
+class InvitationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _INVITATION_ID,
+                    "group_id": _GROUP_ID,
+                    "group_name": "team",
+                    "email": "grace@example.org",
+                    "role": "member",
+                    "invited_by": "ada",
+                    "created_at": "2026-12-04T10:02:00Z",
+                    "expires_at": "2026-12-11T10:02:00Z",
+                }
+            ]
+        }
+    )
+
+    id: uuid.UUID
+    group_id: uuid.UUID
+    group_name: str
+    email: str
+    role: ChatRole
+    """The role you get by accepting."""
+    invited_by: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationList(BaseModel):
+    invitations: list[InvitationOut]

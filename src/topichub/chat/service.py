@@ -15,17 +15,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.bus.port import TopicSpec
 from topichub.chat.repository import ChatRepository
-from topichub.errors import Conflict, Forbidden, NotFound
+from topichub.errors import Conflict, Forbidden, NotFound, RateLimitExceeded
 from topichub.events.outbox import AppEvent, Outbox
 from topichub.identity.principal import Permission, Principal
 from topichub.kit.time import utcnow
-from topichub.models import ChatGroup, ChatMember, ChatMessage, ChatRole, User
+from topichub.limits.rate import RateLimiter, RatePolicy
+from topichub.metrics import RATE_LIMITED
+from topichub.models import (
+    ChatGroup,
+    ChatInvitation,
+    ChatMember,
+    ChatMessage,
+    ChatRole,
+    InvitationStatus,
+    User,
+)
 
 TOPIC = "chat"
 FANOUT = TopicSpec(name="th.sys.chat", partitions=1, retention_ms=24 * 3600 * 1000)
@@ -34,6 +46,7 @@ of a group's events is the order the relay published them)."""
 
 GROUP_CREATED = "group_created"
 MEMBER_ADDED = "member_added"
+MEMBER_INVITED = "member_invited"
 MEMBER_REMOVED = "member_removed"
 MESSAGE_CREATED = "message_created"
 MESSAGE_EDITED = "message_edited"
@@ -152,6 +165,15 @@ async def group_detail(
     return group, me, await repo.members(group_id)
 
 
+@dataclass(frozen=True)
+class InvitePolicy:
+    """How invitations behave: their lifetime and each user's hourly budget."""
+
+    limiter: RateLimiter
+    ttl: timedelta
+    per_user_per_hour: int | None
+
+
 async def add_member(
     session: AsyncSession,
     outbox: Outbox,
@@ -159,18 +181,25 @@ async def add_member(
     group_id: uuid.UUID,
     email: str,
     role: ChatRole,
-) -> tuple[ChatMember, User]:
-    """Group admins add anyone with an account, from any tenant, by email."""
+    policy: InvitePolicy,
+) -> tuple[ChatMember, User] | ChatInvitation:
+    """Group admins add a user of their own tenant at once (the member and user back);
+    any other email gets a pending invitation (the invitation back), whether or not
+    someone holds it: users of other tenants are never looked up here, so the answer
+    and the work done are the same for a stranger's real address and for an unknown one.
+    """
     principal.require(Permission.write)
     repo = ChatRepository(session)
     me = await _membership(repo, group_id, _user(principal))
     if me.role != ChatRole.admin:
         raise Forbidden("Only group admins can add members")
-    user = await repo.user_by_email(email)
-    if user is None:
-        raise NotFound("No user with that email")
-    if await repo.membership(group_id, user.id) is not None:
+    email = email.strip().lower()
+    # The admin sees the members' emails anyway: saying so tells nothing new.
+    if await repo.member_with_email(group_id, email) is not None:
         raise Conflict("Already a member of this group")
+    user = await repo.tenant_user_by_email(principal.tenant_id, email)
+    if user is None:
+        return await _invite(session, outbox, principal, repo, group_id, email, role, policy)
     member = ChatMember(group_id=group_id, user_id=user.id, role=role.value, created_at=utcnow())
     if not await repo.add_member(member):
         raise Conflict("Already a member of this group")
@@ -184,6 +213,184 @@ async def add_member(
         live=False,
     )
     return member, user
+
+
+async def _invite(
+    session: AsyncSession,
+    outbox: Outbox,
+    principal: Principal,
+    repo: ChatRepository,
+    group_id: uuid.UUID,
+    email: str,
+    role: ChatRole,
+    policy: InvitePolicy,
+) -> ChatInvitation:
+    if policy.per_user_per_hour is not None:
+        decision = await policy.limiter.hit(
+            f"chat-invite:user:{principal.user_id}",
+            RatePolicy(per_minute=None, per_hour=policy.per_user_per_hour, per_day=None),
+        )
+        if not decision.allowed:
+            RATE_LIMITED.labels("chat_invitation").inc()
+            raise RateLimitExceeded(
+                f"Too many chat invitations; try again in {decision.retry_after} seconds",
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+    now = utcnow()
+    invitation = await repo.pending_invitation(group_id, email)
+    if invitation is None:
+        invitation = ChatInvitation(
+            id=uuid.uuid4(),
+            group_id=group_id,
+            email=email,
+            role=role.value,
+            invited_by=principal.user_id,
+            status=InvitationStatus.pending.value,
+            created_at=now,
+            expires_at=now + policy.ttl,
+        )
+        await repo.add(invitation)
+    else:
+        # Inviting again renews the pending invitation (and its role): one per address.
+        invitation.role = role.value
+        invitation.invited_by = principal.user_id
+        invitation.expires_at = now + policy.ttl
+        await repo.flush()
+    await _emit(
+        session,
+        outbox,
+        principal,
+        group_id,
+        MEMBER_INVITED,
+        {
+            "invitation_id": invitation.id,
+            "email": email,
+            "role": role.value,
+            "invited_by": _actor(principal),
+            "expires_at": invitation.expires_at,
+        },
+        live=False,
+    )
+    return invitation
+
+
+async def _my_email(repo: ChatRepository, principal: Principal) -> str | None:
+    user = await repo.user(_user(principal))
+    return user.email if user is not None and user.email else None
+
+
+async def my_invitations(
+    session: AsyncSession, principal: Principal
+) -> Sequence[tuple[ChatInvitation, ChatGroup, User | None]]:
+    """Pending invitations addressed to the caller's account email."""
+    principal.require(Permission.read)
+    repo = ChatRepository(session)
+    email = await _my_email(repo, principal)
+    if email is None:
+        return []
+    return await repo.invitations_to(email, utcnow())
+
+
+async def _invitation_to_me(
+    repo: ChatRepository, principal: Principal, invitation_id: uuid.UUID
+) -> ChatInvitation:
+    """An invitation addressed to the caller and still pending; 404 for any other (one
+    addressed to someone else does not exist for the caller)."""
+    email = await _my_email(repo, principal)
+    invitation = await repo.invitation(invitation_id)
+    if (
+        invitation is None
+        or email is None
+        or invitation.email != email
+        or invitation.status != InvitationStatus.pending
+    ):
+        raise NotFound("Invitation not found")
+    return invitation
+
+
+async def accept_invitation(
+    session: AsyncSession, outbox: Outbox, principal: Principal, invitation_id: uuid.UUID
+) -> tuple[ChatGroup, ChatMember]:
+    """The addressee joins the group with the invited role."""
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    user_id = _user(principal)
+    invitation = await _invitation_to_me(repo, principal, invitation_id)
+    await repo.lock_group(invitation.group_id)
+    now = utcnow()
+    if invitation.expires_at <= now:
+        raise Conflict("This invitation has expired; ask a group admin for a new one")
+    group = await repo.group(invitation.group_id)
+    assert group is not None
+    invitation.status = InvitationStatus.accepted.value
+    invitation.responded_at = now
+    member = await repo.membership(group.id, user_id)
+    if member is not None:
+        await repo.flush()
+        return group, member
+    member = ChatMember(group_id=group.id, user_id=user_id, role=invitation.role, created_at=now)
+    if not await repo.add_member(member):
+        raise Conflict("Already a member of this group")
+    await _emit(
+        session,
+        outbox,
+        principal,
+        group.id,
+        MEMBER_ADDED,
+        {
+            "user_id": user_id,
+            "role": invitation.role,
+            "added_by": _actor(principal),
+            "invitation_id": invitation.id,
+        },
+        live=False,
+    )
+    return group, member
+
+
+async def decline_invitation(
+    session: AsyncSession, principal: Principal, invitation_id: uuid.UUID
+) -> None:
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    invitation = await _invitation_to_me(repo, principal, invitation_id)
+    invitation.status = InvitationStatus.declined.value
+    invitation.responded_at = utcnow()
+    await repo.flush()
+
+
+async def _as_admin(repo: ChatRepository, principal: Principal, group_id: uuid.UUID) -> None:
+    me = await _membership(repo, group_id, _user(principal))
+    if me.role != ChatRole.admin:
+        raise Forbidden("Only group admins can see and revoke invitations")
+
+
+async def group_invitations(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID
+) -> Sequence[tuple[ChatInvitation, User | None]]:
+    """A group's pending invitations; group admins only."""
+    principal.require(Permission.read)
+    repo = ChatRepository(session)
+    await _as_admin(repo, principal, group_id)
+    return await repo.invitations_of(group_id, utcnow())
+
+
+async def revoke_invitation(
+    session: AsyncSession, principal: Principal, group_id: uuid.UUID, invitation_id: uuid.UUID
+) -> None:
+    principal.require(Permission.write)
+    repo = ChatRepository(session)
+    await _as_admin(repo, principal, group_id)
+    invitation = await repo.invitation(invitation_id)
+    if (
+        invitation is None
+        or invitation.group_id != group_id
+        or invitation.status != InvitationStatus.pending
+    ):
+        raise NotFound("Invitation not found")
+    invitation.status = InvitationStatus.revoked.value
+    invitation.responded_at = utcnow()
+    await repo.flush()
 
 
 async def remove_member(

@@ -6,7 +6,14 @@ from topichub.models.api_usage import ApiUsage
 from topichub.models.audit import DeadLetter, EventLogEntry
 from topichub.models.bus import BusGroupOffset, BusPartition, BusRecord, BusTopic
 from topichub.models.calculation import Calculation
-from topichub.models.chat import ChatGroup, ChatMember, ChatMessage, ChatRole
+from topichub.models.chat import (
+    ChatGroup,
+    ChatInvitation,
+    ChatMember,
+    ChatMessage,
+    ChatRole,
+    InvitationStatus,
+)
 from topichub.models.consumer_group import (
     ConsumerGroup,
     ConsumerGroupAttempt,
@@ -36,6 +43,7 @@ __all__ = [
     "BusTopic",
     "Calculation",
     "ChatGroup",
+    "ChatInvitation",
     "ChatMember",
     "ChatMessage",
     "ChatRole",
@@ -46,6 +54,7 @@ __all__ = [
     "DeadLetter",
     "EventLogEntry",
     "IdempotencyKey",
+    "InvitationStatus",
     "Membership",
     "OutboxEvent",
     "Project",

@@ -62,3 +62,34 @@ class ChatMessage(Base):
     body: Mapped[str] = mapped_column(String(4000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column()
+
+
+class InvitationStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    revoked = "revoked"
+
+
+class ChatInvitation(UUIDPrimaryKey, Base):
+    """An invitation to a group, addressed to an email that is not a user of the inviter's
+    tenant. Whether anyone holds that email is never looked up when it is made (the answer
+    must not tell); the addressee sees it when signed in with that email. Rows stay after
+    an answer (status) so that revoking cannot refill the inviter's hourly budget."""
+
+    __tablename__ = "chat_invitations"
+    __table_args__ = (Index("ix_chat_invitations_email_status", "email", "status"),)
+
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("chat_groups.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    """Lower-cased, as users' emails are."""
+    role: Mapped[str] = mapped_column(String(16), default=ChatRole.member.value)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default=InvitationStatus.pending.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column()

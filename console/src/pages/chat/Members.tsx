@@ -1,5 +1,6 @@
-// A group's members with their roles. Group admins add people (by the email of their
-// account) and remove members; anyone may leave. The server has the last word: its
+// A group's members with their roles. Group admins add people by email (a user of their
+// own tenant at once, anyone else by an invitation they accept) and remove members;
+// anyone may leave. The server has the last word: its
 // 403/404/409 answers (e.g. "The group's last admin cannot be removed") are shown as is.
 import { useState, type FormEvent } from "react";
 
@@ -33,7 +34,7 @@ export function Members({
   const [notice, setNotice] = useState<string | null>(null);
 
   const add = useAction(async (address: string, as: ChatRole) => {
-    const member = await unwrap(
+    const answer = await unwrap(
       api.POST("/api/v1/chat/groups/{group_id}/members", {
         params: { path: { group_id: group.id } },
         body: { email: address, role: as },
@@ -41,7 +42,16 @@ export function Members({
     );
     setEmail("");
     setRole("member");
-    setNotice(`${memberName(member)} was added as ${member.role}.`);
+    if ("invitation_id" in answer) {
+      // 202: not a user of our tenant. The server does not say whether the address has
+      // an account; its holder sees the invitation on their chat page.
+      setNotice(
+        `${answer.email} was invited as ${answer.role}. They join once they accept ` +
+          `(the invitation expires ${new Date(answer.expires_at).toLocaleDateString()}).`,
+      );
+    } else {
+      setNotice(`${memberName(answer)} was added as ${answer.role}.`);
+    }
     await onChanged();
   });
 
@@ -119,7 +129,7 @@ export function Members({
             label="Member email"
             type="email"
             autoComplete="off"
-            hint="The email of their topichub account."
+            hint="The email of their topichub account. People outside your tenant are invited and join once they accept."
             value={email}
             onChange={(e) => {
               setEmail(e.target.value);
