@@ -15,7 +15,7 @@ import asyncpg  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -284,6 +284,42 @@ class ErrorBody(BaseModel):
 
 class ErrorEnvelope(BaseModel):
     """Every error answer (the OpenAPI document's schema for 4xx/5xx responses)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "Topic 'orders' not found",
+                    "error": {
+                        "code": "NOT_FOUND",
+                        "message": "Topic 'orders' not found",
+                        "details": None,
+                        "request_id": "5f0c1d2e3a4b4c6d",
+                        "timestamp": "2026-12-04T10:30:00.120Z",
+                    },
+                },
+                {
+                    "detail": "Invalid messages.0.partition: Input should be greater than "
+                    "or equal to 0",
+                    "error": {
+                        "code": "VALIDATION_ERROR",
+                        "message": "Invalid messages.0.partition: Input should be greater "
+                        "than or equal to 0",
+                        "details": [
+                            {
+                                "field": "messages.0.partition",
+                                "location": "body",
+                                "reason": "Input should be greater than or equal to 0",
+                                "type": "greater_than_equal",
+                            }
+                        ],
+                        "request_id": "5f0c1d2e3a4b4c6e",
+                        "timestamp": "2026-12-04T10:30:01.450Z",
+                    },
+                },
+            ]
+        }
+    )
 
     detail: str
     error: ErrorBody

@@ -95,3 +95,15 @@ async def test_every_operation_has_a_summary_a_description_and_json_examples(
     # response model (or `responses={200: {"content": {"application/json": {"example":
     # ...}}}}` for a plain dict answer).
     assert not problems, "\n".join(problems)
+
+
+async def test_every_model_example_matches_its_own_schema(client: httpx.AsyncClient) -> None:
+    """Models used only in error answers (the envelope) or nested ones have examples too."""
+    spec = (await client.get("/openapi.json")).json()
+    problems: list[str] = []
+    for name, schema in spec["components"]["schemas"].items():
+        if "examples" in schema:
+            ref = {"schema": {"$ref": f"#/components/schemas/{name}"}}
+            problems += _problems(spec, name, ref)
+    assert "examples" in spec["components"]["schemas"]["ErrorEnvelope"]
+    assert not problems, "\n".join(problems)
