@@ -1919,6 +1919,33 @@ export interface components {
         /**
          * ErrorEnvelope
          * @description Every error answer (the OpenAPI document's schema for 4xx/5xx responses).
+         * @example {
+         *       "detail": "Topic 'orders' not found",
+         *       "error": {
+         *         "code": "NOT_FOUND",
+         *         "details": null,
+         *         "message": "Topic 'orders' not found",
+         *         "request_id": "5f0c1d2e3a4b4c6d",
+         *         "timestamp": "2026-12-04T10:30:00.120Z"
+         *       }
+         *     }
+         * @example {
+         *       "detail": "Invalid messages.0.partition: Input should be greater than or equal to 0",
+         *       "error": {
+         *         "code": "VALIDATION_ERROR",
+         *         "details": [
+         *           {
+         *             "field": "messages.0.partition",
+         *             "location": "body",
+         *             "reason": "Input should be greater than or equal to 0",
+         *             "type": "greater_than_equal"
+         *           }
+         *         ],
+         *         "message": "Invalid messages.0.partition: Input should be greater than or equal to 0",
+         *         "request_id": "5f0c1d2e3a4b4c6e",
+         *         "timestamp": "2026-12-04T10:30:01.450Z"
+         *       }
+         *     }
          */
         ErrorEnvelope: {
             /** Detail */
