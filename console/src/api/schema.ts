@@ -2357,7 +2357,23 @@ export interface components {
              */
             status: "accepted";
         };
-        /** InvitationList */
+        /**
+         * InvitationList
+         * @example {
+         *       "invitations": [
+         *         {
+         *           "created_at": "2026-12-04T10:02:00Z",
+         *           "email": "grace@example.org",
+         *           "expires_at": "2026-12-11T10:02:00Z",
+         *           "group_id": "0e71192c-aaf0-45e6-a7d5-678158feb53d",
+         *           "group_name": "team",
+         *           "id": "7d0c2f4e-5b1a-4c3d-9e8f-1a2b3c4d5e6f",
+         *           "invited_by": "ada",
+         *           "role": "member"
+         *         }
+         *       ]
+         *     }
+         */
         InvitationList: {
             /** Invitations */
             invitations: components["schemas"]["InvitationOut"][];

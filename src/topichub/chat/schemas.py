@@ -176,23 +176,20 @@ class InvitedOut(BaseModel):
     expires_at: datetime
 
 
+_INVITATION_EXAMPLE: dict[str, Any] = {
+    "id": _INVITATION_ID,
+    "group_id": _GROUP_ID,
+    "group_name": "team",
+    "email": "grace@example.org",
+    "role": "member",
+    "invited_by": "ada",
+    "created_at": "2026-12-04T10:02:00Z",
+    "expires_at": "2026-12-11T10:02:00Z",
+}
+
+
 class InvitationOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": _INVITATION_ID,
-                    "group_id": _GROUP_ID,
-                    "group_name": "team",
-                    "email": "grace@example.org",
-                    "role": "member",
-                    "invited_by": "ada",
-                    "created_at": "2026-12-04T10:02:00Z",
-                    "expires_at": "2026-12-11T10:02:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_INVITATION_EXAMPLE]})
 
     id: uuid.UUID
     group_id: uuid.UUID
@@ -206,4 +203,8 @@ class InvitationOut(BaseModel):
 
 
 class InvitationList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"invitations": [_INVITATION_EXAMPLE]}]}
+    )
+
     invitations: list[InvitationOut]
