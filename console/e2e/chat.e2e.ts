@@ -22,7 +22,7 @@ describe("group chat between two browsers", () => {
     await browser?.close();
   });
 
-  it("creates a group, adds a member, and chats live: send, reply, edit, delete", async () => {
+  it("creates a group, invites a member who accepts, and chats live: send, reply, edit, delete", async () => {
     const contextA = await newContext(browser);
     const contextB = await newContext(browser);
     const a = await contextA.newPage();
@@ -42,19 +42,33 @@ describe("group chat between two browsers", () => {
     await expect.poll(() => a.url()).toMatch(/#\/chat\/[0-9a-f-]{36}$/);
     await expect.poll(() => connection(a).textContent()).toBe("live");
 
+    // B is of another tenant: A's add is an invitation (202), pending until B accepts.
     await a.getByLabel("Member email").fill(bob.email);
     await a.getByLabel("Role").selectOption("member");
     await a.getByRole("button", { name: "Add member" }).click();
+    await expect.poll(() => a.getByText(`${bob.email} was invited as member`).isVisible()).toBe(true);
+    await expect
+      .poll(() => a.getByRole("list", { name: "Pending invitations" }).getByText(bob.email).isVisible())
+      .toBe(true);
+
+    // B sees the invitation on the chat page and accepts: the group opens.
+    await b.goto("/#/chat");
+    await b.getByRole("button", { name: `Accept invitation to ${name}` }).click();
+    await expect.poll(() => b.url()).toMatch(/#\/chat\/[0-9a-f-]{36}$/);
+    await expect.poll(() => connection(b).textContent()).toBe("live");
+    await expect
+      .poll(() => b.getByRole("navigation", { name: "Chat groups" }).getByRole("link", { name }).isVisible())
+      .toBe(true);
+    expect(await b.getByRole("list", { name: "Invitations" }).count()).toBe(0);
+
+    // A sees B among the members; adding B again: the server's 409 is shown.
+    await a.reload();
+    await expect.poll(() => connection(a).textContent()).toBe("live");
     await expect.poll(() => a.getByRole("list", { name: "Members" }).getByText(bob.email).isVisible()).toBe(true);
-    // Adding the same person again: the server's 409 is shown.
     await a.getByLabel("Member email").fill(bob.email);
     await a.getByRole("button", { name: "Add member" }).click();
     await expect.poll(() => a.getByText("Already a member of this group").isVisible()).toBe(true);
 
-    // B opens the group from its list.
-    await b.goto("/#/chat");
-    await b.getByRole("navigation", { name: "Chat groups" }).getByRole("link", { name }).click();
-    await expect.poll(() => connection(b).textContent()).toBe("live");
     // B is a plain member: no add form.
     expect(await b.getByLabel("Member email").count()).toBe(0);
 

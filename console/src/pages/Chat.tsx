@@ -1,5 +1,6 @@
-// Group chat: the user's groups and a create form beside the selected group's
-// conversation (live over a WebSocket) and members. Stacked on phones.
+// Group chat: the user's invitations (when there are some), groups and a create form
+// beside the selected group's conversation (live over a WebSocket) and members. Stacked
+// on phones.
 import { useParams } from "react-router";
 
 import { api, unwrap } from "../api/client";
@@ -7,6 +8,7 @@ import { useLoad } from "../hooks/useApi";
 import { Card, Empty, PageHeader } from "../components/ui";
 import { GroupList } from "./chat/GroupList";
 import { GroupView } from "./chat/GroupView";
+import { Invitations } from "./chat/Invitations";
 
 export default function Chat() {
   const { groupId } = useParams();
@@ -15,7 +17,10 @@ export default function Chat() {
     <>
       <PageHeader title="Chat" />
       <div className="grid gap-4 md:grid-cols-[16rem_minmax(0,1fr)]">
-        <GroupList groups={groups} selected={groupId} />
+        <div className="flex flex-col gap-4 self-start">
+          <Invitations onJoined={groups.reload} />
+          <GroupList groups={groups} selected={groupId} />
+        </div>
         {groupId ? (
           <GroupView key={groupId} groupId={groupId} onGroupsChanged={groups.reload} />
         ) : (

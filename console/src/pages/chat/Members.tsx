@@ -5,10 +5,17 @@
 import { useState, type FormEvent } from "react";
 
 import { api, unwrap } from "../../api/client";
-import { useAction } from "../../hooks/useApi";
+import { useAction, useLoad } from "../../hooks/useApi";
 import { checkEmail } from "../../lib/validate";
 import { Alert, Badge, Button, Card, Select, TextField } from "../../components/ui";
-import { memberName, ROLES, type ChatRole, type GroupDetail, type Member } from "./messages";
+import {
+  memberName,
+  ROLES,
+  type ChatRole,
+  type GroupDetail,
+  type Invitation,
+  type Member,
+} from "./messages";
 
 const ROLE_TONE: Record<ChatRole, "info" | "warning" | "success"> = {
   admin: "warning",
@@ -33,6 +40,29 @@ export function Members({
   const [emailError, setEmailError] = useState<string>();
   const [notice, setNotice] = useState<string | null>(null);
 
+  // The group's pending invitations: admins only (others get 403, so do not ask).
+  const pending = useLoad(
+    () =>
+      isAdmin
+        ? unwrap(
+            api.GET("/api/v1/chat/groups/{group_id}/invitations", {
+              params: { path: { group_id: group.id } },
+            }),
+          )
+        : Promise.resolve({ invitations: [] as Invitation[] }),
+    [group.id, isAdmin],
+  );
+
+  const revoke = useAction(async (invitation: Invitation) => {
+    await unwrap(
+      api.DELETE("/api/v1/chat/groups/{group_id}/invitations/{invitation_id}", {
+        params: { path: { group_id: group.id, invitation_id: invitation.id } },
+      }),
+    );
+    setNotice(`The invitation of ${invitation.email} was revoked.`);
+    await pending.reload();
+  });
+
   const add = useAction(async (address: string, as: ChatRole) => {
     const answer = await unwrap(
       api.POST("/api/v1/chat/groups/{group_id}/members", {
@@ -49,6 +79,7 @@ export function Members({
         `${answer.email} was invited as ${answer.role}. They join once they accept ` +
           `(the invitation expires ${new Date(answer.expires_at).toLocaleDateString()}).`,
       );
+      await pending.reload();
     } else {
       setNotice(`${memberName(answer)} was added as ${answer.role}.`);
     }
@@ -123,6 +154,34 @@ export function Members({
           );
         })}
       </ul>
+      {revoke.error && <Alert>{revoke.error}</Alert>}
+      {(pending.data?.invitations.length ?? 0) > 0 && (
+        <>
+          <h3 className="mt-4 text-sm font-semibold">Invited</h3>
+          <ul className="mt-1 flex flex-col divide-y divide-slate-100" aria-label="Pending invitations">
+            {pending.data?.invitations.map((invitation) => (
+              <li key={invitation.id} className="flex flex-wrap items-center gap-2 py-2 text-sm">
+                <div className="min-w-0 flex-1">
+                  <p className="truncate">{invitation.email}</p>
+                  <p className="text-xs text-slate-500">
+                    expires {new Date(invitation.expires_at).toLocaleDateString()}
+                  </p>
+                </div>
+                <Badge tone={ROLE_TONE[invitation.role]}>{invitation.role}</Badge>
+                <Button
+                  variant="ghost"
+                  className="px-2 py-1"
+                  aria-label={`Revoke invitation of ${invitation.email}`}
+                  busy={revoke.busy}
+                  onClick={() => void revoke.run(invitation)}
+                >
+                  Revoke
+                </Button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       {isAdmin ? (
         <form onSubmit={submit} noValidate className="mt-4 flex flex-col gap-2 border-t border-slate-100 pt-4">
           <TextField

@@ -11,6 +11,8 @@ export type ChatRole = components["schemas"]["ChatRole"];
 export type Group = components["schemas"]["topichub__chat__schemas__GroupOut"];
 export type GroupDetail = components["schemas"]["GroupDetail"];
 export type Member = components["schemas"]["topichub__chat__schemas__MemberOut"];
+/** An invitation to a group: one addressed to the user, or a group's pending one. */
+export type Invitation = components["schemas"]["InvitationOut"];
 
 /** The server's limits (topichub.chat.schemas: MessageText, GroupName). */
 export const MESSAGE_MAX = LIMITS.SendMessageIn.message.maxLength;
