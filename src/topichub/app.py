@@ -27,6 +27,7 @@ from topichub.asyncapi.endpoints import router as asyncapi_router
 from topichub.audit.consumer import AuditConsumer
 from topichub.audit.endpoints import router as events_router
 from topichub.bus import BusOptions, EventBus, create_bus
+from topichub.chat.endpoints import live_router as chat_live_router
 from topichub.chat.endpoints import router as chat_router
 from topichub.chat.service import FANOUT as CHAT_FANOUT
 from topichub.config import Settings
@@ -48,6 +49,7 @@ from topichub.identity.tokens import TokenCodec
 from topichub.kit import migrations
 from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite, on_committed_writes
 from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
+from topichub.limits.dependencies import RateLimited
 from topichub.limits.endpoints import router as usage_router
 from topichub.limits.metering import ApiMeter
 from topichub.logging import configure_logging
@@ -59,6 +61,7 @@ from topichub.recommend import consumer as recommend_consumer
 from topichub.recommend.endpoints import router as recommend_router
 from topichub.resources import CACHED_TABLES, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
+from topichub.todos.dapr import router as dapr_router
 from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
 from topichub.topics.browse_endpoints import router as browse_router
@@ -87,10 +90,22 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     streams_router,
     usage_router,
     admin_router,
+    dapr_router,
     todos_router,
     chat_router,
+    chat_live_router,
     math_router,
     events_router,
+]
+# The rate limit (limits.dependencies.RateLimited) goes on every router as a whole, but
+# on these, whose unauthenticated routes (sign-up, login, Dapr) or WebSockets must not
+# get it: their authenticated HTTP routes carry it themselves, and their WebSockets count
+# the open themselves. tests/limits/test_rate_limited_routes.py checks every route.
+NOT_LIMITED_AS_A_WHOLE: list[APIRouter] = [
+    identity_router,
+    streams_router,
+    dapr_router,
+    chat_live_router,
 ]
 
 
@@ -301,12 +316,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(asyncapi_router)
     console.mount(app)
-    app.include_router(platform_router)
+    app.include_router(platform_router, dependencies=[RateLimited])
     # Seed 003's recommender paths already start with /api/v1: mounted once.
-    app.include_router(recommend_router)
+    app.include_router(recommend_router, dependencies=[RateLimited])
     for router in DOMAIN_ROUTERS:
-        app.include_router(router, prefix="/api/v1")
-        app.include_router(router, include_in_schema=False)
+        limited = [] if router in NOT_LIMITED_AS_A_WHOLE else [RateLimited]
+        app.include_router(router, prefix="/api/v1", dependencies=limited)
+        app.include_router(router, include_in_schema=False, dependencies=limited)
     install_publish_route(app)
 
     if settings.cors_origins:

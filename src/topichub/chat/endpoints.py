@@ -39,6 +39,9 @@ from topichub.models import ChatGroup, ChatInvitation, ChatMessage, ChatRole, Us
 from topichub.resources import Resources
 
 router = APIRouter(tags=["chat"])
+live_router = APIRouter(tags=["chat"])
+"""The WebSocket, apart: it authenticates and counts its open itself (``live.py``), so it
+does not take the HTTP routes' rate-limit dependency."""
 
 MessageId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The message's id")]
 
@@ -330,7 +333,7 @@ async def delete_message(
     return DeletedOut(message_id=message.id, group_id=message.group_id)
 
 
-@router.websocket("/subscribe/{group_id}")
+@live_router.websocket("/subscribe/{group_id}")
 async def subscribe(
     websocket: WebSocket,
     group_id: str,

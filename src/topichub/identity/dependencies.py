@@ -18,7 +18,6 @@ from topichub.identity import service
 from topichub.identity.principal import Principal
 from topichub.identity.tokens import InvalidToken
 from topichub.kit.time import utcnow
-from topichub.limits.enforce import enforce_rate_limit
 from topichub.resources import Resources
 
 bearer_scheme = HTTPBearer(
@@ -89,7 +88,6 @@ async def get_principal(
     if credential is None:
         raise AuthenticationFailed("Not authenticated")
     principal = await resolve_credential(session, resources, credential)
-    await enforce_rate_limit(request, session, resources, principal)
     log_context = getattr(request.state, "log_context", None)
     if isinstance(log_context, dict):
         log_context["tenant_id"] = str(principal.tenant_id)

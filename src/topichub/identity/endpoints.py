@@ -23,6 +23,7 @@ from topichub.identity.schemas import (
     TokenOut,
     UserOut,
 )
+from topichub.limits.dependencies import RateLimited
 from topichub.limits.signups import check_signup
 from topichub.models import Topic, User
 from topichub.resources import Resources
@@ -213,7 +214,7 @@ async def logout(data: RefreshIn, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/auth/me", summary="Who am I", response_model=UserOut)
+@router.get("/auth/me", summary="Who am I", response_model=UserOut, dependencies=[RateLimited])
 async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     """The signed-in user (or the owner of the API key), with their tenant and role."""
     user = await service.get_user(session, principal.require_user())
@@ -224,7 +225,7 @@ async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     "/auth/me",
     summary="Change my email or password",
     response_model=MeUpdated,
-    dependencies=[NoStore],
+    dependencies=[NoStore, RateLimited],
 )
 async def update_me(
     data: MeUpdate,
@@ -261,7 +262,12 @@ async def update_me(
     return out
 
 
-@router.delete("/auth/me", summary="Deactivate my account", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/auth/me",
+    summary="Deactivate my account",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[RateLimited],
+)
 async def deactivate_me(principal: PrincipalDep, session: SessionDep) -> Response:
     """Deactivate the account: its tokens, refresh tokens and API keys stop working."""
     await service.deactivate(session, principal)

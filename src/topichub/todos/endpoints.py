@@ -9,11 +9,10 @@ from fastapi import APIRouter, Path, Query, Response, status
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
-from topichub.todos import dapr, service
+from topichub.todos import service
 from topichub.todos.schemas import TodoIn, TodoOut, TodoPatch
 
 router = APIRouter(tags=["todos"])
-router.include_router(dapr.router)
 
 TodoId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The todo's id")]
 

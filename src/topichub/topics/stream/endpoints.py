@@ -24,6 +24,7 @@ from topichub.identity.dependencies import (
 )
 from topichub.identity.tickets import stream_binding
 from topichub.identity.websocket import principal_from_ticket, ws_credential, ws_principal
+from topichub.limits.dependencies import RateLimited
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.topics.schemas import StreamTicketOut
 from topichub.topics.stream.frames import CloseReason, ws_close_code
@@ -69,7 +70,7 @@ AutocommitQuery = Annotated[
     "/stream-tickets",
     summary="Get a stream ticket (browsers)",
     response_model=StreamTicketOut,
-    dependencies=[NoStore],
+    dependencies=[NoStore, RateLimited],
 )
 async def create_stream_ticket(principal: PrincipalDep, resources: ResourcesDep) -> StreamTicketOut:
     """A credential for one stream, valid for a minute (for browsers): used once, except
@@ -125,11 +126,11 @@ async def stream_sse(
         # EventSource re-sends this URL to reconnect: the ticket may reopen this stream.
         binding = stream_binding("sse", request.url.path, project_id)
         principal = await principal_from_ticket(session, resources, ticket, stream=binding)
-        await enforce_rate_limit(request, session, resources, principal)
     else:
         principal = await get_principal(
             request, session, resources, _bearer(request), request.headers.get("x-api-key")
         )
+    await enforce_rate_limit(request, session, resources, principal)
     topic = await find_stream_topic(session, resources, principal, name, project_id)
     if group is not None:
         check_group_start(**{"from": start_from, "since": since, "cursor": cursor})
