@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import gc
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -34,7 +36,7 @@ from topichub.config import Settings
 from topichub.console import Console, RootOut, find_console, wants_html
 from topichub.errors import install_error_handlers
 from topichub.events.charge import charge_app_events
-from topichub.events.outbox import RELAY_KEY, OutboxRelay
+from topichub.events.outbox import OutboxRelay
 from topichub.groups import metrics as group_metrics
 from topichub.groups.endpoints import router as groups_router
 from topichub.groups.stream import open_group_stream
@@ -48,7 +50,8 @@ from topichub.identity.tickets import TicketBook
 from topichub.identity.tokens import TokenCodec
 from topichub.kit import migrations
 from topichub.kit.db import create_engine, create_sessionmaker, is_sqlite, on_committed_writes
-from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, create_store
+from topichub.kit.periodic import Periodic
+from topichub.limits import ConnectionLimiter, QuotaService, RateLimiter, RedisStore, create_store
 from topichub.limits.dependencies import RateLimited
 from topichub.limits.endpoints import router as usage_router
 from topichub.limits.metering import ApiMeter
@@ -57,9 +60,11 @@ from topichub.math.endpoints import router as math_router
 from topichub.metrics import watch_hub
 from topichub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from topichub.models import Topic, User
-from topichub.recommend import consumer as recommend_consumer
+from topichub.recommend.consumer import RecommendConsumer
+from topichub.recommend.consumer import group_for as recommend_group
 from topichub.recommend.endpoints import router as recommend_router
-from topichub.resources import CACHED_TABLES, Caches, Resources
+from topichub.recommend.registry import ModelRegistry
+from topichub.resources import CACHED_TABLES, SHUTDOWN, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
 from topichub.todos.dapr import router as dapr_router
 from topichub.todos.endpoints import router as todos_router
@@ -70,7 +75,6 @@ from topichub.topics.publish_route import install as install_publish_route
 from topichub.topics.schema_endpoints import router as schema_router
 from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.endpoints import router as streams_router
-from topichub.topics.stream.group_hook import GROUP_STREAMS_KEY
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
 from topichub.topics.traffic import TRAFFIC
@@ -118,119 +122,180 @@ _KEY_LAST_USED = re.compile(
 )
 
 
-async def _retention_loop(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """Housekeeping: the embedded log's retention and expired idempotency keys."""
-    while True:
-        await asyncio.sleep(RETENTION_INTERVAL_S)
+async def _housekeeping(bus: EventBus, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The embedded log's retention and expired idempotency keys."""
+    dropped = await bus.enforce_retention()
+    if dropped:
+        log.info("retention dropped %d records", dropped)
+    async with sessionmaker() as session:
+        await idempotency.purge_expired(session)
+        await session.commit()
+
+
+Step = Callable[[], Awaitable[object]]
+
+
+def _closing(name: str, step: Step) -> Step:
+    """A teardown step that logs its failure instead of skipping the steps after it."""
+
+    async def close() -> None:
         try:
-            dropped = await bus.enforce_retention()
-            if dropped:
-                log.info("retention dropped %d records", dropped)
-            async with sessionmaker() as session:
-                await idempotency.purge_expired(session)
-                await session.commit()
+            await step()
         except Exception:
-            log.warning("housekeeping failed; will retry", exc_info=True)
+            log.warning("error while closing %s", name, exc_info=True)
+
+    return close
 
 
-async def build_resources(settings: Settings) -> Resources:
-    url = settings.resolved_database_url
-    if is_sqlite(url):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    migrate = settings.migrate_on_start if settings.migrate_on_start is not None else is_sqlite(url)
-    if migrate:
-        await migrations.upgrade(engine)
-    sessionmaker = create_sessionmaker(engine)
-    bus = create_bus(
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-        engine=engine,
-        options=BusOptions(
-            publish_timeout_s=settings.publish_timeout_s,
-            kafka_idempotence=settings.kafka_idempotence,
-            kafka_replication_factor=settings.kafka_replication_factor,
-            kafka_session_timeout_ms=settings.kafka_session_timeout_ms,
-            kafka_heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        ),
-    )
-    await bus.start()
-    hub = StreamHub(
-        bus,
-        buffer_size=settings.stream_buffer,
-        buffer_bytes=settings.stream_buffer_bytes,
-        heartbeat_s=settings.stream_heartbeat_s,
-    )
-    await hub.start()
-    watch_hub(hub.stats)
-    TRAFFIC.max_labelled = settings.topic_metrics_max_topics
-    store = create_store(settings.redis_url, key_prefix=settings.redis_key_prefix)
-    quotas = QuotaService(store, sessionmaker)
-    await quotas.start()
-    connections = ConnectionLimiter(store)
-    await connections.start()
-    streams = StreamRegistry(sessionmaker)
-    await streams.start()
-    meter = ApiMeter(sessionmaker)
-    await meter.start()
-    tokens = TokenCodec(settings.secret_key(), settings.access_token_ttl_s)
-    caches = Caches(settings.auth_cache_ttl_s)
-    on_committed_writes(engine, CACHED_TABLES, caches.clear, ignore=_KEY_LAST_USED)
-    resources = Resources(
-        settings=settings,
-        engine=engine,
-        sessionmaker=sessionmaker,
-        tokens=tokens,
-        tickets=TicketBook(
+def _background(stack: AsyncExitStack, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+    """Run a task until shutdown, when it is cancelled and awaited."""
+    task = asyncio.create_task(coroutine, name=name)
+
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+    stack.push_async_callback(cancel)
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """Build every subsystem, each registered for teardown as soon as it exists: shutdown
+    (or a failure half-way through startup) undoes them in reverse order. The order is
+    the shutdown order read backwards: open streams get a close frame first, background
+    tasks stop, counters are flushed, pending publishes finish, then connections close."""
+    async with AsyncExitStack() as stack:
+        url = settings.resolved_database_url
+        if is_sqlite(url):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        stack.push_async_callback(_closing("database", engine.dispose))
+        migrate = (
+            settings.migrate_on_start if settings.migrate_on_start is not None else is_sqlite(url)
+        )
+        if migrate:
+            await migrations.upgrade(engine)
+        sessionmaker = create_sessionmaker(engine)
+        bus = create_bus(
+            kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+            engine=engine,
+            options=BusOptions(
+                publish_timeout_s=settings.publish_timeout_s,
+                kafka_idempotence=settings.kafka_idempotence,
+                kafka_replication_factor=settings.kafka_replication_factor,
+                kafka_session_timeout_ms=settings.kafka_session_timeout_ms,
+                kafka_heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+            ),
+        )
+        await bus.start()
+        stack.push_async_callback(_closing("event bus", bus.stop))
+        store = create_store(settings.redis_url, key_prefix=settings.redis_key_prefix)
+        if isinstance(store, RedisStore):
+            stack.push_async_callback(_closing("limits store", store.aclose))
+        tokens = TokenCodec(settings.secret_key(), settings.access_token_ttl_s)
+        tickets = TicketBook(
             tokens,
             settings.stream_ticket_ttl_s,
             settings.redis_url,
             sessionmaker,
             key_prefix=settings.redis_key_prefix,
-        ),
-        hasher=Hasher(settings.password_hash_concurrency),
-        login_throttle=LoginThrottle(
+        )
+        stack.push_async_callback(_closing("stream tickets", tickets.aclose))
+        login_throttle = LoginThrottle(
             per_account=settings.login_attempts_per_minute,
             per_address=settings.login_attempts_per_minute * 5,
             storage_uri=settings.redis_url,
             key_prefix=f"{settings.redis_key_prefix}:login",
-        ),
-        bus=bus,
-        hub=hub,
-        rate_limiter=RateLimiter(
+        )
+        stack.push_async_callback(_closing("login throttle", login_throttle.aclose))
+        rate_limiter = RateLimiter(
             settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:rate"
-        ),
-        quotas=quotas,
-        connections=connections,
-        limits_store=store,
-        meter=meter,
-        streams=streams,
-        caches=caches,
-    )
-    resources.tasks.append(
-        asyncio.create_task(_retention_loop(bus, sessionmaker), name="retention")
-    )
-    # App events: the outbox relay publishes them, the audit consumer stores them.
-    relay = OutboxRelay(
-        sessionmaker, bus, system_topics=[CHAT_FANOUT], charge=charge_app_events(resources)
-    )
-    resources.extras[RELAY_KEY] = relay
-    resources.tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-    audit = AuditConsumer(sessionmaker, bus)
-    resources.extras["audit_consumer"] = audit
-    resources.tasks.append(asyncio.create_task(audit.run(), name="audit-consumer"))
-    # The recommender's models follow interactions from the bus (recommend/consumer.py).
-    resources.tasks.append(recommend_consumer.start(resources))
-    resources.tasks.append(group_metrics.start(sessionmaker, bus))
-    resources.extras[GROUP_STREAMS_KEY] = open_group_stream
-    resources.tasks.append(admin_rates.start())  # the admin health page's rates
+        )
+        stack.push_async_callback(_closing("rate limiter", rate_limiter.aclose))
+        meter = ApiMeter(sessionmaker)
+        await meter.start()
+        stack.push_async_callback(_closing("api metering", meter.stop))
+        quotas = QuotaService(store, sessionmaker)
+        await quotas.start()
+        stack.push_async_callback(_closing("quota counters", quotas.stop))
+        connections = ConnectionLimiter(store)
+        await connections.start()
+        stack.push_async_callback(_closing("connection slots", connections.stop))
+        streams = StreamRegistry(sessionmaker)
+        await streams.start()
+        stack.push_async_callback(_closing("stream registry", streams.stop))
+        hub = StreamHub(
+            bus,
+            buffer_size=settings.stream_buffer,
+            buffer_bytes=settings.stream_buffer_bytes,
+            heartbeat_s=settings.stream_heartbeat_s,
+        )
+        await hub.start()
+        stack.push_async_callback(_closing("hub", hub.stop))
+        watch_hub(hub.stats)
+        TRAFFIC.max_labelled = settings.topic_metrics_max_topics
+        caches = Caches(settings.auth_cache_ttl_s)
+        on_committed_writes(engine, CACHED_TABLES, caches.clear, ignore=_KEY_LAST_USED)
+        # App events: the outbox relay publishes them, the audit consumer stores them, the
+        # recommender's models follow interactions from the bus (recommend/consumer.py).
+        relay = OutboxRelay(
+            sessionmaker,
+            bus,
+            system_topics=[CHAT_FANOUT],
+            charge=charge_app_events(settings, quotas),
+        )
+        audit = AuditConsumer(sessionmaker, bus)
+        recommender = ModelRegistry(sessionmaker)
+        recommend = RecommendConsumer(bus, recommender, recommend_group(bus))
+        _background(stack, relay.run(), "outbox-relay")
+        _background(stack, audit.run(), "audit-consumer")
+        _background(stack, recommend.run(), "recommend-consumer")
+        housekeeping = Periodic(
+            functools.partial(_housekeeping, bus, sessionmaker),
+            RETENTION_INTERVAL_S,
+            name="housekeeping",
+        )
+        housekeeping.start()
+        stack.push_async_callback(housekeeping.stop)
+        sampler = admin_rates.sampler()  # the admin health page's rates
+        sampler.start()
+        stack.push_async_callback(sampler.stop)
+        group_lag = group_metrics.sampler(sessionmaker, bus)
+        group_lag.start()
+        stack.push_async_callback(group_lag.stop)
 
-    async def database_check() -> None:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async def database_check() -> None:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
 
-    resources.checks["database"] = database_check
-    resources.checks["event_bus"] = bus.check
-    return resources
+        resources = Resources(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            tokens=tokens,
+            tickets=tickets,
+            hasher=Hasher(settings.password_hash_concurrency),
+            login_throttle=login_throttle,
+            bus=bus,
+            hub=hub,
+            rate_limiter=rate_limiter,
+            quotas=quotas,
+            connections=connections,
+            limits_store=store,
+            meter=meter,
+            streams=streams,
+            caches=caches,
+            outbox=relay.outbox,
+            relay=relay,
+            audit=audit,
+            recommender=recommender,
+            recommend_consumer=recommend,
+            group_streams=open_group_stream,
+            checks={"database": database_check, "event_bus": bus.check},
+        )
+        stack.callback(streams.close_all, SHUTDOWN)
+        yield resources
 
 
 async def run_bootstrap(resources: Resources) -> list[str]:
@@ -267,23 +332,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        resources = await build_resources(settings)
-        app.state.resources = resources
-        for note in await run_bootstrap(resources):
-            log.info(note)
-        restore_signals = resources.close_streams_on_stop_signal()
-        if getattr(app.state, "freeze_gc_after_start", False):
-            # Everything built so far lives as long as the process: out of the cyclic
-            # collector's sight, a full collection no longer walks it. Publishing a
-            # 1,000-message batch allocates enough to trigger one every few requests;
-            # walking the whole heap each time was half of the Kafka batch path's CPU.
-            gc.collect()
-            gc.freeze()
-        try:
-            yield {}
-        finally:
-            restore_signals()
-            await resources.aclose()
+        async with open_resources(settings) as resources:
+            app.state.resources = resources
+            for note in await run_bootstrap(resources):
+                log.info(note)
+            restore_signals = resources.close_streams_on_stop_signal()
+            if getattr(app.state, "freeze_gc_after_start", False):
+                # Everything built so far lives as long as the process: out of the cyclic
+                # collector's sight, a full collection no longer walks it. Publishing a
+                # 1,000-message batch allocates enough to trigger one every few requests;
+                # walking the whole heap each time was half of the Kafka batch path's CPU.
+                gc.collect()
+                gc.freeze()
+            try:
+                yield {}
+            finally:
+                restore_signals()
 
     app = FastAPI(
         title="topichub",

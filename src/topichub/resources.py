@@ -1,4 +1,5 @@
-"""Everything a running topichub holds across requests, built by the app's lifespan.
+"""Everything a running topichub holds across requests, one typed field per subsystem,
+built and torn down by ``app.open_resources`` (one ``AsyncExitStack``).
 
 Nothing connects at import time; tests build their own ``Resources`` through ``create_app``.
 """
@@ -26,20 +27,19 @@ from topichub.identity.throttle import LoginThrottle
 from topichub.identity.tickets import TicketBook
 from topichub.identity.tokens import TokenCodec
 from topichub.kit.cache import StaleCache
-from topichub.limits import (
-    ConnectionLimiter,
-    LimitsStore,
-    QuotaService,
-    RateLimiter,
-    RedisStore,
-)
+from topichub.limits import ConnectionLimiter, LimitsStore, QuotaService, RateLimiter
 from topichub.limits.metering import ApiMeter
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
 
 if TYPE_CHECKING:
+    from topichub.audit.consumer import AuditConsumer
+    from topichub.events.outbox import Outbox, OutboxRelay
     from topichub.limits.plans import Plan
+    from topichub.recommend.consumer import RecommendConsumer
+    from topichub.recommend.registry import ModelRegistry
     from topichub.topics.service import TopicRef
+    from topichub.topics.stream.group_hook import GroupStreamOpener
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,18 @@ class Resources:
     tickets: TicketBook
     meter: ApiMeter
     caches: Caches
+    outbox: Outbox
+    """Where services write app events; the relay is woken when they commit."""
+    relay: OutboxRelay
+    audit: AuditConsumer
+    recommender: ModelRegistry
+    """The recommender's per-tenant models in this process."""
+    recommend_consumer: RecommendConsumer
+    group_streams: GroupStreamOpener
+    """Opens ``/stream?group=G`` streams; the groups package's, handed to the stream
+    endpoints this way because ``topics`` must not import ``groups``."""
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     """Readiness probes by name; each raises when its dependency is down."""
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def close_streams_on_stop_signal(self) -> Callable[[], None]:
         """Close every stream (SSE ``event: close``, WebSocket 1001) as soon as the server
@@ -133,32 +141,3 @@ class Resources:
                     signal.signal(signum, handler)
 
         return restore
-
-    async def aclose(self) -> None:
-        """Drain in dependency order: streams get a close frame, counters are flushed,
-        pending publishes finish, then connections close."""
-        self.streams.close_all(SHUTDOWN)
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-            ("hub", self.hub.stop),
-            ("stream registry", self.streams.stop),
-            ("connection slots", self.connections.stop),
-            ("quota counters", self.quotas.stop),
-            ("api metering", self.meter.stop),
-            ("rate limiter", self.rate_limiter.aclose),
-            ("login throttle", self.login_throttle.aclose),
-            ("stream tickets", self.tickets.aclose),
-            ("event bus", self.bus.stop),
-            ("database", self.engine.dispose),
-        ]
-        if isinstance(self.limits_store, RedisStore):
-            steps.insert(-2, ("limits store", self.limits_store.aclose))
-        for name, step in steps:
-            try:
-                await step()
-            except Exception:
-                log.warning("error while closing %s", name, exc_info=True)

@@ -20,7 +20,6 @@ from tests.conftest import client_for, make_settings, running_app
 from tests.support.factories import signup
 from tests.support.services import create_pg_database, drop_pg_database, unavailable
 from tests.support.tansu import TansuBroker
-from topichub.events.outbox import RELAY_KEY
 from topichub.models import EventLogEntry, OutboxEvent, Topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -69,7 +68,7 @@ async def test_broker_pause_delays_events_and_loses_none(
         pg_url, tmp_path, kafka_bootstrap_servers=broker.bootstrap_servers, publish_timeout_s=2.0
     )
     async with running_app(settings) as app, client_for(app) as client:
-        relay = app.state.resources.extras[RELAY_KEY]
+        relay = app.state.resources.relay
         relay.retry_max_s = 1.0
         account = await signup(client)
         # Every app's events relay through Kafka into the audit log.

@@ -169,7 +169,7 @@ async def test_the_audit_consumer_dead_letters_a_foreign_record_and_stores_the_n
 async def test_the_recommender_skips_a_foreign_record_and_applies_the_next_interactions(
     kafka_app: FastAPI, kafka_client: httpx.AsyncClient, kafka_bootstrap: str
 ) -> None:
-    consumer = kafka_app.state.resources.extras["recommend_consumer"]
+    consumer = kafka_app.state.resources.recommend_consumer
     account = await signup(kafka_client)
     interactions = await _kafka_name(kafka_client, account, "interactions")
     seen, skipped = consumer.seen, consumer.skipped

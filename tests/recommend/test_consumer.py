@@ -53,7 +53,7 @@ def _interaction(user_id: str, item_id: str, kind: str = "purchase", weight: flo
 async def test_interaction_events_reach_the_consumer(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    consumer = app.state.resources.extras["recommend_consumer"]
+    consumer = app.state.resources.recommend_consumer
     seen = consumer.seen
     account = await signup(client)
     await track(client, account, [purchase(f"u{k}", "x") for k in range(3)])

@@ -18,7 +18,6 @@ from tests.recommend.support import (
     upload,
 )
 from tests.support.factories import signup
-from topichub.recommend.registry import registry_for
 
 
 async def test_a_user_who_buys_books_is_recommended_books(client: httpx.AsyncClient) -> None:
@@ -143,7 +142,7 @@ async def test_equal_inputs_give_equal_answers_and_a_cold_rebuild_agrees(
     assert (await recommend(client, account, "reader", count=20))["recommendations"] == warm[
         "recommendations"
     ]
-    registry = registry_for(app.state.resources)
+    registry = app.state.resources.recommender
     builds = registry.builds
     registry.forget(uuid.UUID(account.tenant_id))
     cold = await recommend(client, account, "reader", count=20)

@@ -7,7 +7,6 @@ so these figures are too (the page says so)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
+from topichub.kit.periodic import Periodic
 from topichub.metrics import HTTP_REQUESTS, MESSAGES_DELIVERED, MESSAGES_PUBLISHED
 
 WINDOW_MINUTES = 60
@@ -113,16 +113,12 @@ HISTORY = RateHistory()
 """One per process, like the counters it reads."""
 
 
-async def sample_forever(
-    history: RateHistory = HISTORY, interval_s: float = SAMPLE_INTERVAL_S
-) -> None:
-    while True:
-        history.sample()
-        await asyncio.sleep(interval_s)
+async def _sample() -> None:
+    HISTORY.sample()
 
 
-def start() -> asyncio.Task[None]:
-    """The sampling task (cancelled with the app's other tasks). Several apps in one
-    process (tests) share the history: a snapshot overwrites its minute's, so sampling
-    twice is harmless."""
-    return asyncio.create_task(sample_forever(), name="admin-rates")
+def sampler(interval_s: float = SAMPLE_INTERVAL_S) -> Periodic:
+    """The sampling task, from start to stop of the app. Several apps in one process
+    (tests) share the history: a snapshot overwrites its minute's, so sampling twice is
+    harmless."""
+    return Periodic(_sample, interval_s, name="admin-rates", first_at_start=True)

@@ -20,22 +20,21 @@ Delivery semantics:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from topichub.audit.repository import AuditRepository
-from topichub.bus.port import EventBus, GroupConsumer, Record
+from topichub.bus.consumer import ConsumerOptions, run_group
+from topichub.bus.port import EventBus, Record
+from topichub.kit.backoff import Backoff
 from topichub.kit.time import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,13 +44,6 @@ APP_TOPICS = r"^th\.app\."
 _MAX_TYPE = 64
 _MAX_KEY = 200
 _MAX_OWNERS_CACHED = 10_000
-
-
-class _PatternConsumers(Protocol):
-    # Both engines accept a topic pattern; the port's signature lists topics only.
-    def group_consumer(
-        self, group: str, topics: Sequence[str], *, pattern: str | None = None
-    ) -> GroupConsumer: ...
 
 
 class Poison(ValueError):
@@ -153,35 +145,11 @@ def _dead_letter(record: Record, reason: str, consumer: str) -> dict[str, Any]:
     }
 
 
-def next_offsets(records: Sequence[Record]) -> dict[tuple[str, int], int]:
-    offsets: dict[tuple[str, int], int] = {}
-    for record in records:
-        key = (record.topic, record.partition)
-        offsets[key] = max(offsets.get(key, 0), record.offset + 1)
-    return offsets
-
-
 def _transient(exc: BaseException) -> bool:
     """A database failure that says nothing about the rows (connection, lock, restart)."""
     if isinstance(exc, (OperationalError, InterfaceError, OSError, TimeoutError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-class _Backoff:
-    def __init__(self, owner: AuditConsumer) -> None:
-        self._owner = owner
-        self._attempt = 0
-
-    def reset(self) -> None:
-        self._attempt = 0
-
-    async def sleep(self) -> None:
-        owner = self._owner
-        delay = min(owner.retry_max_s, owner.retry_initial_s * 2**self._attempt)
-        self._attempt = min(self._attempt + 1, 30)
-        # Jitter, not security: spreads retries after a shared outage.
-        await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311
 
 
 @dataclass
@@ -192,46 +160,27 @@ class AuditConsumer:
     bus: EventBus
     group: str = GROUP
     pattern: str = APP_TOPICS
-    poll_s: float = 1.0
-    batch_size: int = 500
-    retry_initial_s: float = 0.2
-    retry_max_s: float = 10.0
+    options: ConsumerOptions = field(default_factory=ConsumerOptions)
     stored: int = 0
     """Events handled so far (stored or found already stored), for tests and health."""
     dead_lettered: int = 0
     _owners: dict[str, Owner] = field(default_factory=dict)
 
-    def _open(self) -> GroupConsumer:
-        return cast(_PatternConsumers, self.bus).group_consumer(
-            self.group, [], pattern=self.pattern
-        )
-
     async def run(self) -> None:
-        """Consume until cancelled; failures are logged and retried, never raised."""
-        backoff = _Backoff(self)
-        while True:
-            consumer: GroupConsumer | None = None
-            try:
-                consumer = self._open()
-                while True:
-                    records = await consumer.read(timeout=self.poll_s, max_records=self.batch_size)
-                    if records:
-                        await self._store(records)
-                        await consumer.commit(next_offsets(records))
-                    backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("audit consumer failed; reopening", exc_info=True)
-            finally:
-                if consumer is not None:
-                    with contextlib.suppress(Exception):
-                        await consumer.close()
-            await backoff.sleep()
+        """Consume until cancelled (``bus.consumer.run_group``: offsets are committed
+        after the batch is stored; failures are logged and the consumer reopened)."""
+        await run_group(
+            self.bus,
+            self.group,
+            self._store,
+            pattern=self.pattern,
+            name="audit consumer",
+            options=self.options,
+        )
 
     async def _store(self, records: Sequence[Record]) -> None:
         """Store one batch, retrying while the database is unreachable."""
-        backoff = _Backoff(self)
+        backoff = Backoff(self.options.retry_initial_s, self.options.retry_max_s)
         while True:
             try:
                 await self.store_batch(records)

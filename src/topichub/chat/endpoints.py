@@ -32,7 +32,6 @@ from topichub.chat.schemas import (
     SendMessageIn,
 )
 from topichub.dependencies import ResourcesDep, SessionDep, get_resources
-from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Principal
 from topichub.models import ChatGroup, ChatInvitation, ChatMessage, ChatRole, User
@@ -84,9 +83,7 @@ async def create_group(
     data: GroupCreate, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> GroupOut:
     """Create a group; you are its admin."""
-    group, member = await service.create_group(
-        session, outbox_for(resources.extras), principal, data.name
-    )
+    group, member = await service.create_group(session, resources.outbox, principal, data.name)
     return GroupOut(
         id=group.id, name=group.name, role=ChatRole(member.role), created_at=group.created_at
     )
@@ -167,7 +164,7 @@ async def add_member(
     that address) that its holder accepts with `POST /chat/invitations/{id}/accept`."""
     added = await service.add_member(
         session,
-        outbox_for(resources.extras),
+        resources.outbox,
         principal,
         group_id,
         data.email,
@@ -239,7 +236,7 @@ async def accept_invitation(
     """Join the group with the invited role. Only the invitation's addressee can; an
     expired one answers 409."""
     group, member = await service.accept_invitation(
-        session, outbox_for(resources.extras), principal, invitation_id
+        session, resources.outbox, principal, invitation_id
     )
     return GroupOut(
         id=group.id, name=group.name, role=ChatRole(member.role), created_at=group.created_at
@@ -272,7 +269,7 @@ async def remove_member(
     resources: ResourcesDep,
 ) -> Response:
     """Remove a member (group admins), or leave (yourself). Their live sockets close."""
-    await service.remove_member(session, outbox_for(resources.extras), principal, group_id, user_id)
+    await service.remove_member(session, resources.outbox, principal, group_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -287,7 +284,7 @@ async def send_message(
 ) -> MessageOut:
     """Send a message to a group you are a member of, as yourself."""
     message = await service.send(
-        session, outbox_for(resources.extras), principal, data.group_id, data.message, data.user_id
+        session, resources.outbox, principal, data.group_id, data.message, data.user_id
     )
     return _message_out(message, _actor(principal))
 
@@ -317,7 +314,7 @@ async def edit_message(
 ) -> MessageOut:
     """Change your own message."""
     message, author = await service.edit(
-        session, outbox_for(resources.extras), principal, message_id, data.message
+        session, resources.outbox, principal, message_id, data.message
     )
     return _message_out(message, service.display_name(author))
 
@@ -329,7 +326,7 @@ async def delete_message(
     message_id: MessageId, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> DeletedOut:
     """Delete your message, or (as a group moderator or admin) anyone's."""
-    message = await service.delete(session, outbox_for(resources.extras), principal, message_id)
+    message = await service.delete(session, resources.outbox, principal, message_id)
     return DeletedOut(message_id=message.id, group_id=message.group_id)
 
 

@@ -18,13 +18,14 @@ from topichub.models import OutboxEvent
 from topichub.tenancy import service as tenancy
 
 if TYPE_CHECKING:
+    from topichub.config import Settings
     from topichub.events.outbox import Charge
-    from topichub.resources import Resources
+    from topichub.limits.quota import QuotaService
 
 _PLANS = "quota_plans"
 
 
-def charge_app_events(resources: Resources) -> Charge:
+def charge_app_events(settings: Settings, quotas: QuotaService) -> Charge:
     async def charge(session: AsyncSession, rows: Sequence[OutboxEvent]) -> None:
         first = rows[0]
         # Several requests' worth of events may share a session: look the plan up once.
@@ -32,13 +33,13 @@ def charge_app_events(resources: Resources) -> Charge:
         plan = plans.get(first.tenant_id)
         if plan is None:
             tenant = await tenancy.get_tenant(session, first.tenant_id)
-            plan = plans[first.tenant_id] = effective_plan(resources.settings, tenant)
+            plan = plans[first.tenant_id] = effective_plan(settings, tenant)
         nbytes = sum(
             len(json.dumps(row.payload, separators=(",", ":"), default=str).encode())
             for row in rows
         )
         holder = str(first.actor_id) if first.actor_id else f"tenant:{first.tenant_id}"
-        decision = await resources.quotas.consume_in(
+        decision = await quotas.consume_in(
             holder,
             str(first.project_id),
             len(rows),

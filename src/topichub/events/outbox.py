@@ -41,7 +41,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +61,7 @@ from topichub.bus.port import (
     TopicNotFound,
     TopicSpec,
 )
+from topichub.kit.backoff import Backoff
 from topichub.kit.time import utcnow
 from topichub.metrics import OUTBOX_BACKLOG
 from topichub.models import OutboxEvent, Project, Topic, TopicKind
@@ -69,9 +69,6 @@ from topichub.tenancy import service as tenancy
 from topichub.topics.service import physical_name, topic_spec
 
 log = logging.getLogger(__name__)
-
-RELAY_KEY: Final = "outbox_relay"
-"""Where ``build_resources`` keeps the process's relay in ``Resources.extras``."""
 
 ADVISORY_LOCK_KEY: Final = 0x7468_6F75_7462_6F78  # "thoutbox": one relay at a time
 _ARMED: Final = "topichub.outbox.armed"
@@ -269,26 +266,6 @@ class _Outcome:
     dropped: bool = False
 
 
-class _Backoff:
-    """Jittered exponential delays; bounds are read at each step, so they can be tuned
-    on a running relay."""
-
-    def __init__(self, first: Callable[[], float], most: Callable[[], float]) -> None:
-        self._first = first
-        self._most = most
-        self._attempt = 0
-
-    def reset(self) -> None:
-        self._attempt = 0
-
-    def next(self) -> float:
-        delay = min(self._most(), self._first() * 2**self._attempt)
-        self._attempt = min(self._attempt + 1, 30)
-        # Jitter spreads the retries of many processes after a shared outage; it is not
-        # security-sensitive.
-        return float(delay * random.uniform(0.5, 1.0))  # noqa: S311
-
-
 async def _wait(event: asyncio.Event, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(timeout):
@@ -324,8 +301,8 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled. Never raises: failures are logged and retried."""
-        failures = _Backoff(lambda: self.retry_initial_s, lambda: self.retry_max_s)
-        contention = _Backoff(lambda: 0.05, lambda: self.poll_interval_s)
+        failures = Backoff(lambda: self.retry_initial_s, lambda: self.retry_max_s)
+        contention = Backoff(0.05, lambda: self.poll_interval_s)
         while True:
             # Cleared before the scan, so a commit landing during it wakes the next wait.
             self._wakeup.clear()
@@ -530,10 +507,3 @@ class OutboxRelay:
                 select(func.count()).select_from(OutboxEvent).where(OutboxEvent.sent_at.is_(None))
             )
         return int(count or 0)
-
-
-def outbox_for(extras: Mapping[str, Any]) -> Outbox:
-    """The process's outbox writer; without a running relay, rows still go to the table
-    (the next relay to run delivers them) but nothing is woken."""
-    relay = extras.get(RELAY_KEY)
-    return relay.outbox if isinstance(relay, OutboxRelay) else Outbox()

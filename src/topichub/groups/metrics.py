@@ -5,8 +5,7 @@ every ``SAMPLE_INTERVAL_S``; across processes, aggregate with ``max``."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,8 +16,7 @@ from topichub.bus import EventBus
 from topichub.bus import TopicNotFound as BusTopicNotFound
 from topichub.groups.repository import GroupRepository
 from topichub.groups.service import lag_of
-
-log = logging.getLogger(__name__)
+from topichub.kit.periodic import Periodic
 
 SAMPLE_INTERVAL_S = 15.0
 MAX_TOPICS_SAMPLED = 500
@@ -79,14 +77,17 @@ def publish(found: Sample) -> None:
         BY_LAG.labels(bound).set(sum(1 for lag in found.lags if lag <= limit))
 
 
-async def run(sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus) -> None:
-    while True:
-        try:
-            publish(await sample(sessionmaker, bus))
-        except Exception:
-            log.warning("sampling consumer-group lag failed; will retry", exc_info=True)
-        await asyncio.sleep(SAMPLE_INTERVAL_S)
+async def _sample_and_publish(
+    sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus
+) -> None:
+    publish(await sample(sessionmaker, bus))
 
 
-def start(sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus) -> asyncio.Task[None]:
-    return asyncio.create_task(run(sessionmaker, bus), name="group-lag-metrics")
+def sampler(sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus) -> Periodic:
+    """Samples every ``SAMPLE_INTERVAL_S``, from the app's start to its stop."""
+    return Periodic(
+        functools.partial(_sample_and_publish, sessionmaker, bus),
+        SAMPLE_INTERVAL_S,
+        name="group-lag-metrics",
+        first_at_start=True,
+    )

@@ -1,9 +1,19 @@
-"""Jittered exponential backoff for retry loops."""
+"""Jittered exponential backoff for retry loops: the one used by every retry loop (the
+stream feeds, the outbox relay, the bus consumer runner)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
+
+Bound = float | Callable[[], float]
+"""A number, or a function read at each step (bounds tuned on a running loop apply at
+its next delay)."""
+
+
+def _read(bound: Bound) -> float:
+    return bound() if callable(bound) else bound
 
 
 class Backoff:
@@ -12,7 +22,7 @@ class Backoff:
 
     __slots__ = ("_attempt", "_first", "_max")
 
-    def __init__(self, first_s: float, max_s: float) -> None:
+    def __init__(self, first_s: Bound, max_s: Bound) -> None:
         self._first = first_s
         self._max = max_s
         self._attempt = 0
@@ -21,7 +31,7 @@ class Backoff:
         self._attempt = 0
 
     def next(self) -> float:
-        delay = min(self._max, self._first * 2**self._attempt)
+        delay = min(_read(self._max), _read(self._first) * 2**self._attempt)
         self._attempt = min(self._attempt + 1, 30)
         # Jitter is not security-sensitive.
         return float(delay * random.uniform(0.5, 1.0))  # noqa: S311

@@ -24,7 +24,6 @@ cluster-wide answer.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -32,13 +31,13 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
+from topichub.kit.periodic import Periodic
 from topichub.limits.store import (
     DegradedLog,
     LimitsStore,
@@ -182,7 +181,6 @@ class ConnectionLimiter:
         if heartbeat_interval >= ttl:
             raise ValueError("heartbeat_interval must be shorter than ttl")
         self._ttl = ttl
-        self._heartbeat_interval = heartbeat_interval
         self._clock = clock
         self.process_id = process_id or f"{socket.gethostname()}:{os.getpid()}"
         self._local = _MemorySlots()
@@ -197,8 +195,7 @@ class ConnectionLimiter:
             self._list_script = self._redis.register_script(_LIST_LUA)
         self._held: dict[str, Slot] = {}
         self._degraded = DegradedLog("connection limiter")
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._heartbeat = Periodic(self.refresh, heartbeat_interval, name="stream-slot heartbeat")
 
     @property
     def storage_errors(self) -> int:
@@ -312,29 +309,14 @@ class ConnectionLimiter:
 
     async def start(self) -> None:
         """Run the heartbeat in the background (Redis backend only)."""
-        if self._redis is not None and self._task is None:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._heartbeat(), name="stream-slot-heartbeat")
+        if self._redis is not None:
+            self._heartbeat.start()
 
     async def stop(self) -> None:
         """Stop the heartbeat and release every slot this process still holds."""
-        if self._task is not None:
-            self._stopping.set()
-            await self._task
-            self._task = None
+        await self._heartbeat.stop()
         for slot in list(self._held.values()):
             await slot.release()
-
-    async def _heartbeat(self) -> None:
-        while not self._stopping.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._heartbeat_interval)
-            if self._stopping.is_set():
-                return
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("stream slot heartbeat failed")
 
     def _user_key(self, user_id: str) -> str:
         return f"{self._user_prefix}{user_id}"

@@ -9,8 +9,6 @@ one: a database blip delays metering, it does not lose it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -21,6 +19,7 @@ from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from topichub.kit.periodic import Periodic
 from topichub.kit.time import utctoday
 from topichub.models.api_usage import ApiUsage
 
@@ -64,9 +63,8 @@ class ApiMeter:
         self, sessionmaker: async_sessionmaker[AsyncSession], *, flush_interval_s: float = 5.0
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._interval = flush_interval_s
         self._pending: defaultdict[tuple[uuid.UUID, date], DayUsage] = defaultdict(DayUsage)
-        self._task: asyncio.Task[None] | None = None
+        self._flusher = Periodic(self.flush, flush_interval_s, name="api-metering flush")
 
     def record_call(
         self, tenant_id: uuid.UUID, latency_ms: float, status: int, *, stream: bool = False
@@ -115,27 +113,14 @@ class ApiMeter:
         return total
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="api-metering")
+        self._flusher.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._flusher.stop()
         try:
             await self.flush()
         except Exception:
             log.warning("final metering flush failed", exc_info=True)
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.flush()
-            except Exception:
-                log.warning("metering flush failed; will retry", exc_info=True)
 
 
 def _upsert(session: AsyncSession, tenant_id: uuid.UUID, day: date, usage: DayUsage) -> Executable:

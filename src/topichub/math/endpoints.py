@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from topichub.dependencies import ResourcesDep, SessionDep
-from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.math import service
 from topichub.math.operations import MAX_OPERAND_DIGITS
@@ -70,7 +69,7 @@ async def calculate_get(
     """`GET /math/add?a=2&b=3` → `{"operation": "add", "a": 2, "b": 3, "result": 5}`.
     Integers are exact; a float operand makes a float result."""
     return await service.calculate(
-        session, outbox_for(resources.extras), principal, operation, {"a": a, "b": b, "n": n}
+        session, resources.outbox, principal, operation, {"a": a, "b": b, "n": n}
     )
 
 
@@ -88,5 +87,5 @@ async def calculate_post(
 ) -> dict[str, Any]:
     """The same with a JSON body: `{"a": 2, "b": 3}` or `{"n": 10}`."""
     return await service.calculate(
-        session, outbox_for(resources.extras), principal, operation, data.model_dump()
+        session, resources.outbox, principal, operation, data.model_dump()
     )

@@ -29,24 +29,22 @@ Delivery semantics:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING
 
-from topichub.bus.port import EventBus, GroupConsumer, Record
+from topichub.bus.consumer import ConsumerOptions, run_group
+from topichub.bus.port import EventBus, Record
 from topichub.recommend.model import DEFAULT_WEIGHTS, INTERACTION_TYPES, InteractionEvent
-from topichub.recommend.registry import ModelRegistry, registry_for
+from topichub.recommend.registry import ModelRegistry
 from topichub.recommend.repository import RecommendRepository
 from topichub.recommend.service import EVENT_TYPE
 
 if TYPE_CHECKING:
-    from topichub.resources import Resources
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +53,6 @@ APP_TOPICS = r"^th\.app\."
 _TYPES = frozenset(INTERACTION_TYPES)
 _MAX_OWNERS_CACHED = 10_000
 assert set(DEFAULT_WEIGHTS) <= _TYPES
-
-
-class _PatternConsumers(Protocol):
-    def group_consumer(
-        self, group: str, topics: Sequence[str], *, pattern: str | None = None
-    ) -> GroupConsumer: ...
 
 
 class Malformed(ValueError):
@@ -100,14 +92,6 @@ def parse(record: Record) -> tuple[uuid.UUID, InteractionEvent] | None:
     return tenant_id, InteractionEvent(event_id.int, user_id, item_id, kind, float(weight))
 
 
-def next_offsets(records: Sequence[Record]) -> dict[tuple[str, int], int]:
-    offsets: dict[tuple[str, int], int] = {}
-    for record in records:
-        key = (record.topic, record.partition)
-        offsets[key] = max(offsets.get(key, 0), record.offset + 1)
-    return offsets
-
-
 @dataclass
 class RecommendConsumer:
     """Applies interaction events to this process's models; see the module docstring."""
@@ -116,10 +100,7 @@ class RecommendConsumer:
     registry: ModelRegistry = field(repr=False)
     group: str = GROUP
     pattern: str = APP_TOPICS
-    poll_s: float = 1.0
-    batch_size: int = 500
-    retry_initial_s: float = 0.2
-    retry_max_s: float = 10.0
+    options: ConsumerOptions = field(default_factory=ConsumerOptions)
     seen: int = 0
     """Interaction events read from the bus."""
     applied: int = 0
@@ -163,41 +144,18 @@ class RecommendConsumer:
         return owner
 
     async def run(self) -> None:
-        """Consume until cancelled; failures are logged and retried, never raised."""
-        attempt = 0
-        while True:
-            consumer: GroupConsumer | None = None
-            try:
-                consumer = cast(_PatternConsumers, self.bus).group_consumer(
-                    self.group, [], pattern=self.pattern
-                )
-                while True:
-                    records = await consumer.read(timeout=self.poll_s, max_records=self.batch_size)
-                    if records:
-                        await self.handle(records)
-                        await consumer.commit(next_offsets(records))
-                    attempt = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("recommend consumer failed; reopening", exc_info=True)
-            finally:
-                if consumer is not None:
-                    with contextlib.suppress(Exception):
-                        await consumer.close()
-            delay = min(self.retry_max_s, self.retry_initial_s * 2**attempt)
-            attempt = min(attempt + 1, 30)
-            # Jitter, not security: spreads the retries of many processes.
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311
+        """Consume until cancelled (``bus.consumer.run_group``: offsets are committed
+        after the batch is applied; failures are logged and the consumer reopened)."""
+        await run_group(
+            self.bus,
+            self.group,
+            self.handle,
+            pattern=self.pattern,
+            name="recommend consumer",
+            options=self.options,
+        )
 
 
 def group_for(bus: EventBus) -> str:
     """The fixed group on the embedded bus (one process), a group per process elsewhere."""
     return GROUP if bus.name == "embedded" else f"{GROUP}-{uuid.uuid4().hex[:16]}"
-
-
-def start(resources: Resources) -> asyncio.Task[None]:
-    """Create the process's model registry and start its consumer (``build_resources``)."""
-    consumer = RecommendConsumer(resources.bus, registry_for(resources), group_for(resources.bus))
-    resources.extras["recommend_consumer"] = consumer
-    return asyncio.create_task(consumer.run(), name="recommend-consumer")

@@ -8,11 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from topichub.dependencies import ResourcesDep, SessionDep
-from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Permission, Principal
 from topichub.recommend import service
-from topichub.recommend.registry import registry_for
 from topichub.recommend.schemas import (
     InteractionsIn,
     InteractionsOut,
@@ -39,7 +37,7 @@ async def upload_items(
     data: ItemsUpload, principal: WriterDep, session: SessionDep, resources: ResourcesDep
 ) -> ItemsUploadOut:
     """Add 1 to 1,000 items to the catalog, replacing those whose `item_id` exists."""
-    result = await service.upload_items(session, registry_for(resources), principal, data)
+    result = await service.upload_items(session, resources.recommender, principal, data)
     resources.meter.record(principal.tenant_id, items=result.accepted)
     return result
 
@@ -59,7 +57,7 @@ async def track_interactions(
     remove_from_cart -2, dislike -4, rating 2 * value - 5 (value 0 to 5). Each is
     published as `interaction_tracked` on your `interactions` topic."""
     return await service.track_interactions(
-        session, outbox_for(resources.extras), registry_for(resources), principal, data
+        session, resources.outbox, resources.recommender, principal, data
     )
 
 
@@ -74,6 +72,6 @@ async def recommendations(
     items for a user without history. Items the user purchased are left out. `filters`:
     `category` (one or a list), `categories`, `tags` (any of), `exclude_items`,
     `min_score`."""
-    result = await service.recommend(registry_for(resources), principal, request)
+    result = await service.recommend(resources.recommender, principal, request)
     resources.meter.record(principal.tenant_id, recommendations=len(result.recommendations))
     return result

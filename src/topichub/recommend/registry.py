@@ -37,12 +37,10 @@ from topichub.recommend.model import CatalogItem, InteractionEvent, TenantModel
 from topichub.recommend.repository import CatalogStamp, RecommendRepository
 
 if TYPE_CHECKING:
-    from topichub.resources import Resources
+    pass
 
 log = logging.getLogger(__name__)
 
-REGISTRY_KEY: Final = "recommend_registry"
-"""Where the process's registry lives in ``Resources.extras``."""
 CATALOG_SLACK: Final = timedelta(minutes=5)
 
 
@@ -202,11 +200,3 @@ class ModelRegistry:
 def _retrieve(task: asyncio.Task[TenantModel]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("recommender model build failed", exc_info=task.exception())
-
-
-def registry_for(resources: Resources) -> ModelRegistry:
-    """The process's registry, made on first use."""
-    registry = resources.extras.get(REGISTRY_KEY)
-    if not isinstance(registry, ModelRegistry):
-        registry = resources.extras[REGISTRY_KEY] = ModelRegistry(resources.sessionmaker)
-    return registry

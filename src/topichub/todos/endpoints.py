@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from topichub.dependencies import ResourcesDep, SessionDep
-from topichub.events.outbox import outbox_for
 from topichub.identity.dependencies import PrincipalDep
 from topichub.todos import service
 from topichub.todos.schemas import TodoIn, TodoOut, TodoPatch
@@ -24,7 +23,7 @@ async def create_todo(
     data: TodoIn, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> TodoOut:
     """Create a todo; `todo_created` goes to your `todos` topic."""
-    todo = await service.create(session, outbox_for(resources.extras), principal, data)
+    todo = await service.create(session, resources.outbox, principal, data)
     return TodoOut.model_validate(todo)
 
 
@@ -58,7 +57,7 @@ async def replace_todo(
     resources: ResourcesDep,
 ) -> TodoOut:
     """Full replace: fields left out take their defaults."""
-    todo = await service.replace(session, outbox_for(resources.extras), principal, todo_id, data)
+    todo = await service.replace(session, resources.outbox, principal, todo_id, data)
     return TodoOut.model_validate(todo)
 
 
@@ -71,7 +70,7 @@ async def patch_todo(
     resources: ResourcesDep,
 ) -> TodoOut:
     """Partial update: only the fields given change."""
-    todo = await service.patch(session, outbox_for(resources.extras), principal, todo_id, data)
+    todo = await service.patch(session, resources.outbox, principal, todo_id, data)
     return TodoOut.model_validate(todo)
 
 
@@ -80,5 +79,5 @@ async def delete_todo(
     todo_id: TodoId, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
 ) -> Response:
     """Delete one of your todos; `todo_deleted` goes to your `todos` topic."""
-    await service.delete(session, outbox_for(resources.extras), principal, todo_id)
+    await service.delete(session, resources.outbox, principal, todo_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

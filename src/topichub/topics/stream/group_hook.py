@@ -1,7 +1,7 @@
 """``/stream?group=G``: a stream that is a member of a consumer group. The groups
-package implements it (``topichub.groups.stream``) and the app registers it in
-``resources.extras`` under ``GROUP_STREAMS_KEY``; the stream endpoints only call it, so
-``topics`` does not import ``groups`` (which imports ``topics``)."""
+package implements it (``topichub.groups.stream``) and the app hands it over as
+``Resources.group_streams``; the stream endpoints only call it, so ``topics`` does not
+import ``groups`` (which imports ``topics``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from topichub.errors import Unavailable, ValidationFailed
+from topichub.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from topichub.resources import Resources
     from topichub.topics.service import AnyTopic
 
-GROUP_STREAMS_KEY = "group_streams"
 GROUP_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$"
 
 
@@ -54,8 +53,4 @@ def check_group_start(**given: object) -> None:
 
 
 def group_opener(resources: Resources) -> GroupStreamOpener:
-    opener = resources.extras.get(GROUP_STREAMS_KEY)
-    if opener is None:
-        raise Unavailable("Group streams are not available in this process")
-    found: GroupStreamOpener = opener
-    return found
+    return resources.group_streams
