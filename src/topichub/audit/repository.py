@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from topichub.kit.db import upsert
 from topichub.kit.repository import scoped
 from topichub.models import DeadLetter, EventLogEntry, Topic
 
@@ -16,21 +16,17 @@ class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _insert(self, model: Any) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-
     async def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert, ignoring events already stored (redelivery is normal: at-least-once)."""
         if rows:
-            statement = self._insert(EventLogEntry).on_conflict_do_nothing(
+            statement = upsert(self.session, EventLogEntry).on_conflict_do_nothing(
                 index_elements=["event_id"]
             )
             await self.session.execute(statement, list(rows))
 
     async def add_dead_letters(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
-            statement = self._insert(DeadLetter).on_conflict_do_nothing(
+            statement = upsert(self.session, DeadLetter).on_conflict_do_nothing(
                 index_elements=["topic", "partition", "offset"]
             )
             await self.session.execute(statement, list(rows))

@@ -49,7 +49,6 @@ from typing import Any, Final
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -62,6 +61,7 @@ from topichub.bus.port import (
     TopicSpec,
 )
 from topichub.kit.backoff import Backoff
+from topichub.kit.db import upsert
 from topichub.kit.time import utcnow
 from topichub.metrics import OUTBOX_BACKLOG
 from topichub.models import OutboxEvent, Project, Topic, TopicKind
@@ -134,10 +134,8 @@ class _AppTopics:
             "created_at": now,
             "updated_at": now,
         }
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(Topic)
+            upsert(self.session, Topic)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["project_id", "name"])
         )

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Executable, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from topichub.kit.db import upsert
 from topichub.kit.periodic import Periodic
 from topichub.kit.time import utctoday
 from topichub.models.api_usage import ApiUsage
@@ -127,9 +127,7 @@ def _upsert(session: AsyncSession, tenant_id: uuid.UUID, day: date, usage: DayUs
     values = {"id": uuid.uuid4(), "tenant_id": tenant_id, "day": day} | {
         f: getattr(usage, f) for f in FIELDS
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ApiUsage).values(**values)
+    statement = upsert(session, ApiUsage).values(**values)
     return statement.on_conflict_do_update(
         index_elements=["tenant_id", "day"],
         set_={f: getattr(ApiUsage, f) + getattr(statement.excluded, f) for f in FIELDS},

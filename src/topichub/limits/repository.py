@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from topichub.kit.db import upsert
 from topichub.limits.schemas import CounterKey, Scope, Usage
 from topichub.models.usage import UsageCounter
 
@@ -65,15 +65,9 @@ async def store_usage(
     writing the same or an older snapshot twice, from any process, is harmless."""
     if not counters:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert: Any = postgresql.insert
-        greatest: Any = func.greatest
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-        greatest = func.max
-    else:  # pragma: no cover - topichub supports exactly these two
-        raise NotImplementedError(f"usage counters on {dialect}")
+    # SQLite's two-argument max() is PostgreSQL's greatest().
+    postgres = session.get_bind().dialect.name == "postgresql"
+    greatest: Any = func.greatest if postgres else func.max
     table = UsageCounter.__table__
     for start in range(0, len(counters), _BATCH):
         rows = [
@@ -90,7 +84,7 @@ async def store_usage(
             }
             for key, usage in counters[start : start + _BATCH]
         ]
-        stmt = insert(table).values(rows)
+        stmt = upsert(session, table).values(rows)
         update = {name: greatest(table.c[name], stmt.excluded[name]) for name in _COUNTS}
         update["updated_at"] = stmt.excluded.updated_at
         await session.execute(

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from topichub.kit.db import upsert
 from topichub.kit.repository import scoped
 from topichub.models import RecommendInteraction, RecommendItem, Topic
 
@@ -56,9 +56,7 @@ class RecommendRepository:
         (``created_at`` and ``id`` of a replaced item stay)."""
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(RecommendItem).values(list(rows))
+        statement = upsert(self.session, RecommendItem).values(list(rows))
         replaced = ("title", "description", "category", "tags", "metadata", "updated_at")
         statement = statement.on_conflict_do_update(
             index_elements=["tenant_id", "item_id"],
