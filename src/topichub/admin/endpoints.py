@@ -21,6 +21,7 @@ from topichub.kit.time import utctoday
 from topichub.limits import StoreUnavailable
 from topichub.tenancy import admin as tenants
 from topichub.topics import service as topics
+from topichub.topics.retire import retire_topics
 
 router = APIRouter(tags=["admin"])
 """Mounted like the other domain routers (``/admin/...`` and ``/api/v1/admin/...``)."""
@@ -215,11 +216,9 @@ async def delete_tenant(
     for project_id in await tenants.project_ids(session, tenant_id):
         log_topics += await topics.project_log_topics(session, project_id)
     await tenants.delete_tenant(session, tenant_id)
-    await session.commit()
-    for stream in resources.streams.list():
-        if stream.tenant_id == tenant_id:
-            stream.close("revoked")
-    await topics.drop_log_topics(resources.bus, log_topics)
+    await retire_topics(
+        session, resources.streams, resources.bus, set(log_topics), tenant_id=tenant_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

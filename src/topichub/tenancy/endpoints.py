@@ -9,6 +9,7 @@ from topichub.identity.dependencies import PrincipalDep
 from topichub.tenancy import service
 from topichub.tenancy.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 from topichub.topics import service as topics
+from topichub.topics.retire import retire_topics
 
 router = APIRouter(tags=["projects"])
 
@@ -63,8 +64,4 @@ async def delete_project(
     project = await service.get_project(session, principal, project_id)
     log_topics = await topics.project_log_topics(session, project.id)
     await service.delete_project(session, principal, project_id)
-    await session.commit()
-    for stream in resources.streams.list():
-        if stream.topic in log_topics:
-            stream.close("topic_deleted")
-    await topics.drop_log_topics(resources.bus, log_topics)
+    await retire_topics(session, resources.streams, resources.bus, set(log_topics))

@@ -22,6 +22,7 @@ from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
 from topichub.resources import Resources
 from topichub.topics import idempotency, schema_check, service, stats
 from topichub.topics.browse_endpoints import moment, stats_sessions
+from topichub.topics.retire import retire_topics
 from topichub.topics.schemas import (
     PublishIn,
     PublishOut,
@@ -145,11 +146,7 @@ async def delete_topic(
     """Delete a topic and its messages (admin permission). Streams
     open on it end with the close reason `topic_deleted` (WebSocket code 4004)."""
     topic = await service.delete_topic(session, principal, name, project_id)
-    await session.commit()
-    for stream in resources.streams.list():
-        if stream.topic == topic.physical_name:
-            stream.close("topic_deleted")
-    await service.drop_log_topics(resources.bus, [topic.physical_name])
+    await retire_topics(session, resources.streams, resources.bus, {topic.physical_name})
 
 
 PUBLISH_BODY = TypeAdapter(PublishIn)
