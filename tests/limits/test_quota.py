@@ -30,7 +30,7 @@ from topichub.limits import (
     Usage,
 )
 from topichub.limits.repository import store_usage
-from topichub.limits.schemas import format_bytes
+from topichub.limits.values import format_bytes
 from topichub.models.usage import UsageCounter
 
 SMALL = QuotaLimits(

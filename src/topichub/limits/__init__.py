@@ -9,14 +9,6 @@ three fail open, visibly, because a limits outage must not take publishing down)
 from topichub.limits.connections import ConnectionLimiter, Slot, stream_limit_message
 from topichub.limits.quota import QuotaService
 from topichub.limits.rate import RateDecision, RateLimiter, RatePolicy, WindowState
-from topichub.limits.schemas import (
-    CounterKey,
-    QuotaDecision,
-    QuotaExceeded,
-    QuotaLimits,
-    Remaining,
-    Usage,
-)
 from topichub.limits.store import (
     LimitsStore,
     MemoryStore,
@@ -24,14 +16,22 @@ from topichub.limits.store import (
     StoreUnavailable,
     create_store,
 )
+from topichub.limits.values import (
+    CounterKey,
+    QuotaBreach,
+    QuotaDecision,
+    QuotaLimits,
+    Remaining,
+    Usage,
+)
 
 __all__ = [
     "ConnectionLimiter",
     "CounterKey",
     "LimitsStore",
     "MemoryStore",
+    "QuotaBreach",
     "QuotaDecision",
-    "QuotaExceeded",
     "QuotaLimits",
     "QuotaService",
     "RateDecision",

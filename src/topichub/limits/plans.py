@@ -13,7 +13,7 @@ from typing import Any
 
 from topichub.config import Settings
 from topichub.limits.rate import RatePolicy
-from topichub.limits.schemas import QuotaLimits
+from topichub.limits.values import QuotaLimits
 from topichub.models import Tenant
 
 

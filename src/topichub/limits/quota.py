@@ -44,25 +44,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from topichub.kit.db import create_sessionmaker
 from topichub.kit.time import utcnow
 from topichub.limits.repository import load_usage, load_usage_range, store_usage
-from topichub.limits.schemas import (
-    CLUSTER_SCOPE_ID,
-    FREE_POOL_ID,
-    CounterKey,
-    Direction,
-    Metric,
-    QuotaDecision,
-    QuotaExceeded,
-    QuotaLimits,
-    Remaining,
-    Scope,
-    Usage,
-)
 from topichub.limits.store import (
     DegradedLog,
     LimitsStore,
     RedisStore,
     StoreUnavailable,
     store_errors,
+)
+from topichub.limits.values import (
+    CLUSTER_SCOPE_ID,
+    FREE_POOL_ID,
+    CounterKey,
+    Direction,
+    Metric,
+    QuotaBreach,
+    QuotaDecision,
+    QuotaLimits,
+    Remaining,
+    Scope,
+    Usage,
 )
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,7 @@ class QuotaService:
         failed = cast(_Check, applied.failed)
         key = keys[failed.index]
         used = applied.values[failed.index][0 if failed.metric == "messages" else 1]
-        exceeded = QuotaExceeded(
+        exceeded = QuotaBreach(
             scope=key.scope,
             scope_id=key.scope_id,
             direction=direction,
@@ -446,7 +446,7 @@ def _decision(
     now: datetime,
     allowed: bool,
     remaining: Remaining,
-    exceeded: QuotaExceeded | None = None,
+    exceeded: QuotaBreach | None = None,
     *,
     degraded: bool = False,
 ) -> QuotaDecision:

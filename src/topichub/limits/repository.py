@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.kit.db import upsert
-from topichub.limits.schemas import CounterKey, Scope, Usage
+from topichub.limits.values import CounterKey, Scope, Usage
 from topichub.models.usage import UsageCounter
 
 _COUNTS = ("messages_in", "bytes_in", "messages_out", "bytes_out")
