@@ -144,7 +144,7 @@ async def create_tenant(
                 details=[{"field": "owner_email", "reason": "unknown user"}],
             )
     tenant, project = await tenants.create_tenant(session, data, owner)
-    new_topics = await topics.create_default_topics(session, resources.bus, project)
+    new_topics = await topics.create_default_topics(session, project)
     out = await tenants.to_out(session, resources.settings, tenant)
     await session.commit()
     for topic in new_topics:

@@ -499,12 +499,12 @@ async def dead_letter(
         if project is None:
             raise NotFound(f"Topic '{topic.name}' not found")
         try:
-            dlq = await topics.ensure_topic(session, bus, project, name, TopicKind.user)
+            dlq = await topics.ensure_topic(session, project, name, TopicKind.user)
             ref = topics.TopicRef.of(dlq)
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            dlq = await topics.ensure_topic(session, bus, project, name, TopicKind.user)
+            dlq = await topics.ensure_topic(session, project, name, TopicKind.user)
             ref = topics.TopicRef.of(dlq)
     await topics.ensure_log_topic(bus, ref, strict=True)
     kept = tuple((k, v) for k, v in record.headers if v is not None)

@@ -92,7 +92,7 @@ async def create_topic(
     """Create a topic (admin permission). Its name is unique in the project; partitions
     and the topics per project are bounded by the plan. Publish to it at once."""
     plan = await plan_for(session, resources, principal)
-    topic = await service.create_topic(session, resources.bus, principal, plan, data, project_id)
+    topic = await service.create_topic(session, principal, plan, data, project_id)
     await session.commit()
     await service.ensure_log_topic(resources.bus, topic, strict=True)
     return service.to_out(topic, on_kafka=_on_kafka(resources))

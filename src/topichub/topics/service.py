@@ -70,7 +70,6 @@ def to_out(topic: Topic, *, on_kafka: bool) -> TopicOut:
 
 async def _create(
     session: AsyncSession,
-    bus: EventBus,
     project: Project,
     name: str,
     *,
@@ -120,27 +119,25 @@ async def ensure_log_topic(bus: EventBus, topic: AnyTopic, *, strict: bool = Fal
         log.warning("could not create log topic %s yet", topic.physical_name, exc_info=True)
 
 
-async def create_default_topics(
-    session: AsyncSession, bus: EventBus, project: Project
-) -> list[Topic]:
+async def create_default_topics(session: AsyncSession, project: Project) -> list[Topic]:
     """A default project's topics: ``events`` and the apps' topics. The apps' topics
     exist from the start so that a stream opened before an app's first event (watch,
     then act) finds its topic instead of a 404. The caller commits, then calls
     ``ensure_log_topic`` for each."""
-    topics = [await _create(session, bus, project, DEFAULT_TOPIC)]
+    topics = [await _create(session, project, DEFAULT_TOPIC)]
     for name in sorted(RESERVED_TOPICS):
-        topics.append(await _create(session, bus, project, name, kind=TopicKind.app))
+        topics.append(await _create(session, project, name, kind=TopicKind.app))
     return topics
 
 
 async def ensure_topic(
-    session: AsyncSession, bus: EventBus, project: Project, name: str, kind: TopicKind
+    session: AsyncSession, project: Project, name: str, kind: TopicKind
 ) -> Topic:
-    """The named topic of a project, created on first use (the apps' topics)."""
+    """The named topic of a project, created on first use (a group's dead-letter topic)."""
     existing = await TopicRepository(session).by_name(project.tenant_id, project.id, name)
     if existing is not None:
         return existing
-    return await _create(session, bus, project, name, kind=kind)
+    return await _create(session, project, name, kind=kind)
 
 
 async def list_topics(
@@ -221,7 +218,6 @@ async def get_topic(
 
 async def create_topic(
     session: AsyncSession,
-    bus: EventBus,
     principal: Principal,
     plan: Plan,
     data: TopicCreate,
@@ -243,7 +239,6 @@ async def create_topic(
         raise Conflict(f"A project can have at most {plan.max_topics_per_project} topics")
     return await _create(
         session,
-        bus,
         project,
         data.name,
         partitions=data.partitions,
