@@ -42,7 +42,6 @@ from topichub.groups.endpoints import router as groups_router
 from topichub.groups.stream import open_group_stream
 from topichub.health.endpoints import router as health_router
 from topichub.identity import bootstrap
-from topichub.identity.endpoints import provision_account
 from topichub.identity.endpoints import router as identity_router
 from topichub.identity.passwords import Hasher
 from topichub.identity.throttle import LoginThrottle
@@ -66,6 +65,7 @@ from topichub.recommend.endpoints import router as recommend_router
 from topichub.recommend.registry import ModelRegistry
 from topichub.resources import CACHED_TABLES, SHUTDOWN, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
+from topichub.tenancy.provisioning import provision_account
 from topichub.todos.dapr import router as dapr_router
 from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
@@ -305,7 +305,7 @@ async def run_bootstrap(resources: Resources) -> list[str]:
     new_topics: list[Topic] = []
 
     async def provision(session: AsyncSession, user: User) -> None:
-        new_topics.extend(await provision_account(session, resources, user))
+        new_topics.extend(await provision_account(session, user))
 
     async with resources.sessionmaker() as session:
         if settings.admin_email and settings.admin_password:

@@ -25,9 +25,9 @@ from topichub.identity.schemas import (
 )
 from topichub.limits.dependencies import RateLimited
 from topichub.limits.signups import check_signup
-from topichub.models import Topic, User
+from topichub.models import User
 from topichub.resources import Resources
-from topichub.tenancy import service as tenancy
+from topichub.tenancy.provisioning import provision_account
 from topichub.topics import service as topics
 
 router = APIRouter(tags=["auth"])
@@ -40,16 +40,8 @@ def _token_settings(resources: Resources) -> service.TokenSettings:
     )
 
 
-async def provision_account(session: AsyncSession, resources: Resources, user: User) -> list[Topic]:
-    """What a new account starts with beyond its tenant: the default topic ``events``
-    and the apps' topics. The caller commits, then calls ``topics.ensure_log_topic``."""
-    assert user.default_tenant_id is not None
-    project = await tenancy.default_project(session, user.default_tenant_id)
-    return await topics.create_default_topics(session, resources.bus, project)
-
-
 async def _new_account(session: AsyncSession, resources: Resources, user: User) -> TokenOut:
-    new_topics = await provision_account(session, resources, user)
+    new_topics = await provision_account(session, user)
     tokens = await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
     await session.commit()
     for topic in new_topics:
