@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import threading
 import uuid
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from topichub.topics.service import TopicRef
     from topichub.topics.stream.group_hook import GroupStreamOpener
 
-log = logging.getLogger(__name__)
 
 SHUTDOWN = "shutdown"
 
