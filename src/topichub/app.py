@@ -65,7 +65,7 @@ from topichub.recommend.endpoints import router as recommend_router
 from topichub.recommend.registry import ModelRegistry
 from topichub.resources import CACHED_TABLES, SHUTDOWN, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
-from topichub.tenancy.provisioning import provision_account
+from topichub.tenancy.provisioning import create_log_topics, provision_account
 from topichub.todos.dapr import router as dapr_router
 from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
@@ -73,7 +73,6 @@ from topichub.topics.browse_endpoints import router as browse_router
 from topichub.topics.endpoints import router as topics_router
 from topichub.topics.publish_route import install as install_publish_route
 from topichub.topics.schema_endpoints import router as schema_router
-from topichub.topics.service import ensure_log_topic
 from topichub.topics.stream.endpoints import router as streams_router
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
@@ -322,8 +321,7 @@ async def run_bootstrap(resources: Resources) -> list[str]:
             created = await bootstrap.load_demo_users(session, resources.hasher, provision)
             notes.append(f"demo users loaded: {', '.join(created) or 'already present'}")
         await session.commit()
-    for topic in new_topics:
-        await ensure_log_topic(resources.bus, topic)
+    await create_log_topics(resources.bus, new_topics)
     return notes
 
 

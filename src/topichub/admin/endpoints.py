@@ -20,6 +20,7 @@ from topichub.identity.schemas import UserOut
 from topichub.kit.time import utctoday
 from topichub.limits import StoreUnavailable
 from topichub.tenancy import admin as tenants
+from topichub.tenancy.provisioning import create_log_topics
 from topichub.topics import service as topics
 from topichub.topics.retire import retire_topics
 
@@ -147,8 +148,7 @@ async def create_tenant(
     new_topics = await topics.create_default_topics(session, project)
     out = await tenants.to_out(session, resources.settings, tenant)
     await session.commit()
-    for topic in new_topics:
-        await topics.ensure_log_topic(resources.bus, topic)
+    await create_log_topics(resources.bus, new_topics)
     return out
 
 

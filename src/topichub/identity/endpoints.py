@@ -27,8 +27,7 @@ from topichub.limits.dependencies import RateLimited
 from topichub.limits.signups import check_signup
 from topichub.models import User
 from topichub.resources import Resources
-from topichub.tenancy.provisioning import provision_account
-from topichub.topics import service as topics
+from topichub.tenancy.provisioning import create_log_topics, provision_account
 
 router = APIRouter(tags=["auth"])
 
@@ -44,8 +43,7 @@ async def _new_account(session: AsyncSession, resources: Resources, user: User) 
     new_topics = await provision_account(session, user)
     tokens = await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
     await session.commit()
-    for topic in new_topics:
-        await topics.ensure_log_topic(resources.bus, topic)
+    await create_log_topics(resources.bus, new_topics)
     return tokens
 
 
