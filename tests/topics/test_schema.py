@@ -344,3 +344,18 @@ async def test_another_tenant_cannot_see_or_set_a_schema(client: httpx.AsyncClie
         assert response.status_code == 404, response.text
     got = await client.get("/api/v1/topics/mine/schema", headers=owner.headers)
     assert got.json()["version"] == 1
+
+
+async def test_failures_quoting_large_values_are_cut_short(client: httpx.AsyncClient) -> None:
+    account = await signup(client)
+    await make_topic(client, account, "short")
+    assert (await put_schema(client, account, "short", {"type": "integer"})).status_code == 200
+    response = await publish(client, account, "short", ["x" * 60_000] * 30)
+    assert response.status_code == 422, response.text
+    details = response.json()["error"]["details"]
+    assert len(details) == 20
+    assert all(len(d["reason"]) <= 300 for d in details)
+    assert len(response.content) < 20_000
+    response = await put_schema(client, account, "short", {"pattern": "(" * 5000})
+    assert response.status_code == 422, response.text
+    assert len(response.json()["error"]["message"]) < 500

@@ -34,6 +34,12 @@ DIALECTS = frozenset(
 MAX_ERRORS = 20
 """Failures named in one 422 answer (the first ones, in message order)."""
 REGEX_SIZE_LIMIT = 1 << 20
+MAX_REASON = 300
+"""Characters of a failure's text kept in an answer (it may quote a large value)."""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 class _Message(Protocol):
@@ -56,6 +62,7 @@ def pointer(path: Sequence[str | int]) -> str:
 
 
 def _schema_invalid(reason: str, at: str = "") -> ValidationFailed:
+    reason = _short(reason)
     return ValidationFailed(
         f"Not a usable JSON Schema (draft 2020-12): {reason}",
         details=[{"field": "schema" + (at.replace("/", ".") if at else ""), "reason": reason}],
@@ -138,7 +145,7 @@ def failures(
                     "index": index,
                     "pointer": at,
                     "schema_pointer": pointer(error.schema_path),
-                    "reason": error.message,
+                    "reason": _short(error.message),
                 }
             )
             if len(found) >= limit:

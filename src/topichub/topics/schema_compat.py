@@ -227,11 +227,21 @@ def _bounds(old: dict[str, Any], new: dict[str, Any], where: str) -> list[str]:
     for keyword in high:
         if keyword in new and not _bound_holds(old, new[keyword], keyword, high, lower=False):
             reasons.append(f"{where}: '{keyword}' is stricter")
-    if "multipleOf" in new:
-        step, was = new["multipleOf"], old.get("multipleOf")
-        if not (_number(was) and _number(step) and step > 0 and (was / step).is_integer()):
-            reasons.append(f"{where}: 'multipleOf' is stricter")
+    if "multipleOf" in new and not _divides(new["multipleOf"], old.get("multipleOf")):
+        reasons.append(f"{where}: 'multipleOf' is stricter")
     return reasons
+
+
+def _divides(step: Any, was: Any) -> bool:
+    """Whether every multiple of ``was`` is a multiple of ``step``."""
+    if not (_number(was) and _number(step) and step > 0):
+        return False
+    if isinstance(was, int) and isinstance(step, int):
+        return was % step == 0
+    try:
+        return bool((was / step).is_integer())
+    except (OverflowError, ZeroDivisionError):
+        return False
 
 
 def _bound_holds(
