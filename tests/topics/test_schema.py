@@ -359,3 +359,31 @@ async def test_failures_quoting_large_values_are_cut_short(client: httpx.AsyncCl
     response = await put_schema(client, account, "short", {"pattern": "(" * 5000})
     assert response.status_code == 422, response.text
     assert len(response.json()["error"]["message"]) < 500
+
+
+async def test_a_retry_of_a_stored_publish_replays_even_after_the_schema_tightened(
+    client: httpx.AsyncClient,
+) -> None:
+    account = await signup(client)
+    await make_topic(client, account, "retried")
+    assert (await put_schema(client, account, "retried", ORDER)).status_code == 200
+    body = {"messages": [{"value": {"n": 1, "user": "ann", "amount": 1}}]}
+    headers = {**account.headers, "Idempotency-Key": "order-1"}
+    first = await client.post("/api/v1/topics/retried/publish", headers=headers, json=body)
+    assert first.status_code == 200, first.text
+    response = await put_schema(client, account, "retried", STRICTER, force="true")
+    assert response.status_code == 200, response.text
+    again = await client.post("/api/v1/topics/retried/publish", headers=headers, json=body)
+    assert again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    # A new key is checked against the schema in force, and released when refused.
+    headers = {**account.headers, "Idempotency-Key": "order-2"}
+    refused = await client.post("/api/v1/topics/retried/publish", headers=headers, json=body)
+    assert refused.status_code == 422, refused.text
+    fixed = {"messages": [{"value": {"n": 2, "user": "ann", "amount": 1, "currency": "EUR"}}]}
+    accepted = await client.post("/api/v1/topics/retried/publish", headers=headers, json=fixed)
+    assert accepted.status_code == 200, accepted.text
+    messages = await stored(client, account, "retried")
+    assert [m["headers"]["topichub-schema-version"] for m in messages] == ["1", "2"]
+    assert [m["headers"]["idempotency-key"] for m in messages] == ["order-1", "order-2"]

@@ -208,7 +208,8 @@ async def publish(
     if idempotency_key is not None:
         key = idempotency.validate_key(idempotency_key)
         extra_headers = (("idempotency-key", key.encode()),)
-    extra_headers += await schema_check.check_batch(session, topic, data.messages)
+    if idempotency_key is None:
+        extra_headers += await schema_check.check_batch(session, topic, data.messages)
     batch = service.encode_messages(
         data.messages,
         topic=topic,
@@ -228,6 +229,8 @@ async def publish(
                 headers={"Idempotent-Replayed": "true"},
             )
     try:
+        if idempotency_key is not None:
+            batch = await schema_check.check_encoded(session, topic, data.messages, batch)
         result = await publish_batch(session, resources, principal, topic, batch)
     except BaseException:
         if idempotency_key is not None:

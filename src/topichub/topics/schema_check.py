@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import jsonschema_rs
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.errors import ValidationFailed
 from topichub.topics.schema_repository import TopicSchemaRepository
+from topichub.topics.service import EncodedBatch
 
 SCHEMA_VERSION_HEADER = "topichub-schema-version"
 """The record header naming the schema version a message was checked against. Lower
@@ -187,4 +188,20 @@ async def check_batch(
         f"(version {version}) at '{first['pointer'] or '/'}': {first['reason']}{more}. "
         "Nothing was stored.",
         details=found,
+    )
+
+
+async def check_encoded(
+    session: AsyncSession, topic: _Topic, messages: Sequence[_Message], batch: EncodedBatch
+) -> EncodedBatch:
+    """``check_batch`` for a batch already encoded (the publish path with an
+    Idempotency-Key checks the schema only after a retry had the chance to replay the
+    stored answer: a schema tightened since must not refuse a retry of what was stored)."""
+    headers = await check_batch(session, topic, messages)
+    if not headers:
+        return batch
+    extra = sum(len(name) + len(value) for name, value in headers)
+    return EncodedBatch(
+        records=[replace(r, headers=r.headers + headers) for r in batch.records],
+        total_bytes=batch.total_bytes + extra * len(batch.records),
     )
