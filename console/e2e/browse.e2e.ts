@@ -72,7 +72,7 @@ describe("looking inside a topic", () => {
       await page.getByLabel("Key filter").fill("beta");
       await page.getByRole("button", { name: "Show messages" }).click();
       await expect.poll(() => browsed(page).count()).toBe(2);
-      const keys = await page.getByTestId("browsed-key").allTextContents();
+      const keys = await page.getByRole("list", { name: "Browse results" }).getByTestId("record-key").allTextContents();
       expect(keys).toEqual(["beta", "beta"]);
       await screenshot(page, "topic-browser");
 

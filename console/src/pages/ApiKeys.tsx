@@ -1,9 +1,10 @@
 // API keys: create one (its secret is shown once, with a copy button), list them with
 // their permission, project and last use, and revoke them.
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { api, unwrap } from "../api/client";
 import type { components } from "../api/schema";
+import { CreateForm } from "../components/CreateForm";
 import { Alert, Badge, Button, Card, CopyButton, Empty, PageHeader, Select, Spinner, Table, TextField, td, th } from "../components/ui";
 import { useAction, useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
@@ -39,87 +40,84 @@ function CreateKey({ projects, onCreated }: { projects: Project[]; onCreated(key
   const [project, setProject] = useState(projectId ?? "");
   const [expires, setExpires] = useState("");
   const [errors, setErrors] = useState<{ name?: string; expires?: string }>({});
-  const create = useAction(async (body: components["schemas"]["ApiKeyCreate"]) => {
+  const create = useAction(async () => {
+    const days = parseWhole(expires, { min: 1, max: KEY_EXPIRY_DAYS_MAX, what: "the days" });
+    const body: components["schemas"]["ApiKeyCreate"] = {
+      name: name.trim(),
+      permissions: permissionsFor(level),
+      project_id: project || null,
+      expires_in_days: days.ok ? days.value : null,
+    };
     onCreated(await unwrap(api.POST("/api/v1/api-keys", { body })));
   });
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  function check(): boolean {
     const problems: { name?: string; expires?: string } = {};
     const nameProblem = checkKeyName(name);
     if (nameProblem) problems.name = nameProblem;
     const days = parseWhole(expires, { min: 1, max: KEY_EXPIRY_DAYS_MAX, what: "the days" });
     if (!days.ok) problems.expires = days.error;
     setErrors(problems);
-    if (problems.name || !days.ok) return;
-    const ok = await create.run({
-      name: name.trim(),
-      permissions: permissionsFor(level),
-      project_id: project || null,
-      expires_in_days: days.value,
-    });
-    if (ok) {
-      setName("");
-      setExpires("");
-    }
+    return !problems.name && days.ok;
   }
 
   return (
-    <Card title="New API key">
-      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
-        <div className="grid gap-3 md:grid-cols-2">
-          <TextField
-            label="Key name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            error={errors.name ?? create.fieldError("name")}
-            hint="What uses it, e.g. “billing service”."
-          />
-          <Select
-            label="Permission"
-            value={level}
-            onChange={(e) => setLevel(e.target.value as Permission)}
-            error={create.fieldError("permissions")}
-          >
-            {LEVELS.map((l) => (
-              <option key={l.value} value={l.value}>
-                {l.label}
+    <CreateForm
+      title="New API key"
+      submitLabel="Create key"
+      action={create}
+      check={check}
+      onCreated={() => {
+        setName("");
+        setExpires("");
+      }}
+    >
+      <div className="grid gap-3 md:grid-cols-2">
+        <TextField
+          label="Key name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={errors.name ?? create.fieldError("name")}
+          hint="What uses it, e.g. “billing service”."
+        />
+        <Select
+          label="Permission"
+          value={level}
+          onChange={(e) => setLevel(e.target.value as Permission)}
+          error={create.fieldError("permissions")}
+        >
+          {LEVELS.map((l) => (
+            <option key={l.value} value={l.value}>
+              {l.label}
+            </option>
+          ))}
+        </Select>
+        <Select
+          label="Project"
+          value={project}
+          onChange={(e) => setProject(e.target.value)}
+          error={create.fieldError("project_id")}
+          hint="A key can only reach the topics of its project."
+        >
+          <option value="">Default project</option>
+          {projects
+            .filter((p) => !p.is_default)
+            .map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
               </option>
             ))}
-          </Select>
-          <Select
-            label="Project"
-            value={project}
-            onChange={(e) => setProject(e.target.value)}
-            error={create.fieldError("project_id")}
-            hint="A key can only reach the topics of its project."
-          >
-            <option value="">Default project</option>
-            {projects
-              .filter((p) => !p.is_default)
-              .map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-          </Select>
-          <TextField
-            label="Expires after days (optional)"
-            inputMode="numeric"
-            value={expires}
-            onChange={(e) => setExpires(e.target.value)}
-            error={errors.expires ?? create.fieldError("expires_in_days")}
-            hint="Empty: the key never expires."
-          />
-        </div>
-        {create.error && <Alert>{create.error}</Alert>}
-        <div>
-          <Button type="submit" busy={create.busy}>
-            Create key
-          </Button>
-        </div>
-      </form>
-    </Card>
+        </Select>
+        <TextField
+          label="Expires after days (optional)"
+          inputMode="numeric"
+          value={expires}
+          onChange={(e) => setExpires(e.target.value)}
+          error={errors.expires ?? create.fieldError("expires_in_days")}
+          hint="Empty: the key never expires."
+        />
+      </div>
+    </CreateForm>
   );
 }
 

@@ -105,7 +105,7 @@ describe("the topics page", () => {
   it("shows each topic's statistics", async () => {
     fakeApi({
       "GET /api/v1/projects": () => ({ body: [] }),
-      "GET /api/v1/topics": () => ({ body: { topics: [topic("events"), topic("quiet")] } }),
+      "GET /api/v1/topics": () => ({ body: { topics: [topic("events", { schema_version: 3 }), topic("quiet")] } }),
       "GET /api/v1/topics/events/stats": () => ({
         body: {
           topic: "events",
@@ -124,6 +124,7 @@ describe("the topics page", () => {
     await waitFor(() => expect(screen.getByTestId("messages-events")).toHaveTextContent("1,234"));
     const row = screen.getByTestId("messages-events").closest("tr");
     expect(row).toHaveTextContent("56");
+    expect(row).toHaveTextContent("schema v3");
     await waitFor(() => expect(screen.getByTestId("messages-quiet")).toHaveTextContent("?"));
   });
 });

@@ -198,6 +198,7 @@ function TopicRow({
               {topic.name}
             </Link>
             {app && <Badge>built-in app</Badge>}
+            {topic.schema_version != null && <Badge tone="success">schema v{topic.schema_version}</Badge>}
           </div>
         )}
         {remove.error && (

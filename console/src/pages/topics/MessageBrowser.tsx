@@ -7,7 +7,6 @@ import { api, unwrap } from "../../api/client";
 import { formatBytes } from "../../components/charts/scale";
 import { Alert, Button, Card, CopyButton, Empty, Select, TextField } from "../../components/ui";
 import { useAction } from "../../hooks/useApi";
-import { formatDateTime } from "../../lib/time";
 import {
   browseQuery,
   cursorFrom,
@@ -19,6 +18,7 @@ import {
   type BrowseFrom,
   type BrowseQuery,
 } from "./browse";
+import { RecordMeta } from "./RecordMeta";
 import { pretty } from "./stream";
 
 const FROM: { value: BrowseFrom; label: string }[] = [
@@ -37,42 +37,11 @@ function MessageItem({
   onStreamFrom(message: BrowsedMessage): void;
   busy: boolean;
 }) {
-  const headers = Object.entries(message.headers ?? {});
   return (
     <li className="flex flex-col gap-1 py-3" data-testid="browsed-message">
-      <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-slate-600">
-        <span>
-          partition <span className="font-mono text-slate-900">{message.partition}</span>
-        </span>
-        <span>
-          offset <span className="font-mono text-slate-900">{message.offset}</span>
-        </span>
-        <span>
-          key{" "}
-          {message.key === null ? (
-            <span className="italic">none</span>
-          ) : (
-            <span className="break-all font-mono text-slate-900" data-testid="browsed-key">
-              {message.key}
-            </span>
-          )}
-        </span>
+      <RecordMeta record={message}>
         <span>{formatBytes(message.size)}</span>
-        {message.timestamp && (
-          <time dateTime={message.timestamp} className="ml-auto">
-            {formatDateTime(message.timestamp)}
-          </time>
-        )}
-      </div>
-      {headers.length > 0 && (
-        <ul className="flex flex-wrap gap-1" aria-label="Headers">
-          {headers.map(([name, value]) => (
-            <li key={name} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">
-              {name}: {value === null ? "null" : String(value)}
-            </li>
-          ))}
-        </ul>
-      )}
+      </RecordMeta>
       <pre className="max-h-60 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">
         {message.tombstone ? "(tombstone)" : pretty(message.value)}
       </pre>

@@ -6,7 +6,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Alert, Badge, Button, Card, Select, TextField } from "../../components/ui";
 import { useEventStream, type StreamEvent, type StreamStart, type StreamStatus } from "../../hooks/useEventStream";
 import { describeStart, pretty, startFrom, statusBadge, type StartForm, type StartMode } from "./stream";
-import { formatDateTime } from "../../lib/time";
+import { RecordMeta } from "./RecordMeta";
 
 /** The connection state, counting down the seconds to the next attempt. */
 export function ConnectionBadge({ status, retryIn }: { status: StreamStatus; retryIn: number | null }) {
@@ -26,37 +26,9 @@ export function ConnectionBadge({ status, retryIn }: { status: StreamStatus; ret
 }
 
 function EventItem({ event }: { event: StreamEvent }) {
-  const headers = Object.entries(event.headers ?? {});
   return (
     <li className="flex flex-col gap-1 py-3" data-testid="stream-event">
-      <div className="flex flex-wrap items-center gap-x-3 gap-y-1 text-xs text-slate-600">
-        <span>
-          offset <span className="font-mono text-slate-900">{event.offset}</span>
-        </span>
-        <span>
-          partition <span className="font-mono text-slate-900">{event.partition}</span>
-        </span>
-        <span>
-          key{" "}
-          {event.key === null ? (
-            <span className="italic">none</span>
-          ) : (
-            <span className="break-all font-mono text-slate-900">{event.key}</span>
-          )}
-        </span>
-        <time dateTime={event.timestamp} className="ml-auto">
-          {formatDateTime(event.timestamp)}
-        </time>
-      </div>
-      {headers.length > 0 && (
-        <ul className="flex flex-wrap gap-1" aria-label="Headers">
-          {headers.map(([name, value]) => (
-            <li key={name} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">
-              {name}: {value}
-            </li>
-          ))}
-        </ul>
-      )}
+      <RecordMeta record={event} />
       <pre className="max-h-80 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">
         {pretty(event.value)}
       </pre>
