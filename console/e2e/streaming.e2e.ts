@@ -102,7 +102,7 @@ describe("topics, publishing and the live viewer", () => {
     await page.getByRole("link", { name: "Dashboard" }).click();
     await expect.poll(() => page.getByTestId("meter-Messages in").textContent()).toMatch(/^3 of 10,000/);
     expect(await page.getByTestId("rate-limit").textContent()).toMatch(/requests left/);
-    expect(await page.getByRole("img", { name: /Messages per day/ }).count()).toBe(1);
+    await expect.poll(() => page.getByRole("img", { name: /Messages per day/ }).count()).toBe(1);
     await screenshot(page, "dashboard");
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, "dashboard-phone");
