@@ -1,16 +1,19 @@
-// Run a callback now and every `intervalMs` while the tab is visible (and once more when
-// it becomes visible again): a polled view costs nothing in a background tab.
+// Run a callback now (unless `immediate` is false: the view loaded already) and every
+// `intervalMs` while the tab is visible, and once more when it becomes visible again: a
+// polled view costs nothing in a background tab.
 import { useEffect, useRef } from "react";
 
-export function usePoll(tick: () => void, intervalMs: number, enabled = true): void {
+export function usePoll(tick: () => void, intervalMs: number, enabled = true, immediate = true): void {
   const latest = useRef(tick);
   latest.current = tick;
   useEffect(() => {
     if (!enabled) return;
     let timer: ReturnType<typeof setInterval> | undefined;
+    let first = true;
     const start = () => {
       if (timer !== undefined) return;
-      latest.current();
+      if (immediate || !first) latest.current();
+      first = false;
       timer = setInterval(() => latest.current(), intervalMs);
     };
     const stop = () => {
@@ -24,5 +27,5 @@ export function usePoll(tick: () => void, intervalMs: number, enabled = true): v
       stop();
       document.removeEventListener("visibilitychange", onVisibility);
     };
-  }, [intervalMs, enabled]);
+  }, [intervalMs, enabled, immediate]);
 }

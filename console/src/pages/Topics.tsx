@@ -16,7 +16,8 @@ import {
   type TopicForm,
   type TopicFormErrors,
 } from "./topics/rules";
-import { TopicFigureCells } from "./topics/TopicFigures";
+import { LIST_POLL_MS, TopicFigureCells } from "./topics/TopicFigures";
+import { usePoll } from "../hooks/usePoll";
 import { describeRetention, type Topic } from "./topics/topicText";
 import { formatDate } from "../lib/time";
 
@@ -208,7 +209,7 @@ function TopicRow({
         )}
       </td>
       <td className={`${td} tabular-nums`}>{topic.partitions}</td>
-      <TopicFigureCells name={topic.name} projectId={projectId} />
+      <TopicFigureCells name={topic.name} projectId={projectId} headline={topic.stats} />
       <td className={`${td} hidden xl:table-cell`}>{describeRetention(topic)}</td>
       <td className={`${td} hidden whitespace-nowrap sm:table-cell`}>
         <time dateTime={topic.created_at}>{formatDate(topic.created_at)}</time>
@@ -236,6 +237,9 @@ export default function Topics() {
     [projectId],
   );
   const projects = useLoad(() => unwrap(api.GET("/api/v1/projects")), [version]);
+  // The list carries each topic's headline figures: keep them fresh while visible.
+  const { reload } = topics;
+  usePoll(() => void reload(), LIST_POLL_MS, true, false);
   const project = projects.data?.find((p) => (projectId ? p.id === projectId : p.is_default));
   const list = topics.data?.topics ?? [];
 
@@ -258,7 +262,7 @@ export default function Topics() {
                 <th className={th} scope="col">Name</th>
                 <th className={th} scope="col">Partitions</th>
                 <th className={th} scope="col">Messages</th>
-                <th className={`${th} hidden md:table-cell`} scope="col">Last hour</th>
+                <th className={`${th} hidden md:table-cell`} scope="col">Last minute</th>
                 <th className={`${th} hidden lg:table-cell`} scope="col">Last message</th>
                 <th className={`${th} hidden xl:table-cell`} scope="col">Retention</th>
                 <th className={`${th} hidden sm:table-cell`} scope="col">Created</th>

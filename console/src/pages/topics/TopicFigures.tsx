@@ -1,44 +1,65 @@
-// A topic's headline figures in the topics list (messages retained, last hour, last
-// message), from GET /topics/{name}/stats, refreshed while the tab is visible.
+// A topic's headline figures in the topics list (messages retained, messages in the last
+// minute, last message): from GET /topics's `stats` (the list is reloaded every 15 s while
+// the tab is visible), or from GET /topics/{name}/stats for a topic listed without them.
 import { useState } from "react";
 
 import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
 import { formatCount } from "../../components/charts/scale";
 import { td } from "../../components/ui";
 import { usePoll } from "../../hooks/usePoll";
 import { formatDateTime } from "../../lib/time";
-import type { TopicStats } from "./browse";
 
 export const LIST_POLL_MS = 15_000;
 
-export function useTopicStats(name: string, projectId: string | null, pollMs = LIST_POLL_MS) {
-  const [stats, setStats] = useState<TopicStats | null>(null);
+export type Headline = Pick<
+  components["schemas"]["TopicHeadline"],
+  "messages_retained" | "messages_last_minute" | "last_message_at"
+>;
+
+/** The figures of a topic the list gave none for, asked of its stats. */
+function useOwnStats(name: string, projectId: string | null, enabled: boolean) {
+  const [stats, setStats] = useState<Headline | null>(null);
   const [failed, setFailed] = useState(false);
-  usePoll(() => {
-    unwrap(
-      api.GET("/api/v1/topics/{name}/stats", {
-        params: { path: { name }, query: projectId ? { project_id: projectId } : {} },
-      }),
-    )
-      .then((next) => {
-        setStats(next);
-        setFailed(false);
-      })
-      .catch(() => setFailed(true));
-  }, pollMs);
+  usePoll(
+    () => {
+      unwrap(
+        api.GET("/api/v1/topics/{name}/stats", {
+          params: { path: { name }, query: projectId ? { project_id: projectId } : {} },
+        }),
+      )
+        .then((next) => {
+          setStats(next);
+          setFailed(false);
+        })
+        .catch(() => setFailed(true));
+    },
+    LIST_POLL_MS,
+    enabled,
+  );
   return { stats, failed };
 }
 
-export function TopicFigureCells({ name, projectId }: { name: string; projectId: string | null }) {
-  const { stats, failed } = useTopicStats(name, projectId);
-  const unknown = failed ? "?" : "…";
+export function TopicFigureCells({
+  name,
+  projectId,
+  headline,
+}: {
+  name: string;
+  projectId: string | null;
+  /** The list's figures; null or absent: ask the topic's stats. */
+  headline?: Headline | null | undefined;
+}) {
+  const own = useOwnStats(name, projectId, !headline);
+  const stats = headline ?? own.stats;
+  const unknown = own.failed ? "?" : "…";
   return (
     <>
       <td className={`${td} tabular-nums`} data-testid={`messages-${name}`}>
         {stats ? formatCount(stats.messages_retained) : unknown}
       </td>
       <td className={`${td} hidden tabular-nums md:table-cell`}>
-        {stats ? formatCount(stats.messages_last_hour) : unknown}
+        {stats ? formatCount(stats.messages_last_minute) : unknown}
       </td>
       <td className={`${td} hidden whitespace-nowrap lg:table-cell`}>
         {stats ? (

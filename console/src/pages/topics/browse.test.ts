@@ -10,6 +10,12 @@ const stats = (...next: number[]): TopicStats => ({
   last_message_at: null,
   messages_last_minute: 0,
   messages_last_hour: 0,
+  messages_out_last_minute: 0,
+  messages_out_last_hour: 0,
+  bytes_last_minute: 0,
+  bytes_last_hour: 0,
+  bytes_out_last_minute: 0,
+  bytes_out_last_hour: 0,
   open_streams: 0,
 });
 
