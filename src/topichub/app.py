@@ -355,6 +355,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # topichub exports Prometheus metrics and JSON logs, not OpenTelemetry. Left on,
+        # FastAPI's native telemetry asks OpenTelemetry for its providers on every request
+        # and WebSocket to find them unconfigured: about 16 us each, measured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     install_api_docs(app)
