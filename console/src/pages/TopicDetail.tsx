@@ -1,5 +1,6 @@
 // One topic: its settings and statistics, a publish form, the live stream viewer and
-// the message browser (whose "stream from here" restarts the viewer at a message).
+// the message browser (whose "stream from here" restarts the viewer at a message) and the
+// topic's consumer groups.
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 
@@ -7,6 +8,7 @@ import { api, unwrap } from "../api/client";
 import { Alert, Badge, PageHeader, Spinner } from "../components/ui";
 import { useLoad } from "../hooks/useApi";
 import { useProject } from "../hooks/useProject";
+import { ConsumerGroups } from "./topics/Groups";
 import { PublishForm } from "./topics/PublishForm";
 import { MessageBrowser } from "./topics/MessageBrowser";
 import { SchemaEditor } from "./topics/SchemaEditor";
@@ -78,6 +80,7 @@ export default function TopicDetail() {
               document.getElementById("live-stream")?.scrollIntoView?.({ behavior: "smooth", block: "start" });
             }}
           />
+          <ConsumerGroups topic={name} projectId={projectId} />
         </>
       )}
     </div>
