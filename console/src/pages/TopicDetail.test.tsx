@@ -313,6 +313,12 @@ describe("the topic page", () => {
       last_message_at: "2026-11-23T10:00:02Z",
       messages_last_minute: 1,
       messages_last_hour: 5,
+      messages_out_last_minute: 2,
+      messages_out_last_hour: 12,
+      bytes_last_minute: 9,
+      bytes_last_hour: 45,
+      bytes_out_last_minute: 18,
+      bytes_out_last_hour: 108,
       open_streams: 1,
     };
     const seen = fakeApi({
@@ -330,7 +336,8 @@ describe("the topic page", () => {
     renderPage();
     await waitFor(() => expect(status()).toHaveTextContent("Live"));
     expect(await screen.findByText("Messages retained")).toBeInTheDocument();
-    expect(screen.getByText("45 B")).toBeInTheDocument();
+    expect(screen.getAllByText("45 B")).toHaveLength(2); // retained, and in over the last hour
+    expect(screen.getByText("Delivered, last hour").nextSibling).toHaveTextContent("12");
 
     await user.click(screen.getByRole("button", { name: "Show messages" }));
     const list = await screen.findByRole("list", { name: "Browse results" });

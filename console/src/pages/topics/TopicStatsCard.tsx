@@ -1,5 +1,6 @@
 // A topic's statistics, polled every few seconds while the tab is visible: what it
-// retains, its last message, messages in the last minute and hour, open streams, and a
+// retains, its last message, messages (and bytes) in and delivered over the last minute
+// and hour, open streams, and a
 // live throughput sparkline built from successive polls.
 import { useRef, useState, type ReactNode } from "react";
 
@@ -85,6 +86,9 @@ export function TopicStatsCard({
             </Figure>
             <Figure label="Last minute">{formatCount(stats.messages_last_minute)}</Figure>
             <Figure label="Last hour">{formatCount(stats.messages_last_hour)}</Figure>
+            <Figure label="Bytes in, last hour">{formatBytes(stats.bytes_last_hour)}</Figure>
+            <Figure label="Delivered, last minute">{formatCount(stats.messages_out_last_minute)}</Figure>
+            <Figure label="Delivered, last hour">{formatCount(stats.messages_out_last_hour)}</Figure>
             <Figure label="Open streams">{formatCount(stats.open_streams)}</Figure>
           </dl>
           <details className="text-xs text-slate-600">
