@@ -76,6 +76,7 @@ from topichub.topics.schema_endpoints import router as schema_router
 from topichub.topics.stream.endpoints import router as streams_router
 from topichub.topics.stream.hub import StreamHub
 from topichub.topics.stream.registry import StreamRegistry
+from topichub.topics.stream_route import install as install_stream_route
 from topichub.topics.traffic import TRAFFIC
 
 log = logging.getLogger("topichub")
@@ -390,6 +391,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1", dependencies=limited)
         app.include_router(router, include_in_schema=False, dependencies=limited)
     install_publish_route(app)
+    install_stream_route(app)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -42,7 +42,7 @@ from topichub.topics.endpoints import PUBLISH_BODY, publish_batch
 _PATH = re.compile(r"^(?:/api/v1)?/topics/([^/]+)/publish$")
 
 
-class _LazySession:
+class LazySession:
     """An ``AsyncSession`` made on first use: a request whose answers all come from the
     caches never opens one. ``commit``, ``rollback`` and ``close`` of a session never
     made do nothing."""
@@ -71,7 +71,7 @@ class _LazySession:
             await self.session.close()
 
 
-def _credential(scope: Scope) -> str | None:
+def header_credential(scope: Scope) -> str | None:
     """The credential when it is given in one of the two usual ways, else None (the
     ``APIRoute`` then decides, with FastAPI's security schemes)."""
     authorization: bytes | None = None
@@ -155,7 +155,7 @@ class PublishRoute:
 
     async def _fast(self, request: Request, body: bytes) -> bytes | None:
         scope = request.scope
-        credential = _credential(scope)
+        credential = header_credential(scope)
         if credential is None or not _is_json(scope) or _has_header(scope, b"idempotency-key"):
             return None
         project_id: uuid.UUID | None = None
@@ -171,7 +171,7 @@ class PublishRoute:
         except ValidationError:
             return None
         resources: Resources = scope["app"].state.resources
-        lazy = _LazySession(resources)
+        lazy = LazySession(resources)
         session: AsyncSession = lazy  # type: ignore[assignment]
         try:
             principal = await resolve_credential(session, resources, credential)

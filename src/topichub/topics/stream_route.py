@@ -1,0 +1,210 @@
+"""``GET /api/v1/topics/{name}/stream`` (and the seed path) off FastAPI's per-request
+machinery, as ``topics.publish_route`` does for the publish.
+
+The SSE ``APIRoute`` in ``topics.stream.endpoints`` stays what the OpenAPI document and
+every unusual request see. In front of the router's route matching sits
+``StreamRoute``, a pure ASGI handler that opens the common stream itself: one
+credential in ``Authorization: Bearer`` or ``X-API-Key``, or a ``?ticket=``; no
+``group`` and no ``since``; every other query parameter one of ``from``, ``cursor``,
+``ticket``, ``project_id`` given once, within the endpoint's limits. It does what the
+endpoint does (credential -> principal, rate limit, topic, start position,
+``opening.open_stream``, ``sse.SSEResponse``) with the same functions and in the same
+order, but without FastAPI's dependency solving, the request's exit stacks and the
+resolved dependencies FastAPI keeps for the whole response (among them the request's
+finished ``AsyncSession``), all of which a held stream used to keep alive for hours.
+The database session is opened only when a cache misses, and closed before the first
+byte of the stream.
+
+Anything else — no credential, a consumer group, ``since``, a malformed ``project_id``,
+an over-long ``cursor``, ``ticket`` or ``Last-Event-ID``, a repeated parameter, an
+unknown one — goes on to the ``APIRoute`` through the router, so its answer stays
+exactly FastAPI's. The fast path has no error answers of its own: it raises the same
+``TopichubError``s the endpoint raises, rendered by the same handlers.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette._utils import get_route_path
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from topichub.identity.dependencies import resolve_credential
+from topichub.identity.tickets import stream_binding
+from topichub.identity.websocket import principal_from_ticket
+from topichub.limits.enforce import enforce_rate_limit
+from topichub.resources import Resources
+from topichub.topics.publish_route import LazySession, header_credential
+from topichub.topics.stream.opening import LiveStream, find_stream_topic, open_stream, parse_start
+from topichub.topics.stream.sse import SSEResponse
+
+_PATH = re.compile(r"^(?:/api/v1)?/topics/([^/]+)/stream$")
+
+# The query parameters the fast path takes, with the endpoint's max_length (None: none).
+_TAKEN: dict[str, int | None] = {"from": None, "cursor": 4096, "ticket": 2048, "project_id": None}
+_MAX_LAST_EVENT_ID = 4096
+_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class _Query:
+    """The fast path's share of a stream's query string, or ``ok`` False when the
+    request is one for the ``APIRoute``."""
+
+    __slots__ = ("cursor", "ok", "project_id", "start_from", "ticket")
+
+    def __init__(self, query_string: bytes) -> None:
+        self.ok = False
+        self.start_from: str | None = None
+        self.cursor: str | None = None
+        self.ticket: str | None = None
+        self.project_id: uuid.UUID | None = None
+        values: dict[str, str] = {}
+        if query_string:
+            for key, value in QueryParams(query_string).multi_items():
+                if key not in _TAKEN or key in values:
+                    return
+                limit = _TAKEN[key]
+                if limit is not None and len(value) > limit:
+                    return
+                values[key] = value
+        if "project_id" in values:
+            try:
+                self.project_id = uuid.UUID(values["project_id"])
+            except ValueError:
+                return
+        self.start_from = values.get("from")
+        self.cursor = values.get("cursor")
+        self.ticket = values.get("ticket")
+        self.ok = True
+
+
+def _last_event_id(scope: Scope) -> tuple[bool, str | None]:
+    """(usable, value) of the ``Last-Event-ID`` header: not usable when it is sent twice
+    or is over the endpoint's limit."""
+    found: str | None = None
+    for name, value in scope["headers"]:
+        if name == b"last-event-id":
+            if found is not None:
+                return False, None
+            found = value.decode("latin-1")
+    if found is not None and len(found) > _MAX_LAST_EVENT_ID:
+        return False, None
+    return True, found
+
+
+class StreamRoute:
+    """An ASGI layer in front of the router's route matching (inside the app's exception
+    handling, so errors are rendered as before): ``GET`` of a stream path is answered
+    here when it is a common one; everything else goes on to the router. ``api_route``
+    is set as the scope's route, so the request is logged and measured under the same
+    route template. Not a route itself: route walkers (the isolation matrix, the
+    OpenAPI document) see the ``APIRoute`` only."""
+
+    def __init__(self, app: ASGIApp, api_route: BaseRoute) -> None:
+        self.app = app
+        self.api_route = api_route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path = get_route_path(scope)
+            if path.endswith("/stream"):
+                found = _PATH.match(path)
+                if found is not None:
+                    query = _Query(scope.get("query_string", b""))
+                    usable, last_event_id = _last_event_id(scope)
+                    credential = None if query.ticket else header_credential(scope)
+                    if query.ok and usable and (query.ticket or credential is not None):
+                        params = dict(scope.get("path_params", {}))
+                        params["name"] = found.group(1)
+                        scope["path_params"] = params
+                        scope["route"] = self.api_route
+                        await self.handle(scope, receive, send, query, credential, last_event_id)
+                        return
+        await self.app(scope, receive, send)
+
+    async def handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        query: _Query,
+        credential: str | None,
+        last_event_id: str | None,
+    ) -> None:
+        request = Request(scope, receive)
+        resources: Resources = scope["app"].state.resources
+        live = await self._open(request, resources, query, credential, last_event_id)
+        ticket = query.ticket
+        response = SSEResponse(
+            live.subscription,
+            on_write=resources.tickets.keeper(ticket) if ticket else None,
+            headers=_HEADERS,
+            on_close=live.finish,
+        )
+        await response(scope, receive, send)
+
+    async def _open(
+        self,
+        request: Request,
+        resources: Resources,
+        query: _Query,
+        credential: str | None,
+        last_event_id: str | None,
+    ) -> LiveStream:
+        """What the endpoint does before its response, with a session opened only when a
+        cache misses and closed before the stream starts."""
+        lazy = LazySession(resources)
+        session: AsyncSession = lazy  # type: ignore[assignment]
+        live: LiveStream | None = None
+        try:
+            if query.ticket:
+                # EventSource re-sends this URL to reconnect: the ticket may reopen this
+                # stream.
+                binding = stream_binding("sse", request.url.path, query.project_id)
+                principal = await principal_from_ticket(
+                    session, resources, query.ticket, stream=binding
+                )
+            else:
+                assert credential is not None
+                principal = await resolve_credential(session, resources, credential)
+                log_context = request.scope.get("state", {}).get("log_context")
+                if isinstance(log_context, dict):
+                    log_context["tenant_id"] = str(principal.tenant_id)
+                    log_context["user_id"] = str(principal.user_id) if principal.user_id else None
+                    log_context["auth"] = principal.kind
+            await enforce_rate_limit(request, session, resources, principal)
+            name = request.scope["path_params"]["name"]
+            topic = await find_stream_topic(session, resources, principal, name, query.project_id)
+            start = parse_start(
+                topic,
+                start_from=query.start_from,
+                since=None,
+                cursor=query.cursor,
+                last_event_id=last_event_id,
+            )
+            live = await open_stream(session, resources, principal, topic, start, "sse")
+            await lazy.commit()
+        except BaseException:
+            await lazy.rollback()
+            if live is not None:
+                await live.finish()
+            raise
+        finally:
+            await lazy.close()
+        return live
+
+
+def install(app: Any) -> None:
+    """Put ``StreamRoute`` in front of ``app``'s route matching (the ``APIRoute`` it
+    shortcuts keeps its place, and the OpenAPI document is unchanged)."""
+    from topichub.topics.stream.endpoints import router as streams_router
+
+    path = "/topics/{name}/stream"
+    api_route = next(r for r in streams_router.routes if getattr(r, "path", None) == path)
+    app.router.middleware_stack = StreamRoute(app.router.middleware_stack, api_route)
