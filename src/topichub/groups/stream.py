@@ -24,17 +24,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from topichub.errors import QuotaExceeded, RateLimitExceeded, TopichubError
+from topichub.errors import TopichubError
 from topichub.groups import service
 from topichub.groups.repository import GroupRepository
-from topichub.identity.principal import Permission, Principal
+from topichub.identity.principal import Principal
 from topichub.limits import Slot
-from topichub.limits.enforce import plan_for
 from topichub.limits.plans import Plan
-from topichub.metrics import MESSAGES_DELIVERED, RATE_LIMITED
+from topichub.metrics import MESSAGES_DELIVERED
 from topichub.resources import Resources
 from topichub.topics.service import AnyTopic, TopicRef
 from topichub.topics.stream.frames import Closed, CloseReason, Event, record_size, ws_close_code
+from topichub.topics.stream.opening import admit_stream
 from topichub.topics.stream.registry import OpenStream
 from topichub.topics.stream.sse import CONNECTED, HEARTBEAT
 
@@ -253,31 +253,8 @@ async def open_group_stream(
     transport: str,
 ) -> GroupMemberStream:
     """Check limits, take a stream slot and join the group (created on first use)."""
-    principal.require(Permission.read)
-    plan = await plan_for(session, resources, principal)
     ref = topic if isinstance(topic, TopicRef) else TopicRef.of(topic)
-    await session.commit()
-    holder = principal.quota_holder
-    remaining = await resources.quotas.remaining_out(
-        holder, str(ref.project_id), plan.quotas, tenant_id=str(principal.tenant_id)
-    )
-    if remaining.exhausted:
-        RATE_LIMITED.labels("quota").inc()
-        raise QuotaExceeded("Daily outbound quota exhausted; streams resume tomorrow (UTC)")
-    info = {
-        "user_id": str(principal.user_id) if principal.user_id else None,
-        "tenant_id": str(principal.tenant_id),
-        "topic": ref.name,
-        "project_id": str(ref.project_id),
-        "transport": transport,
-    }
-    slot = await resources.connections.acquire(holder, plan.max_streams_per_user, info)
-    if slot is None:
-        RATE_LIMITED.labels("streams").inc()
-        raise RateLimitExceeded(
-            f"Maximum {plan.max_streams_per_user} active stream connections allowed per user",
-            headers={"Retry-After": "5"},
-        )
+    plan, slot = await admit_stream(session, resources, principal, ref, transport)
     try:
         group_ref, _ = await service.ensure_group(resources.sessionmaker, resources.bus, ref, group)
     except BaseException:

@@ -185,18 +185,17 @@ class LiveStream:
                 await slot.release()
 
 
-async def open_stream(
+async def admit_stream(
     session: AsyncSession,
     resources: Resources,
     principal: Principal,
     topic: AnyTopic,
-    start: Start,
     transport: str,
-) -> LiveStream:
-    """Check limits, take a stream slot and subscribe. The request's transaction is
-    ended here, before anything that needs a connection of its own (quota counters,
-    the log's offsets): holding one pooled connection while waiting for another
-    deadlocks a busy pool."""
+) -> tuple[Plan, Slot]:
+    """What every stream passes before it opens, plain or as a group member: read
+    permission, the daily outbound quota, and one of the user's stream slots (the caller
+    releases it if opening fails). Ends the request's transaction first (see
+    ``open_stream``)."""
     principal.require(Permission.read)
     plan = await plan_for(session, resources, principal)
     await session.commit()
@@ -221,6 +220,22 @@ async def open_stream(
             f"Maximum {plan.max_streams_per_user} active stream connections allowed per user",
             headers={"Retry-After": "5"},
         )
+    return plan, slot
+
+
+async def open_stream(
+    session: AsyncSession,
+    resources: Resources,
+    principal: Principal,
+    topic: AnyTopic,
+    start: Start,
+    transport: str,
+) -> LiveStream:
+    """Check limits, take a stream slot and subscribe. The request's transaction is
+    ended here, before anything that needs a connection of its own (quota counters,
+    the log's offsets): holding one pooled connection while waiting for another
+    deadlocks a busy pool."""
+    plan, slot = await admit_stream(session, resources, principal, topic, transport)
     try:
         subscription = await resources.hub.subscribe(
             topic.physical_name, start, labels={"transport": transport}
