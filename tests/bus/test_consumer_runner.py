@@ -5,13 +5,47 @@ delivered to the group again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from tests.bus.conftest import read_until, unique
 from topichub.bus import EventBus, OutRecord, Record, TopicSpec
 from topichub.bus.consumer import ConsumerOptions, next_offsets, run_group
+from topichub.bus.port import GroupConsumer
 
 FAST = ConsumerOptions(poll_s=0.2, retry_initial_s=0.05, retry_max_s=0.2)
+
+
+class _CommitsSeen:
+    """``bus`` with the offsets its group consumers commit recorded in ``committed``."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self.committed: dict[tuple[str, int], int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bus, name)
+
+    def group_consumer(self, *args: Any, **kwargs: Any) -> GroupConsumer:
+        return cast(
+            GroupConsumer, _WatchedConsumer(self._bus.group_consumer(*args, **kwargs), self)
+        )
+
+
+class _WatchedConsumer:
+    def __init__(self, inner: GroupConsumer, seen: _CommitsSeen) -> None:
+        self._inner = inner
+        self._seen = seen
+
+    async def read(self, *, timeout: float, max_records: int = 500) -> list[Record]:
+        return await self._inner.read(timeout=timeout, max_records=max_records)
+
+    async def commit(self, offsets: Mapping[tuple[str, int], int]) -> None:
+        await self._inner.commit(offsets)
+        self._seen.committed.update(offsets)
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 def test_next_offsets_are_one_past_the_last_record_of_each_partition() -> None:
@@ -39,12 +73,14 @@ async def test_a_failed_batch_comes_again_and_handled_records_are_committed(
             raise RuntimeError("the database is down")
         handled.extend(r.value for r in records)
 
+    watched = _CommitsSeen(bus)
     runner = asyncio.create_task(
-        run_group(bus, group, handle, topics=[topic], name="t", options=FAST)
+        run_group(cast(EventBus, watched), group, handle, topics=[topic], name="t", options=FAST)
     )
     try:
         async with asyncio.timeout(30):
-            while len(handled) < 5:
+            # The runner commits after `handle` returns: wait for the commit, not the call.
+            while sum(watched.committed.values()) < 5:
                 await asyncio.sleep(0.05)
     finally:
         runner.cancel()

@@ -30,6 +30,9 @@ from aiokafka.partitioner import murmur2 as _murmur2
 
 from topichub.bus.port import InvalidPartition, OutRecord
 
+_SPREAD = random.Random()  # noqa: S311  (load spreading, not security)
+"""Its own generator, not the global ``random`` state (see ``kit.backoff``)."""
+
 
 def murmur2(data: bytes) -> int:
     """Kafka's murmur2 hash of ``data`` (unsigned 32 bits), as ``Utils.murmur2`` in Java."""
@@ -98,7 +101,7 @@ class Partitioner:
         cursor = self._cursors.get(topic)
         if cursor is None:
             # A random start keeps many processes from all beginning on partition 0.
-            start = random.randrange(partitions)  # noqa: S311  (load spreading, not security)
+            start = _SPREAD.randrange(partitions)
             cursor = self._cursors[topic] = itertools.count(start)
         return next(cursor) % partitions
 

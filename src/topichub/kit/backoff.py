@@ -7,6 +7,11 @@ import asyncio
 import random
 from collections.abc import Callable
 
+_JITTER = random.Random()  # noqa: S311  (jitter, not security)
+"""A generator of its own: the module-level ``random`` functions share one global state
+that tests (Hypothesis) watch, and that a library's seed would make every process's
+jitter identical."""
+
 Bound = float | Callable[[], float]
 """A number, or a function read at each step (bounds tuned on a running loop apply at
 its next delay)."""
@@ -34,7 +39,7 @@ class Backoff:
         delay = min(_read(self._max), _read(self._first) * 2**self._attempt)
         self._attempt = min(self._attempt + 1, 30)
         # Jitter is not security-sensitive.
-        return float(delay * random.uniform(0.5, 1.0))  # noqa: S311
+        return float(delay * _JITTER.uniform(0.5, 1.0))
 
     async def sleep(self) -> None:
         await asyncio.sleep(self.next())

@@ -122,6 +122,11 @@ class KafkaReader:
         self._closed = True
         self._bus._consumers.discard(self)
         if self._consumer is not None:
+            # aiokafka's NoGroupCoordinator.close() cancels a task of its own and awaits
+            # it; a task cancelled before its first step raises CancelledError there, out
+            # of stop(), half-way through (its connections left open). A reader closed
+            # right after it started hits that, so the task gets its first step here.
+            await asyncio.sleep(0)
             try:
                 async with asyncio.timeout(self._bus._request_timeout_s):
                     await self._consumer.stop()
