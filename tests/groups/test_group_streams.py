@@ -125,6 +125,9 @@ async def _websocket_member(http: httpx.AsyncClient, base_url: str) -> None:
     async with asyncio.timeout(10):
         while (await describe(http, account, topic, "g"))["lag"] != 0:
             await asyncio.sleep(0.1)
+    # Metered like any stream: the topic's outbound traffic counts what the member got.
+    stats = (await http.get(f"/api/v1/topics/{topic}/stats", headers=account.headers)).json()
+    assert stats["messages_out_last_minute"] == 3, stats
 
 
 async def test_a_group_stream_takes_no_start_position_and_checks_the_name(

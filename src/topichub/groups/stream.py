@@ -30,11 +30,10 @@ from topichub.groups.repository import GroupRepository
 from topichub.identity.principal import Principal
 from topichub.limits import Slot
 from topichub.limits.plans import Plan
-from topichub.metrics import MESSAGES_DELIVERED
 from topichub.resources import Resources
 from topichub.topics.service import AnyTopic, TopicRef
 from topichub.topics.stream.frames import Closed, CloseReason, Event, record_size, ws_close_code
-from topichub.topics.stream.opening import admit_stream
+from topichub.topics.stream.opening import admit_stream, meter_delivery
 from topichub.topics.stream.registry import OpenStream
 from topichub.topics.stream.sse import CONNECTED, HEARTBEAT
 
@@ -131,14 +130,13 @@ class GroupMemberStream:
 
     async def delivered(self, batch: list[Event]) -> None:
         """Meter what was written; commit it with ``autocommit``."""
-        MESSAGES_DELIVERED.labels(self.entry.transport).inc(len(batch))
-        decision = await self.resources.quotas.consume_out(
-            self.principal.quota_holder,
-            str(self.topic.project_id),
+        exhausted = await meter_delivery(
+            self.resources,
+            self.principal,
+            self.plan,
+            self.entry,
             len(batch),
             sum(record_size(e.record) for e in batch),
-            self.plan.quotas,
-            tenant_id=str(self.principal.tenant_id),
         )
         if self.autocommit:
             positions: dict[int, int] = {}
@@ -147,7 +145,7 @@ class GroupMemberStream:
             async with self.resources.sessionmaker() as session:
                 await service.commit(session, self.resources.bus, self.topic, self.group, positions)
                 await session.commit()
-        if decision.remaining.exhausted:
+        if exhausted:
             self.close(CloseReason.QUOTA_EXCEEDED)
 
     async def finish(self) -> None:

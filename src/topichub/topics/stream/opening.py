@@ -158,17 +158,9 @@ class LiveStream:
             return
         new_bytes = nbytes - self._metered_bytes
         self._metered_messages, self._metered_bytes = messages, nbytes
-        MESSAGES_DELIVERED.labels(self.entry.transport).inc(new_messages)
-        TRAFFIC.record_out(self.entry.topic, new_messages, new_bytes)
-        decision = await self.resources.quotas.consume_out(
-            self.principal.quota_holder,
-            str(self.entry.project_id),
-            new_messages,
-            new_bytes,
-            self.plan.quotas,
-            tenant_id=str(self.principal.tenant_id),
-        )
-        if decision.remaining.exhausted:
+        if await meter_delivery(
+            self.resources, self.principal, self.plan, self.entry, new_messages, new_bytes
+        ):
             self.subscription.close(QUOTA_EXHAUSTED)
 
     async def finish(self) -> None:
@@ -183,6 +175,29 @@ class LiveStream:
             slot, self.slot = self.slot, None
             with contextlib.suppress(Exception):
                 await slot.release()
+
+
+async def meter_delivery(
+    resources: Resources,
+    principal: Principal,
+    plan: Plan,
+    entry: OpenStream,
+    messages: int,
+    nbytes: int,
+) -> bool:
+    """Count a stream's delivered messages (the metric, the topic's traffic, the daily
+    outbound quota); True when the quota is now exhausted and the stream must close."""
+    MESSAGES_DELIVERED.labels(entry.transport).inc(messages)
+    TRAFFIC.record_out(entry.topic, messages, nbytes)
+    decision = await resources.quotas.consume_out(
+        principal.quota_holder,
+        str(entry.project_id),
+        messages,
+        nbytes,
+        plan.quotas,
+        tenant_id=str(principal.tenant_id),
+    )
+    return decision.remaining.exhausted
 
 
 async def admit_stream(
