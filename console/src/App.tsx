@@ -3,20 +3,20 @@ import { Navigate, Outlet, createHashRouter, RouterProvider, useLocation } from 
 import { AuthProvider, useAuth } from "./auth/AuthProvider";
 import { Layout } from "./components/Layout";
 import { ProjectProvider } from "./hooks/useProject";
-import Account from "./pages/Account";
-import Admin from "./pages/Admin";
-import ApiKeys from "./pages/ApiKeys";
-import Chat from "./pages/Chat";
-import Dashboard from "./pages/Dashboard";
-import Events from "./pages/Events";
-import Login from "./pages/Login";
-import MathPage from "./pages/Math";
-import Projects from "./pages/Projects";
-import Recommender from "./pages/Recommender";
-import Signup from "./pages/Signup";
-import Todos from "./pages/Todos";
-import TopicDetail from "./pages/TopicDetail";
-import Topics from "./pages/Topics";
+import AccountPage from "./pages/account/AccountPage";
+import AdminPage from "./pages/admin/AdminPage";
+import ApiKeysPage from "./pages/apiKeys/ApiKeysPage";
+import LoginPage from "./pages/auth/LoginPage";
+import SignupPage from "./pages/auth/SignupPage";
+import ChatPage from "./pages/chat/ChatPage";
+import DashboardPage from "./pages/dashboard/DashboardPage";
+import EventsPage from "./pages/events/EventsPage";
+import MathPage from "./pages/math/MathPage";
+import ProjectsPage from "./pages/projects/ProjectsPage";
+import RecommenderPage from "./pages/recommender/RecommenderPage";
+import TodosPage from "./pages/todos/TodosPage";
+import TopicPage from "./pages/topics/TopicPage";
+import TopicsPage from "./pages/topics/TopicsPage";
 
 function RequireUser() {
   const { user } = useAuth();
@@ -48,26 +48,26 @@ export const routes = [
   {
     element: <GuestOnly />,
     children: [
-      { path: "/login", element: <Login /> },
-      { path: "/signup", element: <Signup /> },
+      { path: "/login", element: <LoginPage /> },
+      { path: "/signup", element: <SignupPage /> },
     ],
   },
   {
     element: <RequireUser />,
     children: [
-      { path: "/", element: <Dashboard /> },
-      { path: "/projects", element: <Projects /> },
-      { path: "/topics", element: <Topics /> },
-      { path: "/topics/:name", element: <TopicDetail /> },
-      { path: "/keys", element: <ApiKeys /> },
-      { path: "/todos", element: <Todos /> },
-      { path: "/chat", element: <Chat /> },
-      { path: "/chat/:groupId", element: <Chat /> },
+      { path: "/", element: <DashboardPage /> },
+      { path: "/projects", element: <ProjectsPage /> },
+      { path: "/topics", element: <TopicsPage /> },
+      { path: "/topics/:name", element: <TopicPage /> },
+      { path: "/keys", element: <ApiKeysPage /> },
+      { path: "/todos", element: <TodosPage /> },
+      { path: "/chat", element: <ChatPage /> },
+      { path: "/chat/:groupId", element: <ChatPage /> },
       { path: "/math", element: <MathPage /> },
-      { path: "/recommender", element: <Recommender /> },
-      { path: "/events", element: <Events /> },
-      { path: "/account", element: <Account /> },
-      { element: <RequireAdmin />, children: [{ path: "/admin", element: <Admin /> }] },
+      { path: "/recommender", element: <RecommenderPage /> },
+      { path: "/events", element: <EventsPage /> },
+      { path: "/account", element: <AccountPage /> },
+      { element: <RequireAdmin />, children: [{ path: "/admin", element: <AdminPage /> }] },
       { path: "*", element: <Navigate to="/" replace /> },
     ],
   },

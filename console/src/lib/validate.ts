@@ -35,3 +35,17 @@ export function parseJson(text: string): { ok: true; value: unknown } | { ok: fa
     return { ok: false, error: `Not valid JSON: ${reason}` };
   }
 }
+
+/** An optional whole number in a range: the number, null when blank, or the reason. */
+export function parseWhole(
+  text: string,
+  { min, max, what }: { min: number; max?: number; what: string },
+): { ok: true; value: number | null } | { ok: false; error: string } {
+  const trimmed = text.trim();
+  if (!trimmed) return { ok: true, value: null };
+  if (!/^\d+$/.test(trimmed)) return { ok: false, error: `Enter ${what} as a whole number.` };
+  const value = Number(trimmed);
+  if (value < min) return { ok: false, error: `Use at least ${min}.` };
+  if (max !== undefined && value > max) return { ok: false, error: `Use at most ${max}.` };
+  return { ok: true, value };
+}

@@ -16,7 +16,7 @@ import {
   RATE_FIELDS,
   STREAMS_MAX,
 } from "./limits";
-import { tenant } from "./fixtures";
+import { tenant } from "../../test/fixtures";
 
 const streams = QUOTA_FIELDS.find((f) => f.key === "max_streams_per_user")!;
 const perMinute = RATE_FIELDS.find((f) => f.key === "per_minute")!;

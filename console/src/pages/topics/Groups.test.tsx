@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import { envelope, fakeApi } from "../../test/fakeApi";
 import { ProjectProvider } from "../../hooks/useProject";
-import TopicDetail from "../TopicDetail";
+import TopicPage from "./TopicPage";
 import { ConsumerGroups } from "./Groups";
 import type { Group } from "./groups";
 
@@ -213,7 +213,7 @@ describe("the consumer groups card", () => {
       <ProjectProvider>
         <MemoryRouter initialEntries={["/topics/orders"]}>
           <Routes>
-            <Route path="/topics/:name" element={<TopicDetail />} />
+            <Route path="/topics/:name" element={<TopicPage />} />
           </Routes>
         </MemoryRouter>
       </ProjectProvider>,

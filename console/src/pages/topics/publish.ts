@@ -1,8 +1,7 @@
 // The publish form's logic: one message built from the form, checked the way the server
 // checks it (topics/schemas.py MessageIn), before anything is sent.
-import { parseJson } from "../../lib/validate";
+import { parseJson, parseWhole } from "../../lib/validate";
 import { LIMITS } from "../../api/limits";
-import { parseWhole } from "./rules";
 
 export const KEY_MAX = LIMITS.MessageIn.key.maxLength;
 export const HEADER_NAME_MAX = 256;

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import {
-  checkKeyName,
-  checkProjectName,
-  checkTopicName,
-  parseWhole,
-  permissionLevel,
-  permissionsFor,
-  TOPIC_NAME,
-  topicBody,
-} from "./rules";
+import { checkTopicName, TOPIC_NAME, topicBody } from "./rules";
 
 describe("topic names (the server's TOPIC_NAME_PATTERN and reserved names)", () => {
   it("accepts what the server accepts", () => {
@@ -54,35 +45,5 @@ describe("topicBody", () => {
         retentionBytes: "Use at least 1024.",
       },
     });
-  });
-
-  it("parses optional whole numbers", () => {
-    expect(parseWhole("", { min: 1, what: "x" })).toEqual({ ok: true, value: null });
-    expect(parseWhole(" 7 ", { min: 1, max: 9, what: "x" })).toEqual({ ok: true, value: 7 });
-    expect(parseWhole("10", { min: 1, max: 9, what: "x" })).toEqual({ ok: false, error: "Use at most 9." });
-    expect(parseWhole("-1", { min: 0, what: "the partition" })).toEqual({
-      ok: false,
-      error: "Enter the partition as a whole number.",
-    });
-  });
-});
-
-describe("projects and keys", () => {
-  it("checks project and key names like the server", () => {
-    expect(checkProjectName("  ")).toBe("Enter a project name.");
-    expect(checkProjectName("Analytics EU")).toBeUndefined();
-    expect(checkProjectName("x".repeat(101))).toBe("Use at most 100 characters.");
-    expect(checkProjectName("tab\there")).toBe("Remove the control characters.");
-    expect(checkKeyName("")).toBe("Enter a name for the key.");
-    expect(checkKeyName("billing")).toBeUndefined();
-  });
-
-  it("gives each permission level the ones below it", () => {
-    expect(permissionsFor("read")).toEqual(["read"]);
-    expect(permissionsFor("write")).toEqual(["read", "write"]);
-    expect(permissionsFor("admin")).toEqual(["read", "write", "admin"]);
-    expect(permissionLevel(["read", "write"])).toBe("write");
-    expect(permissionLevel(["admin"])).toBe("admin");
-    expect(permissionLevel(["read"])).toBe("read");
   });
 });

@@ -1,8 +1,9 @@
-// Form checks for projects, topics and API keys, so that a person sees the problem before
-// anything is sent. Patterns, lengths and ranges come from the server's models through the
-// generated src/api/limits.ts (`make console-api`); what no model declares (reserved names,
-// the plan's partitions) is named here with where it comes from.
+// The topic form's checks, so that a person sees the problem before anything is sent.
+// Patterns, lengths and ranges come from the server's models through the generated
+// src/api/limits.ts (`make console-api`); what no model declares (reserved names, the
+// plan's partitions) is named here with where it comes from.
 import { LIMITS } from "../../api/limits";
+import { parseWhole } from "../../lib/validate";
 
 /** The server's TOPIC_NAME_PATTERN. */
 export const TOPIC_NAME = new RegExp(LIMITS.TopicCreate.name.pattern);
@@ -26,20 +27,6 @@ export function checkTopicName(value: string): string | undefined {
   if ((RESERVED_TOPICS as readonly string[]).includes(value))
     return `'${value}' is reserved for the built-in apps.`;
   return undefined;
-}
-
-/** An optional whole number in a range: the number, null when blank, or the reason. */
-export function parseWhole(
-  text: string,
-  { min, max, what }: { min: number; max?: number; what: string },
-): { ok: true; value: number | null } | { ok: false; error: string } {
-  const trimmed = text.trim();
-  if (!trimmed) return { ok: true, value: null };
-  if (!/^\d+$/.test(trimmed)) return { ok: false, error: `Enter ${what} as a whole number.` };
-  const value = Number(trimmed);
-  if (value < min) return { ok: false, error: `Use at least ${min}.` };
-  if (max !== undefined && value > max) return { ok: false, error: `Use at most ${max}.` };
-  return { ok: true, value };
 }
 
 export interface TopicForm {
@@ -76,48 +63,4 @@ export function topicBody(form: TopicForm): { ok: true; body: TopicCreateBody } 
   if (hours.value !== null) body.retention_hours = hours.value;
   if (bytes.value !== null) body.retention_bytes = bytes.value;
   return { ok: true, body };
-}
-
-export const PROJECT_NAME_MAX = LIMITS.ProjectCreate.name.maxLength;
-export const DESCRIPTION_MAX = LIMITS.ProjectCreate.description.maxLength;
-
-export function checkProjectName(value: string): string | undefined {
-  const name = value.trim();
-  if (!name) return "Enter a project name.";
-  if (name.length > PROJECT_NAME_MAX) return `Use at most ${PROJECT_NAME_MAX} characters.`;
-  if (/[\x00-\x1f]/.test(name)) return "Remove the control characters.";
-  return undefined;
-}
-
-export function checkDescription(value: string): string | undefined {
-  if (value.length > DESCRIPTION_MAX) return `Use at most ${DESCRIPTION_MAX} characters.`;
-  if (value.includes("\0")) return "Remove the NUL characters.";
-  return undefined;
-}
-
-export const KEY_NAME_MAX = LIMITS.ApiKeyCreate.name.maxLength;
-export const KEY_EXPIRY_DAYS_MAX = LIMITS.ApiKeyCreate.expires_in_days.maximum;
-
-export function checkKeyName(value: string): string | undefined {
-  const name = value.trim();
-  if (!name) return "Enter a name for the key.";
-  if (name.length > KEY_NAME_MAX) return `Use at most ${KEY_NAME_MAX} characters.`;
-  if (name.includes("\0")) return "Remove the NUL characters.";
-  return undefined;
-}
-
-export type Permission = "read" | "write" | "admin";
-
-/** The permissions a key of one level gets: each level includes the ones below it. */
-export function permissionsFor(level: Permission): Permission[] {
-  if (level === "admin") return ["read", "write", "admin"];
-  if (level === "write") return ["read", "write"];
-  return ["read"];
-}
-
-/** The highest permission of a key, for display. */
-export function permissionLevel(permissions: readonly string[]): Permission {
-  if (permissions.includes("admin")) return "admin";
-  if (permissions.includes("write")) return "write";
-  return "read";
 }
