@@ -5,11 +5,13 @@ stream — what a browser's EventSource does after a network blip — and nothin
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 import websockets
 from fastapi import FastAPI
@@ -19,8 +21,11 @@ from tests.conftest import make_settings, running_app
 from tests.support.factories import Account, signup
 from tests.support.server import serving, sse
 from topichub.config import Settings
+from topichub.identity.tickets import stream_binding
+from topichub.identity.tokens import ALGORITHM, STREAM_TICKET_TYPE
 from topichub.kit.time import utcnow
 from topichub.models import StreamTicket
+from topichub.resources import Resources
 
 
 @contextlib.asynccontextmanager
@@ -97,6 +102,47 @@ async def test_an_sse_ticket_reopens_only_its_stream_and_only_until_it_lapses(
         )
         await session.commit()
     assert await _sse_status(http, path, ticket) == 401
+
+
+def _ticket_issued(resources: Resources, access_token: str, ago: timedelta) -> tuple[str, str]:
+    """A stream ticket for the token's user as if issued ``ago`` (a ticket's JWT has no
+    other way back in time), and its id."""
+    claims = jwt.decode(access_token, options={"verify_signature": False})
+    issued = utcnow() - ago
+    jti = uuid.uuid4().hex
+    ticket = jwt.encode(
+        {
+            **{name: claims[name] for name in ("sub", "tid", "ver")},
+            "type": STREAM_TICKET_TYPE,
+            "iat": issued,
+            "exp": issued + timedelta(seconds=resources.tickets.ttl_s),
+            "jti": jti,
+        },
+        resources.settings.secret_key(),
+        algorithm=ALGORITHM,
+    )
+    return ticket, jti
+
+
+async def test_a_ticket_resumes_no_longer_than_an_access_token_lives(
+    app: FastAPI, http: httpx.AsyncClient
+) -> None:
+    """A stream opened with a ticket closes when an access token bought with it would
+    expire; EventSource then reconnects with the same ticket, and that must not start the
+    clock again: a ticket serves an access token's lifetime from its issue, in all."""
+    resources: Resources = app.state.resources
+    account = await signup(http)
+    path = "/api/v1/topics/events/stream"
+    binding = stream_binding("sse", path, None)
+    lifetime = timedelta(seconds=resources.tokens.access_ttl_s)
+    for ago, status in ((lifetime - timedelta(minutes=1), 200), (lifetime, 401)):
+        ticket, jti = _ticket_issued(resources, account.token, ago)
+        # The record of a stream kept open until now (its keeper pushed the expiry on).
+        async with resources.sessionmaker() as session:
+            expires = utcnow() + timedelta(seconds=resources.tickets.ttl_s)
+            session.add(StreamTicket(jti=jti, stream=binding, expires_at=expires))
+            await session.commit()
+        assert await _sse_status(http, path, ticket) == status, ago
 
 
 async def test_a_password_change_ends_resuming(http: httpx.AsyncClient) -> None:

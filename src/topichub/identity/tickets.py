@@ -23,7 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -31,7 +31,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from topichub.identity.tokens import STREAM_TICKET_TYPE, InvalidToken, TokenCodec
+from topichub.identity.tokens import STREAM_TICKET_TYPE, AccessClaims, InvalidToken, TokenCodec
 from topichub.kit.time import utcnow
 from topichub.models import StreamTicket
 
@@ -70,11 +70,10 @@ class TicketBook:
             user_id, tenant_id, version, token_type=STREAM_TICKET_TYPE, ttl_s=self.ttl_s
         )
 
-    async def redeem(
-        self, ticket: str, *, stream: str | None = None
-    ) -> tuple[uuid.UUID, uuid.UUID, int]:
+    async def redeem(self, ticket: str, *, stream: str | None = None) -> AccessClaims:
         """Validate a ticket and record its use; raises ``InvalidToken`` when it is bad,
-        or used before and not resuming the resumable stream (``stream``) it opened."""
+        or used before and not resuming the resumable stream (``stream``) it opened, or
+        resuming later than an access token's lifetime after it was issued."""
         try:
             claims = self._codec.decode(ticket, expected_type=STREAM_TICKET_TYPE)
             fresh = True
@@ -86,11 +85,20 @@ class TicketBook:
                 ticket, expected_type=STREAM_TICKET_TYPE, allow_expired=True
             )
             fresh = False
-        if not claims.jti:
+        if not claims.jti or claims.issued_at is None:
             raise InvalidToken("Invalid ticket")
+        if not fresh and utcnow() >= self.serves_until(claims):
+            # Bought with an access token, a ticket serves no longer than one would.
+            raise InvalidToken("Token has expired")
         if not await self._use(claims.jti, stream, first_use_allowed=fresh):
             raise InvalidToken("Ticket already used" if fresh else "Token has expired")
-        return claims.user_id, claims.tenant_id, claims.version
+        return claims
+
+    def serves_until(self, claims: AccessClaims) -> datetime:
+        """The end of everything a ticket opens, resumes included: an access token's
+        lifetime after the ticket was issued (a ticket is bought with an access token)."""
+        assert claims.issued_at is not None
+        return claims.issued_at + timedelta(seconds=self._codec.access_ttl_s)
 
     def keeper(self, ticket: str) -> Callable[[], Awaitable[None]]:
         """For the stream ``ticket`` opened: a call to make after each chunk written

@@ -33,6 +33,7 @@ class AccessClaims:
     token_type: str
     jti: str
     expires_at: datetime | None = None
+    issued_at: datetime | None = None
 
 
 class TokenCodec:
@@ -89,6 +90,7 @@ class TokenCodec:
                 token_type=str(claims["type"]),
                 jti=str(claims.get("jti", "")),
                 expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+                issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=UTC),
             )
         except (ValueError, TypeError) as exc:
             raise InvalidToken("Invalid token claims") from exc

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from datetime import timedelta
 from typing import Any
 
 from fastapi import WebSocket
@@ -20,7 +19,6 @@ from topichub.identity import service
 from topichub.identity.dependencies import extract_credential, resolve_credential
 from topichub.identity.principal import Principal
 from topichub.identity.tokens import InvalidToken
-from topichub.kit.time import utcnow
 from topichub.resources import Resources
 
 AUTH_FRAME_TIMEOUT_S = 5.0
@@ -66,12 +64,15 @@ async def principal_from_ticket(
     """The ticket's user; ``stream`` (``tickets.stream_binding``) makes the ticket
     resumable by that one stream (SSE), None keeps it single-use."""
     try:
-        user_id, tenant_id, version = await resources.tickets.redeem(ticket, stream=stream)
+        claims = await resources.tickets.redeem(ticket, stream=stream)
     except InvalidToken as exc:
         raise AuthenticationFailed(f"Invalid stream ticket: {exc}") from exc
-    principal = await service.principal_for_user(session, user_id, tenant_id, version)
-    # A ticket is bought with an access token: what it opens lives no longer than one.
-    expires = utcnow() + timedelta(seconds=resources.tokens.access_ttl_s)
+    principal = await service.principal_for_user(
+        session, claims.user_id, claims.tenant_id, claims.version
+    )
+    # A ticket is bought with an access token: what it opens, reopened or not, lives no
+    # longer than one would have from the ticket's issue.
+    expires = resources.tickets.serves_until(claims)
     return dataclasses.replace(principal, credential_expires_at=expires)
 
 
