@@ -16,6 +16,7 @@ from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -173,11 +174,12 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 Upsert = postgresql.Insert | sqlite.Insert
 
 
-def upsert(session: AsyncSession, table: Any) -> Upsert:
+def upsert(session: AsyncSession | AsyncConnection, table: Any) -> Upsert:
     """An INSERT into ``table`` that takes ``on_conflict_do_nothing`` /
-    ``on_conflict_do_update``, in the dialect of the session (topichub runs on exactly
-    PostgreSQL and SQLite, which spell those clauses the same way)."""
-    dialect = session.get_bind().dialect.name
+    ``on_conflict_do_update``, in the dialect of the session or connection (topichub
+    runs on exactly PostgreSQL and SQLite, which spell those clauses the same way)."""
+    bind = session if isinstance(session, AsyncConnection) else session.get_bind()
+    dialect = bind.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -42,6 +41,7 @@ from topichub.bus.port import (
     TopicNotFound,
     TopicSpec,
 )
+from topichub.kit.db import upsert
 from topichub.models.bus import (
     BusGroupOffset,
     BusPartition,
@@ -305,21 +305,12 @@ class EmbeddedBus:
 
     # -- helpers ---------------------------------------------------------------------
 
-    def _upsert_offsets(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> Any:
-        dialect = conn.dialect.name
-        if dialect == "postgresql":
-            pg_stmt = postgresql.insert(BusGroupOffset)
-            return pg_stmt.on_conflict_do_update(
-                index_elements=["group_id", "topic", "partition"],
-                set_={"offset": pg_stmt.excluded.offset},
-            )
-        if dialect == "sqlite":
-            lite_stmt = sqlite.insert(BusGroupOffset)
-            return lite_stmt.on_conflict_do_update(
-                index_elements=["group_id", "topic", "partition"],
-                set_={"offset": lite_stmt.excluded.offset},
-            )
-        raise BusError(f"the embedded bus does not support the {dialect} dialect")
+    def _upsert_offsets(self, conn: AsyncConnection) -> Any:
+        stmt = upsert(conn, BusGroupOffset)
+        return stmt.on_conflict_do_update(
+            index_elements=["group_id", "topic", "partition"],
+            set_={"offset": stmt.excluded.offset},
+        )
 
     async def _commit_offsets(self, group: str, offsets: Mapping[tuple[str, int], int]) -> None:
         self._ensure_running()
@@ -333,7 +324,7 @@ class EmbeddedBus:
             if row["offset"] < 0:
                 raise BusError(f"cannot commit a negative offset: {row}")
         async with self._write_lock, db_errors(), self._engine.begin() as conn:
-            await conn.execute(self._upsert_offsets(conn, rows), rows)
+            await conn.execute(self._upsert_offsets(conn), rows)
 
     async def _committed(self, group: str, topics: Iterable[str]) -> dict[tuple[str, int], int]:
         async with db_errors(), self._engine.connect() as conn:
