@@ -4,14 +4,16 @@ unusual request answered by the ``APIRoute`` itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.conftest import make_settings, running_app
 from tests.support.factories import create_key, signup
-from tests.support.server import sse
+from tests.support.server import serving, sse
 
 
 async def test_the_stream_entry_of_the_openapi_document_is_the_api_routes(
@@ -162,3 +164,40 @@ async def test_other_methods_on_the_stream_path_are_still_405(client: httpx.Asyn
     account = await signup(client)
     response = await client.post("/api/v1/topics/events/stream", headers=account.headers)
     assert response.status_code == 405
+
+
+async def test_the_fast_route_answers_through_the_apps_own_middleware(
+    tmp_path: Path,
+) -> None:
+    """The fast route runs in front of the middleware stack, through a short one of its
+    own: the same request id, security headers and CORS answers as every other request,
+    for a stream and for an error of the fast path alike."""
+    origin = "https://console.example.com"
+    settings = make_settings(
+        f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", tmp_path, cors_origins=[origin]
+    )
+    async with (
+        running_app(settings) as app,
+        serving(app) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        account = await signup(http)
+        headers = {**account.headers, "Origin": origin, "X-Request-ID": "fast-route-1"}
+        async with sse(http, "/api/v1/topics/events/stream", headers=headers) as stream:
+            await stream.next(skip_comments=False)
+            answered = stream.response.headers
+            assert answered["x-request-id"] == "fast-route-1"
+            assert answered["access-control-allow-origin"] == origin
+            assert answered["x-content-type-options"] == "nosniff"
+            assert answered["cache-control"] == "no-cache"
+        missing = await http.get("/api/v1/topics/nothing-here/stream", headers=headers)
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "NOT_FOUND"
+        assert missing.headers["x-request-id"] == "fast-route-1"
+        assert missing.headers["access-control-allow-origin"] == origin
+        other = await http.get(
+            "/api/v1/topics/nothing-here/stream",
+            headers={**account.headers, "Origin": "https://evil.example"},
+        )
+        assert other.status_code == 404
+        assert "access-control-allow-origin" not in other.headers

@@ -15,6 +15,16 @@ finished ``AsyncSession``), all of which a held stream used to keep alive for ho
 The database session is opened only when a cache misses, and closed before the first
 byte of the stream.
 
+A held stream also holds every ASGI layer it passed through, for as long as it runs
+(issue 13: memory per stream). So ``StreamRoute`` sits in front of the whole middleware
+stack, and serves a common stream through a short one of its own: the app's user
+middleware (request id, access log, metrics, security headers, CORS, body and host
+checks — the very same classes with the same options) around the stream, without
+Starlette's error and exception layers, FastAPI's body limit, telemetry and exit stack,
+and the router. The errors an open raises are answered by the app's own exception
+handlers, as Starlette's exception layer would; an unexpected one by the request
+middleware's 500, as before.
+
 Anything else — no credential, a consumer group, ``since``, a malformed ``project_id``,
 an over-long ``cursor``, ``ticket`` or ``Last-Event-ID``, a repeated parameter, an
 unknown one — goes on to the ``APIRoute`` through the router, so its answer stays
@@ -26,12 +36,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette._utils import get_route_path
+from starlette._utils import get_route_path, is_async_callable
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -50,6 +64,12 @@ _PATH = re.compile(r"^(?:/api/v1)?/topics/([^/]+)/stream$")
 _TAKEN: dict[str, int | None] = {"from": None, "cursor": 4096, "ticket": 2048, "project_id": None}
 _MAX_LAST_EVENT_ID = 4096
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_FAST: Final = "topichub.stream_fast"
+"""Scope key of a fast-path request's parsed query and credential, from ``StreamRoute``
+through the short middleware stack to ``StreamRoute.serve`` (which pops it)."""
+
+Handler = Any
+"""An exception handler of the app: ``(request, exc) -> Response`` (maybe async)."""
 
 
 class _Query:
@@ -99,16 +119,32 @@ def _last_event_id(scope: Scope) -> tuple[bool, str | None]:
 
 
 class StreamRoute:
-    """An ASGI layer in front of the router's route matching (inside the app's exception
-    handling, so errors are rendered as before): ``GET`` of a stream path is answered
-    here when it is a common one; everything else goes on to the router. ``api_route``
-    is set as the scope's route, so the request is logged and measured under the same
-    route template. Not a route itself: route walkers (the isolation matrix, the
-    OpenAPI document) see the ``APIRoute`` only."""
+    """An ASGI layer in front of the app's middleware stack: ``GET`` of a stream path is
+    answered here when it is a common one, through ``middleware`` (the app's user
+    middleware, outermost first) around ``serve``; everything else goes on to ``app``,
+    the full stack. ``api_route`` is set as the scope's route, so the request is logged
+    and measured under the same route template. Not a route itself: route walkers (the
+    isolation matrix, the OpenAPI document) see the ``APIRoute`` only."""
 
-    def __init__(self, app: ASGIApp, api_route: BaseRoute) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        api_route: BaseRoute,
+        middleware: Iterable[Any] = (),
+        handlers: Mapping[Any, Handler] | None = None,
+    ) -> None:
         self.app = app
         self.api_route = api_route
+        fast: ASGIApp = self.serve
+        for cls, args, kwargs in reversed(list(middleware)):
+            fast = cls(fast, *args, **kwargs)
+        self.fast = fast
+        # What Starlette's exception layer answers: every handler but the catch-all one
+        # (``Exception``/500 is the outermost layer's, and the request middleware
+        # answers what no handler took).
+        self.handlers = {
+            key: handler for key, handler in (handlers or {}).items() if key not in (500, Exception)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -124,30 +160,55 @@ class StreamRoute:
                         params["name"] = found.group(1)
                         scope["path_params"] = params
                         scope["route"] = self.api_route
-                        await self.handle(scope, receive, send, query, credential, last_event_id)
+                        scope[_FAST] = (query, credential, last_event_id)
+                        await self.fast(scope, receive, send)
                         return
         await self.app(scope, receive, send)
 
-    async def handle(
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The stream, inside the short middleware stack."""
+        query, credential, last_event_id = scope.pop(_FAST)
+        try:
+            response = await self._response(scope, receive, query, credential, last_event_id)
+        except Exception as exc:
+            handler = self._handler_for(exc)
+            if handler is None:
+                raise
+            request = Request(scope, receive)
+            if is_async_callable(handler):
+                response = await handler(request, exc)
+            else:
+                response = await run_in_threadpool(handler, request, exc)
+        await response(scope, receive, send)
+
+    def _handler_for(self, exc: Exception) -> Handler | None:
+        if isinstance(exc, HTTPException) and exc.status_code in self.handlers:
+            return self.handlers[exc.status_code]
+        for cls in type(exc).__mro__:
+            if cls in self.handlers:
+                return self.handlers[cls]
+        return None
+
+    async def _response(
         self,
         scope: Scope,
         receive: Receive,
-        send: Send,
         query: _Query,
         credential: str | None,
         last_event_id: str | None,
-    ) -> None:
-        request = Request(scope, receive)
+    ) -> Response:
+        """The open stream's response (nothing of the request is kept by it)."""
         resources: Resources = scope["app"].state.resources
-        live = await self._open(request, resources, query, credential, last_event_id)
+        live = await self._open(
+            Request(scope, receive), resources, query, credential, last_event_id
+        )
         ticket = query.ticket
-        response = SSEResponse(
+        return SSEResponse(
             live.subscription,
             on_write=resources.tickets.keeper(ticket) if ticket else None,
             headers=_HEADERS,
             on_close=live.finish,
         )
-        await response(scope, receive, send)
 
     async def _open(
         self,
@@ -201,10 +262,16 @@ class StreamRoute:
 
 
 def install(app: Any) -> None:
-    """Put ``StreamRoute`` in front of ``app``'s route matching (the ``APIRoute`` it
-    shortcuts keeps its place, and the OpenAPI document is unchanged)."""
+    """Put ``StreamRoute`` in front of ``app``'s middleware stack (the ``APIRoute`` it
+    shortcuts keeps its place, and the OpenAPI document is unchanged). The stack is
+    built at the first request, after every middleware was added: so is the short one."""
     from topichub.topics.stream.endpoints import router as streams_router
 
     path = "/topics/{name}/stream"
     api_route = next(r for r in streams_router.routes if getattr(r, "path", None) == path)
-    app.router.middleware_stack = StreamRoute(app.router.middleware_stack, api_route)
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return StreamRoute(build(), api_route, app.user_middleware, app.exception_handlers)
+
+    app.build_middleware_stack = build_middleware_stack
