@@ -8,10 +8,11 @@ import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { ApiError, describe } from "../../api/errors";
 import { formatCount } from "../../components/charts/scale";
-import { Alert, Badge, Button, Card, Empty, Select, Spinner, Table, TextField, td, th } from "../../components/ui";
+import { Alert, Badge, Button, Card, Empty, Spinner, Table, td, th } from "../../components/ui";
 import { useAction } from "../../hooks/useApi";
 import { usePoll } from "../../hooks/usePoll";
 import { formatDateTime } from "../../lib/time";
+import { PositionFields } from "./PositionFields";
 import {
   deadLetterTopic,
   describeReset,
@@ -150,7 +151,7 @@ function GroupPanel({
   onChanged(): void;
 }) {
   const path = { name: topic, group: group.name };
-  const [form, setForm] = useState<ResetForm>({ to: "earliest", time: "", cursor: "" });
+  const [form, setForm] = useState<ResetForm>({ mode: "earliest", time: "", cursor: "" });
   const [formError, setFormError] = useState<string>();
   const [done, setDone] = useState<string | null>(null);
   const reset = useAction(async (body: ResetBody) =>
@@ -253,47 +254,15 @@ function GroupPanel({
       </div>
 
       <form onSubmit={onReset} noValidate className="mt-3 flex flex-wrap items-end gap-3">
-        <div className="min-w-48">
-          <Select
-            label="Reset to"
-            value={form.to}
-            onChange={(e) => {
-              setForm({ ...form, to: e.target.value as ResetMode });
-              setFormError(undefined);
-            }}
-          >
-            {RESET_MODES.map((m) => (
-              <option key={m.value} value={m.value}>
-                {m.label}
-              </option>
-            ))}
-          </Select>
-        </div>
-        {form.to === "time" && (
-          <div className="min-w-48">
-            <TextField
-              label="Reset time"
-              type="datetime-local"
-              step={1}
-              value={form.time}
-              onChange={(e) => setForm({ ...form, time: e.target.value })}
-              error={formError}
-              hint="Your local time."
-            />
-          </div>
-        )}
-        {form.to === "cursor" && (
-          <div className="min-w-48">
-            <TextField
-              label="Reset cursor"
-              value={form.cursor}
-              spellCheck={false}
-              onChange={(e) => setForm({ ...form, cursor: e.target.value })}
-              error={formError}
-              hint="Partition:next offset pairs, e.g. 0:42,1:17."
-            />
-          </div>
-        )}
+        <PositionFields
+          modes={RESET_MODES}
+          labels={{ mode: "Reset to", time: "Reset time", cursor: "Reset cursor" }}
+          cursorHint="Partition:next offset pairs, e.g. 0:42,1:17."
+          form={form}
+          onChange={setForm}
+          error={formError}
+          onModeChange={() => setFormError(undefined)}
+        />
         <Button type="submit" variant="secondary" busy={reset.busy}>
           Reset
         </Button>

@@ -3,9 +3,10 @@
 // newest first. One stream per viewer; it closes when the viewer unmounts.
 import { useEffect, useState, type FormEvent } from "react";
 
-import { Alert, Badge, Button, Card, Select, TextField } from "../../components/ui";
+import { Alert, Badge, Button, Card } from "../../components/ui";
 import { useEventStream, type StreamEvent, type StreamStart, type StreamStatus } from "../../hooks/useEventStream";
 import { describeStart, pretty, startFrom, statusBadge, type StartForm, type StartMode } from "./stream";
+import { PositionFields } from "./PositionFields";
 import { RecordMeta } from "./RecordMeta";
 
 /** The connection state, counting down the seconds to the next attempt. */
@@ -162,47 +163,16 @@ export function StreamViewer({
   return (
     <Card title="Live stream" className="scroll-mt-16">
       <form onSubmit={apply} noValidate className="mb-4 flex flex-wrap items-end gap-3">
-        <div className="min-w-48 flex-1">
-          <Select
-            label="Start from"
-            value={form.mode}
-            onChange={(e) => {
-              setForm({ ...form, mode: e.target.value as StartMode });
-              setFormError(undefined);
-            }}
-          >
-            {MODES.map((m) => (
-              <option key={m.value} value={m.value}>
-                {m.label}
-              </option>
-            ))}
-          </Select>
-        </div>
-        {form.mode === "time" && (
-          <div className="min-w-48 flex-1">
-            <TextField
-              label="Start time"
-              type="datetime-local"
-              step={1}
-              value={form.time}
-              onChange={(e) => setForm({ ...form, time: e.target.value })}
-              error={formError}
-              hint="Your local time."
-            />
-          </div>
-        )}
-        {form.mode === "cursor" && (
-          <div className="min-w-48 flex-1">
-            <TextField
-              label="Cursor"
-              value={form.cursor}
-              spellCheck={false}
-              onChange={(e) => setForm({ ...form, cursor: e.target.value })}
-              error={formError}
-              hint="An event id, e.g. 0:12 — the stream resumes after it."
-            />
-          </div>
-        )}
+        <PositionFields
+          modes={MODES}
+          labels={{ mode: "Start from", time: "Start time", cursor: "Cursor" }}
+          cursorHint="An event id, e.g. 0:12 — the stream resumes after it."
+          form={form}
+          onChange={setForm}
+          error={formError}
+          onModeChange={() => setFormError(undefined)}
+          fieldClass="min-w-48 flex-1"
+        />
         <Button type="submit" variant="secondary">
           Restart stream
         </Button>

@@ -1,7 +1,7 @@
 // The message browser's logic: the query a browse form asks for, the cursor that streams
 // from a browsed message on, and throughput from successive statistics.
 import type { components } from "../../api/schema";
-import { localToIso } from "./stream";
+import { localToIso } from "./position";
 
 export type BrowsedMessage = components["schemas"]["BrowsedMessage"];
 export type MessagePage = components["schemas"]["MessagePage"];

@@ -14,32 +14,32 @@ const partition = (n: number, member: string | null, lease: string | null): Grou
 
 describe("a group reset", () => {
   it("sends earliest and latest as they are", () => {
-    expect(resetBody({ to: "earliest", time: "x", cursor: "y" })).toEqual({ ok: true, body: { to: "earliest" } });
-    expect(resetBody({ to: "latest", time: "", cursor: "" })).toEqual({ ok: true, body: { to: "latest" } });
+    expect(resetBody({ mode: "earliest", time: "x", cursor: "y" })).toEqual({ ok: true, body: { to: "earliest" } });
+    expect(resetBody({ mode: "latest", time: "", cursor: "" })).toEqual({ ok: true, body: { to: "latest" } });
   });
 
   it("sends a local time as an instant, and refuses a missing or broken one", () => {
-    expect(resetBody({ to: "time", time: "2026-12-04T10:30", cursor: "" })).toEqual({
+    expect(resetBody({ mode: "time", time: "2026-12-04T10:30", cursor: "" })).toEqual({
       ok: true,
       body: { to: "time", time: new Date("2026-12-04T10:30").toISOString() },
     });
-    expect(resetBody({ to: "time", time: "", cursor: "" })).toEqual({
+    expect(resetBody({ mode: "time", time: "", cursor: "" })).toEqual({
       ok: false,
       error: "Choose a date and time to reset to.",
     });
-    expect(resetBody({ to: "time", time: "yesterday", cursor: "" })).toEqual({
+    expect(resetBody({ mode: "time", time: "yesterday", cursor: "" })).toEqual({
       ok: false,
       error: "Enter a valid date and time.",
     });
   });
 
   it("sends a trimmed cursor, and refuses an empty or huge one", () => {
-    expect(resetBody({ to: "cursor", time: "", cursor: " 0:4,1:2 " })).toEqual({
+    expect(resetBody({ mode: "cursor", time: "", cursor: " 0:4,1:2 " })).toEqual({
       ok: true,
       body: { to: "cursor", cursor: "0:4,1:2" },
     });
-    expect(resetBody({ to: "cursor", time: "", cursor: "  " })).toMatchObject({ ok: false });
-    expect(resetBody({ to: "cursor", time: "", cursor: "0:1,".repeat(2000) })).toEqual({
+    expect(resetBody({ mode: "cursor", time: "", cursor: "  " })).toMatchObject({ ok: false });
+    expect(resetBody({ mode: "cursor", time: "", cursor: "0:1,".repeat(2000) })).toEqual({
       ok: false,
       error: "That cursor is too long.",
     });

@@ -1,7 +1,8 @@
 // The consumer-groups card's logic: what a reset asks for, and how leases and lag read.
+import { LIMITS } from "../../api/limits";
 import type { components } from "../../api/schema";
 import { formatDateTime, formatTime } from "../../lib/time";
-import { localToIso } from "./stream";
+import { readPosition, type PositionForm } from "./position";
 
 export type Group = components["schemas"]["topichub__groups__schemas__GroupOut"];
 export type GroupMember = components["schemas"]["topichub__groups__schemas__MemberOut"];
@@ -9,32 +10,20 @@ export type GroupPartition = components["schemas"]["PartitionOut"];
 export type ResetBody = components["schemas"]["ResetIn"];
 
 export type ResetMode = ResetBody["to"];
-
-export interface ResetForm {
-  to: ResetMode;
-  /** The value of a datetime-local input (the browser's local time). */
-  time: string;
-  cursor: string;
-}
+export type ResetForm = PositionForm<ResetMode>;
 
 /** The body of POST …/reset the form asks for, or why it cannot be sent. */
 export function resetBody(form: ResetForm): { ok: true; body: ResetBody } | { ok: false; error: string } {
-  switch (form.to) {
-    case "earliest":
-    case "latest":
-      return { ok: true, body: { to: form.to } };
-    case "time": {
-      if (!form.time) return { ok: false, error: "Choose a date and time to reset to." };
-      const time = localToIso(form.time);
-      return time ? { ok: true, body: { to: "time", time } } : { ok: false, error: "Enter a valid date and time." };
-    }
-    case "cursor": {
-      const cursor = form.cursor.trim();
-      if (!cursor) return { ok: false, error: "Enter a cursor, e.g. 0:42,1:17." };
-      if (cursor.length > 4096) return { ok: false, error: "That cursor is too long." };
-      return { ok: true, body: { to: "cursor", cursor } };
-    }
-  }
+  const read = readPosition(form, {
+    noTime: "Choose a date and time to reset to.",
+    noCursor: "Enter a cursor, e.g. 0:42,1:17.",
+    cursorMax: LIMITS.ResetIn.cursor.maxLength,
+  });
+  if (!read.ok) return read;
+  const position = read.position;
+  if ("since" in position) return { ok: true, body: { to: "time", time: position.since } };
+  if ("cursor" in position) return { ok: true, body: { to: "cursor", cursor: position.cursor } };
+  return { ok: true, body: { to: position.from } };
 }
 
 /** What a reset does, in the words of its confirmation. */

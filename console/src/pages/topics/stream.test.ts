@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { describeStart, localToIso, pretty, startFrom, statusBadge } from "./stream";
+import { localToIso } from "./position";
+import { describeStart, pretty, startFrom, statusBadge } from "./stream";
 
 describe("startFrom", () => {
   it("maps the form to the hook's starting point", () => {
