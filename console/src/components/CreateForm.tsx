@@ -1,10 +1,23 @@
 // The console's create form: a card with the page's fields, checked before sending, the
 // server's refusal under them and one submit button. The page keeps its fields' state and
-// its own checks; this runs the submit the same way everywhere.
+// its own checks; this runs the submit the same way everywhere (as does EditForm).
 import type { FormEvent, ReactNode } from "react";
 
 import type { Action } from "../hooks/useApi";
 import { Alert, Button, Card } from "./ui";
+
+/** The submit of the console's forms: the page's checks (false keeps the form and clears
+ * the last refusal), then the request, then `done` once the server accepted it. */
+export function formSubmit(action: Action<[]>, check: (() => boolean) | undefined, done: () => void) {
+  return async (event: FormEvent) => {
+    event.preventDefault();
+    if (check && !check()) {
+      action.reset();
+      return;
+    }
+    if (await action.run()) done();
+  };
+}
 
 export function CreateForm({
   title,
@@ -27,14 +40,7 @@ export function CreateForm({
   notice?: ReactNode;
   children: ReactNode;
 }) {
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (check && !check()) {
-      action.reset();
-      return;
-    }
-    if (await action.run()) onCreated();
-  }
+  const submit = formSubmit(action, check, onCreated);
 
   return (
     <Card title={title}>

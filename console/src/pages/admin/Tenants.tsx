@@ -1,10 +1,11 @@
 // Admin → Tenants: every tenant with its plan, status and main limits; create one; open
 // one to see its usage and edit its limits (TenantDetail).
-import { useState, type FormEvent } from "react";
+import { useRef, useState } from "react";
 
 import { api, unwrap } from "../../api/client";
+import { CreateForm } from "../../components/CreateForm";
 import { matches, PagedCard, usePaged } from "../../components/PagedCard";
-import { Alert, Badge, Button, Card, Table, TextField, td, th } from "../../components/ui";
+import { Badge, Button, Table, TextField, td, th } from "../../components/ui";
 import { useAction } from "../../hooks/useApi";
 import { checkEmail } from "../../lib/validate";
 import { checkPlan, checkTenantName, formatLimit, type Tenant } from "./limits";
@@ -98,60 +99,57 @@ function CreateTenant({ onCreated }: { onCreated(id: string): void }) {
   const [plan, setPlan] = useState("free");
   const [owner, setOwner] = useState("");
   const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const created = useRef<string | null>(null);
   const create = useAction(async () => {
     const tenant = await unwrap(
       api.POST("/api/admin/tenants", {
         body: { name: name.trim(), plan, owner_email: owner.trim() || null },
       }),
     );
-    onCreated(tenant.id);
+    created.current = tenant.id;
   });
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  function check() {
     const next = {
       name: checkTenantName(name),
       plan: checkPlan(plan),
       owner_email: owner.trim() ? checkEmail(owner) : undefined,
     };
     setErrors(next);
-    if (Object.values(next).some(Boolean)) return;
-    await create.run();
+    return !Object.values(next).some(Boolean);
   }
 
   return (
-    <Card title="Create a tenant">
-      <form onSubmit={submit} noValidate className="flex flex-col gap-3">
-        {create.error && <Alert>{create.error}</Alert>}
-        <div className="grid gap-3 md:grid-cols-3">
-          <TextField
-            label="Tenant name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            error={errors.name ?? create.fieldError("name")}
-          />
-          <TextField
-            label="Plan"
-            value={plan}
-            onChange={(e) => setPlan(e.target.value)}
-            error={errors.plan ?? create.fieldError("plan")}
-            hint="A label; the limits come from the settings and the overrides."
-          />
-          <TextField
-            label="Owner email (optional)"
-            type="email"
-            value={owner}
-            onChange={(e) => setOwner(e.target.value)}
-            error={errors.owner_email ?? create.fieldError("owner_email")}
-            hint="An existing user who becomes the tenant's owner."
-          />
-        </div>
-        <div>
-          <Button type="submit" busy={create.busy}>
-            Create tenant
-          </Button>
-        </div>
-      </form>
-    </Card>
+    <CreateForm
+      title="Create a tenant"
+      submitLabel="Create tenant"
+      action={create}
+      check={check}
+      onCreated={() => created.current && onCreated(created.current)}
+    >
+      <div className="grid gap-3 md:grid-cols-3">
+        <TextField
+          label="Tenant name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={errors.name ?? create.fieldError("name")}
+        />
+        <TextField
+          label="Plan"
+          value={plan}
+          onChange={(e) => setPlan(e.target.value)}
+          error={errors.plan ?? create.fieldError("plan")}
+          hint="A label; the limits come from the settings and the overrides."
+        />
+        <TextField
+          label="Owner email (optional)"
+          type="email"
+          value={owner}
+          onChange={(e) => setOwner(e.target.value)}
+          error={errors.owner_email ?? create.fieldError("owner_email")}
+          hint="An existing user who becomes the tenant's owner."
+        />
+      </div>
+    </CreateForm>
   );
 }

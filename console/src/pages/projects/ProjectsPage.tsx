@@ -1,10 +1,11 @@
 // Projects: list, create, rename (and describe), delete, and choose the one the console
 // acts on. The header's project picker reloads after every change.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { CreateForm } from "../../components/CreateForm";
+import { EditForm } from "../../components/EditForm";
 import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextArea, TextField, td, th } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import { useProject } from "../../hooks/useProject";
@@ -83,22 +84,21 @@ function EditProject({ project, onDone }: { project: Project; onDone(saved: bool
     ),
   );
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const problems = check(name, description);
-    setErrors(problems ?? {});
-    if (problems) return;
-    if (await save.run()) onDone(true);
-  }
-
   return (
-    <form onSubmit={submit} noValidate className="flex flex-col gap-2">
+    <EditForm
+      action={save}
+      check={() => {
+        const problems = check(name, description);
+        setErrors(problems ?? {});
+        return !problems;
+      }}
+      onDone={onDone}
+    >
       <TextField
         label={`New name for ${project.name}`}
         value={name}
         autoFocus
         onChange={(e) => setName(e.target.value)}
-        onKeyDown={(e) => e.key === "Escape" && onDone(false)}
         error={errors.name ?? save.fieldError("name")}
       />
       <TextArea
@@ -108,19 +108,9 @@ function EditProject({ project, onDone }: { project: Project; onDone(saved: bool
         maxLength={DESCRIPTION_MAX + 10}
         value={description}
         onChange={(e) => setDescription(e.target.value)}
-        onKeyDown={(e) => e.key === "Escape" && onDone(false)}
         error={errors.description ?? save.fieldError("description")}
       />
-      {save.error && <Alert>{save.error}</Alert>}
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={save.busy}>
-          Save
-        </Button>
-        <Button variant="secondary" onClick={() => onDone(false)}>
-          Cancel
-        </Button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
 

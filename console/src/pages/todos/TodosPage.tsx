@@ -1,11 +1,12 @@
 // Todos (seed 001): a paged list with an open/done filter, a create form, toggling,
 // inline editing and deletion. Each change is an event on the user's `todos` topic.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { CreateForm } from "../../components/CreateForm";
+import { EditForm } from "../../components/EditForm";
 import { Alert, Button, Card, Empty, PageHeader, Select, Spinner, TextArea, TextField } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import {
@@ -94,22 +95,22 @@ function EditTodo({ todo, onDone }: { todo: Todo; onDone: (saved: boolean) => vo
     ),
   );
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    const problems = validate(title, description);
-    setErrors(problems ?? {});
-    if (problems) return;
-    if (await save.run()) onDone(true);
-  }
-
   return (
-    <form onSubmit={submit} noValidate className="flex flex-1 flex-col gap-2">
+    <EditForm
+      action={save}
+      check={() => {
+        const problems = validate(title, description);
+        setErrors(problems ?? {});
+        return !problems;
+      }}
+      onDone={onDone}
+      className="flex flex-1 flex-col gap-2"
+    >
       <TextField
         label="Edit title"
         value={title}
         autoFocus
         onChange={(e) => setTitle(e.target.value)}
-        onKeyDown={(e) => e.key === "Escape" && onDone(false)}
         error={errors.title ?? save.fieldError("title")}
       />
       <TextArea
@@ -118,19 +119,9 @@ function EditTodo({ todo, onDone }: { todo: Todo; onDone: (saved: boolean) => vo
         className="font-sans"
         value={description}
         onChange={(e) => setDescription(e.target.value)}
-        onKeyDown={(e) => e.key === "Escape" && onDone(false)}
         error={errors.description ?? save.fieldError("description")}
       />
-      {save.error && <Alert>{save.error}</Alert>}
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={save.busy}>
-          Save
-        </Button>
-        <Button variant="secondary" onClick={() => onDone(false)}>
-          Cancel
-        </Button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
 

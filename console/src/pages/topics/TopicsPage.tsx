@@ -1,10 +1,11 @@
 // The topics of the current project with their statistics: create (name, partitions,
 // retention), rename, delete, and a link to each topic's page.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 
 import { api, unwrap } from "../../api/client";
 import { CreateForm } from "../../components/CreateForm";
+import { EditForm } from "../../components/EditForm";
 import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextField, td, th } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import { useProject } from "../../hooks/useProject";
@@ -109,46 +110,36 @@ function RenameTopic({
 }) {
   const [name, setName] = useState(topic.name);
   const [error, setError] = useState<string>();
-  const rename = useAction(async (to: string) =>
+  const rename = useAction(async () =>
     unwrap(
       api.PATCH("/api/v1/topics/{name}", {
         params: { path: { name: topic.name }, query: projectQuery(projectId) },
-        body: { name: to },
+        body: { name: name.trim() },
       }),
     ),
   );
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  function check() {
     const to = name.trim();
     const problem = checkTopicName(to);
     setError(problem);
-    if (problem) return;
-    if (to === topic.name) return onDone(false);
-    if (await rename.run(to)) onDone(true);
+    if (problem) return false;
+    if (to !== topic.name) return true;
+    onDone(false); // the same name: nothing to send
+    return false;
   }
 
   return (
-    <form onSubmit={submit} noValidate className="flex flex-col gap-2">
+    <EditForm action={rename} check={check} onDone={onDone} submitLabel="Save name">
       <TextField
         label={`New name for ${topic.name}`}
         value={name}
         autoFocus
         spellCheck={false}
         onChange={(e) => setName(e.target.value)}
-        onKeyDown={(e) => e.key === "Escape" && onDone(false)}
         error={error ?? rename.fieldError("name")}
       />
-      {rename.error && <Alert>{rename.error}</Alert>}
-      <div className="flex flex-wrap gap-2">
-        <Button type="submit" busy={rename.busy}>
-          Save name
-        </Button>
-        <Button variant="secondary" onClick={() => onDone(false)}>
-          Cancel
-        </Button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
 
