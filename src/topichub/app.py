@@ -20,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from topichub import __version__, api_docs
+from topichub.accounts import bootstrap
+from topichub.accounts.endpoints import projects_router as account_projects_router
+from topichub.accounts.endpoints import signup_router
+from topichub.accounts.service import create_log_topics, provision_account
 from topichub.admin import rates as admin_rates
 from topichub.admin.endpoints import platform_router
 from topichub.admin.endpoints import router as admin_router
@@ -41,7 +45,7 @@ from topichub.groups import metrics as group_metrics
 from topichub.groups.endpoints import router as groups_router
 from topichub.groups.stream import open_group_stream
 from topichub.health.endpoints import router as health_router
-from topichub.identity import bootstrap
+from topichub.identity.endpoints import me_router
 from topichub.identity.endpoints import router as identity_router
 from topichub.identity.passwords import Hasher
 from topichub.identity.throttle import LoginThrottle
@@ -65,7 +69,6 @@ from topichub.recommend.endpoints import router as recommend_router
 from topichub.recommend.registry import ModelRegistry
 from topichub.resources import CACHED_TABLES, SHUTDOWN, Caches, Resources
 from topichub.tenancy.endpoints import router as projects_router
-from topichub.tenancy.provisioning import create_log_topics, provision_account
 from topichub.todos.dapr import router as dapr_router
 from topichub.todos.endpoints import router as todos_router
 from topichub.topics import idempotency
@@ -84,8 +87,11 @@ log = logging.getLogger("topichub")
 # Routers served both at the seeds' paths and under the canonical /api/v1 prefix. The
 # OpenAPI document shows the canonical paths only.
 DOMAIN_ROUTERS: list[APIRouter] = [
+    signup_router,
     identity_router,
+    me_router,
     projects_router,
+    account_projects_router,
     api_keys_router,
     topics_router,
     browse_router,
@@ -106,6 +112,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
 # get it: their authenticated HTTP routes carry it themselves, and their WebSockets count
 # the open themselves. tests/limits/test_rate_limited_routes.py checks every route.
 NOT_LIMITED_AS_A_WHOLE: list[APIRouter] = [
+    signup_router,
     identity_router,
     streams_router,
     dapr_router,

@@ -242,6 +242,7 @@ def create_user(
 ) -> None:
     """Create a user (with its own tenant and default project). The password is asked
     for, hidden, twice."""
+    from topichub.accounts.service import create_account
     from topichub.errors import TopichubError
     from topichub.identity import service
     from topichub.identity.passwords import Hasher
@@ -265,7 +266,7 @@ def create_user(
 
     async def run() -> str:
         async with _admin_session(settings.resolved_database_url) as session:
-            user = await service.create_user(
+            user = await create_account(
                 session,
                 Hasher(1),
                 email=str(valid.email),
@@ -298,8 +299,8 @@ def promote(
     """Make an existing account platform admin. By default the account is taken over:
     its password becomes TOPICHUB_ADMIN_PASSWORD (prompted when unset) and its sessions
     and API keys end."""
+    from topichub.accounts import bootstrap
     from topichub.errors import TopichubError
-    from topichub.identity import bootstrap
     from topichub.identity.passwords import Hasher
 
     settings = _admin_settings()

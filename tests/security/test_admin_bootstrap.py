@@ -31,7 +31,7 @@ async def test_bootstrap_refuses_to_promote_an_account_it_did_not_create(
     settings = make_settings(
         database_url, tmp_path, admin_email=email, admin_password=OPERATOR_PASSWORD
     )
-    with caplog.at_level(logging.WARNING, logger="topichub.identity.bootstrap"):
+    with caplog.at_level(logging.WARNING, logger="topichub.accounts.bootstrap"):
         async with running_app(settings) as app, client_for(app) as admin_client:
             own = await _login(admin_client, email, squatter.password)
             assert own.status_code == 200

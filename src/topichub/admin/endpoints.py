@@ -9,9 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub import __version__
+from topichub.accounts.service import create_log_topics
 from topichub.admin import health as health_page
+from topichub.config import Settings
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import NotFound, Unavailable, ValidationFailed
 from topichub.identity import service as identity
@@ -19,8 +22,9 @@ from topichub.identity.dependencies import AdminDep
 from topichub.identity.schemas import UserOut
 from topichub.kit.time import utctoday
 from topichub.limits import StoreUnavailable
+from topichub.limits.plans import effective_plan
+from topichub.models import Tenant
 from topichub.tenancy import admin as tenants
-from topichub.tenancy.provisioning import create_log_topics
 from topichub.topics import service as topics
 from topichub.topics.retire import retire_topics
 
@@ -102,6 +106,29 @@ async def admin_health(_admin: AdminDep, resources: ResourcesDep) -> health_page
     return await health_page.health(resources, __version__)
 
 
+async def _tenant_out(
+    session: AsyncSession, settings: Settings, tenant: Tenant
+) -> tenants.TenantOut:
+    plan = effective_plan(settings, tenant)
+    effective = tenants.EffectiveLimits(
+        rate_limits={
+            "per_minute": plan.rate.per_minute,
+            "per_hour": plan.rate.per_hour,
+            "per_day": plan.rate.per_day,
+        },
+        quotas={
+            "messages_per_day": plan.quotas.user_messages_per_day,
+            "bytes_per_day": plan.quotas.user_bytes_per_day,
+            "project_messages_per_day": plan.quotas.project_messages_per_day,
+            "project_bytes_per_day": plan.quotas.project_bytes_per_day,
+            "tenant_messages_per_day": plan.quotas.tenant_messages_per_day,
+            "tenant_bytes_per_day": plan.quotas.tenant_bytes_per_day,
+        },
+        max_streams_per_user=plan.max_streams_per_user,
+    )
+    return await tenants.to_out(session, tenant, effective)
+
+
 class TenantPage(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"total": 1, "tenants": [tenants.TENANT_EXAMPLE]}]}
@@ -124,7 +151,7 @@ async def list_tenants(
     rows = await tenants.list_tenants(session, limit=limit, offset=offset)
     return TenantPage(
         total=await tenants.count_tenants(session),
-        tenants=[await tenants.to_out(session, resources.settings, t) for t in rows],
+        tenants=[await _tenant_out(session, resources.settings, t) for t in rows],
     )
 
 
@@ -146,7 +173,7 @@ async def create_tenant(
             )
     tenant, project = await tenants.create_tenant(session, data, owner)
     new_topics = await topics.create_default_topics(session, project)
-    out = await tenants.to_out(session, resources.settings, tenant)
+    out = await _tenant_out(session, resources.settings, tenant)
     await session.commit()
     await create_log_topics(resources.bus, new_topics)
     return out
@@ -159,9 +186,8 @@ async def get_tenant(
     tenant_id: uuid.UUID, _admin: AdminDep, session: SessionDep, resources: ResourcesDep
 ) -> tenants.TenantOut:
     """One tenant with its own limits and the effective ones (its plan's, overridden)."""
-    return await tenants.to_out(
-        session, resources.settings, await tenants.get_tenant(session, tenant_id)
-    )
+    tenant = await tenants.get_tenant(session, tenant_id)
+    return await _tenant_out(session, resources.settings, tenant)
 
 
 async def _update(
@@ -171,7 +197,7 @@ async def _update(
     resources: ResourcesDep,
 ) -> tenants.TenantOut:
     tenant = await tenants.update_tenant(session, tenant_id, data)
-    return await tenants.to_out(session, resources.settings, tenant)
+    return await _tenant_out(session, resources.settings, tenant)
 
 
 @platform_router.put(

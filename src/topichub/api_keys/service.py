@@ -1,30 +1,24 @@
-"""API keys: ``thk_<lookup>_<secret>``. The lookup part finds the row; only the SHA-256
-of the whole key is stored and compared in constant time."""
+"""API keys: ``thk_<lookup>_<secret>``, created, listed and revoked here; only the SHA-256
+of the whole key is stored. Authenticating one is ``identity.keys``'."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.api_keys.repository import ApiKeyRepository
 from topichub.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
-from topichub.errors import AuthenticationFailed, Forbidden, NotFound
+from topichub.errors import Forbidden, NotFound
+from topichub.identity.keys import KEY_PREFIX
 from topichub.identity.principal import Permission, Principal, permission_level
-from topichub.kit.crypto import equals, random_token, sha256_hex
+from topichub.kit.crypto import random_token, sha256_hex
 from topichub.kit.time import utcnow
-from topichub.models import ApiKey, User
+from topichub.models import ApiKey
 from topichub.tenancy import service as tenancy
-
-KEY_PREFIX = "thk_"
-TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-def looks_like_key(credential: str) -> bool:
-    return credential.startswith(KEY_PREFIX)
 
 
 def _display_prefix(key: ApiKey) -> str:
@@ -88,53 +82,3 @@ async def revoke(session: AsyncSession, principal: Principal, key_id: uuid.UUID)
         key.revoked_at = utcnow()
         await session.flush()
     return key
-
-
-async def revoke_all_created_by(session: AsyncSession, user_id: uuid.UUID) -> None:
-    await ApiKeyRepository(session).revoke_created_by(user_id, utcnow())
-
-
-async def authenticate(session: AsyncSession, raw: str) -> Principal:
-    """Resolve a raw key to its principal, or fail with the same 401 for every reason."""
-    principal, _ = await authenticate_until(session, raw)
-    return principal
-
-
-async def authenticate_until(session: AsyncSession, raw: str) -> tuple[Principal, datetime | None]:
-    """``authenticate``, and when the key expires (None: never), so that a cache of the
-    answer does not outlive the key."""
-    failure = AuthenticationFailed("Invalid or revoked API key")
-    parts = raw[len(KEY_PREFIX) :].split("_", 1)
-    if len(parts) != 2 or len(parts[0]) != 16:
-        raise failure
-    repo = ApiKeyRepository(session)
-    key = await repo.by_lookup(parts[0])
-    if key is None or not equals(key.secret_hash, sha256_hex(raw)):
-        raise failure
-    now = utcnow()
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        raise failure
-    tenant = await tenancy.get_tenant(session, key.tenant_id)
-    if tenant is None or not tenant.is_active:
-        raise failure
-    creator = await session.get(User, key.created_by) if key.created_by else None
-    if creator is not None and not creator.is_active:
-        raise failure
-    if key.last_used_at is None or now - key.last_used_at > TOUCH_INTERVAL:
-        # At most one write a minute per key: enough to show "last used", cheap at load.
-        await repo.touch(key.id, now)
-    principal = Principal(
-        kind="api_key",
-        user_id=key.created_by,
-        tenant_id=key.tenant_id,
-        permissions=frozenset(Permission(p) for p in key.permissions),
-        project_id=key.project_id,
-        api_key_id=key.id,
-        email=creator.email if creator else None,
-        username=creator.username if creator else None,
-    )
-    return principal, key.expires_at
-
-
-async def active_key_ids(session: AsyncSession, key_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-    return await ApiKeyRepository(session).active_ids(key_ids, utcnow())

@@ -1,1 +1,2 @@
-"""Users, login, access and refresh tokens, and the auth subject every request resolves to."""
+"""Users, login, access and refresh tokens, and authentication: every credential (token,
+API key, stream ticket) resolves here to the auth subject every request acts as."""

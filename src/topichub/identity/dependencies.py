@@ -11,10 +11,10 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
-from topichub.api_keys import service as api_keys
 from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import AuthenticationFailed
 from topichub.identity import service
+from topichub.identity.keys import authenticate_key, looks_like_key
 from topichub.identity.principal import Principal
 from topichub.identity.tokens import InvalidToken
 from topichub.kit.time import utcnow
@@ -52,10 +52,10 @@ async def resolve_credential(
     from the database. An access token's signature and expiry are checked every time;
     only the database's part of the answer (user, membership, tenant) is cached."""
     cache = resources.caches.principals
-    if api_keys.looks_like_key(credential):
+    if looks_like_key(credential):
 
         async def key_principal() -> tuple[Principal, float | None]:
-            principal, expires_at = await api_keys.authenticate_until(session, credential)
+            principal, expires_at = await authenticate_key(session, credential)
             life = None if expires_at is None else (expires_at - utcnow()).total_seconds()
             return principal, life
 

@@ -1,13 +1,12 @@
-"""Sign-up, login and session endpoints, in the canonical shape and the seeds' shapes."""
+"""Login, session and own-account endpoints, in the canonical shape and the seeds' shapes."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
+from fastapi import APIRouter, Form, Query, Request, Response, status
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import NoStore, ResourcesDep, SessionDep
 from topichub.errors import ValidationFailed
@@ -18,80 +17,25 @@ from topichub.identity.schemas import (
     MeUpdate,
     MeUpdated,
     RefreshIn,
-    RegisterIn,
-    SignupIn,
     TokenOut,
     UserOut,
 )
-from topichub.limits.dependencies import RateLimited
-from topichub.limits.signups import check_signup
-from topichub.models import User
 from topichub.resources import Resources
-from topichub.tenancy.provisioning import create_log_topics, provision_account
 
 router = APIRouter(tags=["auth"])
+"""Login and sessions: no principal, so no rate limit as a whole (sign-up is in
+``accounts/endpoints.py``: it opens a tenant and its topics)."""
+
+me_router = APIRouter(tags=["auth"])
+"""The caller's own account; ``app.py`` puts the rate limit on it as a whole."""
 
 
 def _token_settings(resources: Resources) -> service.TokenSettings:
-    settings = resources.settings
-    return service.TokenSettings(
-        refresh_ttl_s=settings.refresh_token_ttl_s, reuse_grace_s=settings.refresh_reuse_grace_s
-    )
-
-
-async def _new_account(session: AsyncSession, resources: Resources, user: User) -> TokenOut:
-    new_topics = await provision_account(session, user)
-    tokens = await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
-    await session.commit()
-    await create_log_topics(resources.bus, new_topics)
-    return tokens
+    return service.TokenSettings.of(resources.settings)
 
 
 def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-async def _limit_signups(request: Request, resources: ResourcesDep) -> None:
-    settings = resources.settings
-    await check_signup(
-        resources.rate_limiter,
-        _client_address(request),
-        per_address_per_hour=settings.signup_per_address_per_hour,
-        per_hour=settings.signup_per_hour,
-    )
-
-
-SignupLimit = Depends(_limit_signups)
-
-
-@router.post(
-    "/auth/signup",
-    summary="Sign up: create an account",
-    response_model=TokenOut,
-    status_code=status.HTTP_201_CREATED,
-    dependencies=[SignupLimit, NoStore],
-)
-async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
-    """Create an account with its own tenant, default project and default topic."""
-    user = await service.create_user(
-        session, resources.hasher, email=data.email, username=data.username, password=data.password
-    )
-    return await _new_account(session, resources, user)
-
-
-@router.post(
-    "/register",
-    summary="Register (seed 004's sign-up)",
-    response_model=TokenOut,
-    status_code=status.HTTP_201_CREATED,
-    dependencies=[SignupLimit, NoStore],
-)
-async def register(data: RegisterIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
-    """Seed 004's registration: a username and/or an email, and a password."""
-    user = await service.create_user(
-        session, resources.hasher, email=data.email, username=data.username, password=data.password
-    )
-    return await _new_account(session, resources, user)
 
 
 async def _read_login(request: Request, username: str | None, password: str | None) -> LoginIn:
@@ -204,18 +148,18 @@ async def logout(data: RefreshIn, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/auth/me", summary="Who am I", response_model=UserOut, dependencies=[RateLimited])
+@me_router.get("/auth/me", summary="Who am I", response_model=UserOut)
 async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     """The signed-in user (or the owner of the API key), with their tenant and role."""
     user = await service.get_user(session, principal.require_user())
     return await service.user_out(session, user)
 
 
-@router.patch(
+@me_router.patch(
     "/auth/me",
     summary="Change my email or password",
     response_model=MeUpdated,
-    dependencies=[NoStore, RateLimited],
+    dependencies=[NoStore],
 )
 async def update_me(
     data: MeUpdate,
@@ -252,11 +196,8 @@ async def update_me(
     return out
 
 
-@router.delete(
-    "/auth/me",
-    summary="Deactivate my account",
-    status_code=status.HTTP_204_NO_CONTENT,
-    dependencies=[RateLimited],
+@me_router.delete(
+    "/auth/me", summary="Deactivate my account", status_code=status.HTTP_204_NO_CONTENT
 )
 async def deactivate_me(principal: PrincipalDep, session: SessionDep) -> Response:
     """Deactivate the account: its tokens, refresh tokens and API keys stop working."""

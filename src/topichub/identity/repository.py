@@ -8,10 +8,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.models import RefreshToken, User
+from topichub.models import ApiKey, Membership, RefreshToken, Tenant, User
 
 
 class IdentityRepository:
+    """Users and refresh tokens, and what authentication reads of the tables other
+    packages manage: the membership and tenant a credential acts in, and API keys (read
+    to authenticate, revoked when their creator's credentials all end)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -76,5 +80,30 @@ class IdentityRepository:
         await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=when)
+        )
+
+    async def membership(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.tenant_id == tenant_id, Membership.user_id == user_id
+            )
+        )
+
+    async def get_tenant(self, tenant_id: uuid.UUID) -> Tenant | None:
+        return await self.session.get(Tenant, tenant_id)
+
+    async def key_by_lookup(self, lookup: str) -> ApiKey | None:
+        return await self.session.scalar(select(ApiKey).where(ApiKey.lookup == lookup))
+
+    async def touch_key(self, key_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when)
+        )
+
+    async def revoke_keys_created_by(self, user_id: uuid.UUID, when: datetime) -> None:
+        await self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.created_by == user_id, ApiKey.revoked_at.is_(None))
             .values(revoked_at=when)
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.api_keys import service as api_keys
+from topichub.config import Settings
 from topichub.errors import (
     AuthenticationFailed,
     Conflict,
@@ -24,7 +24,6 @@ from topichub.identity.tokens import InvalidToken, TokenCodec
 from topichub.kit.crypto import random_token, sha256_hex
 from topichub.kit.time import utcnow
 from topichub.models import RefreshToken, User
-from topichub.tenancy import service as tenancy
 
 REFRESH_PREFIX = "thr_"
 INVALID_CREDENTIALS = "Incorrect email/username or password"
@@ -34,6 +33,13 @@ INVALID_CREDENTIALS = "Incorrect email/username or password"
 class TokenSettings:
     refresh_ttl_s: int
     reuse_grace_s: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> TokenSettings:
+        return cls(
+            refresh_ttl_s=settings.refresh_token_ttl_s,
+            reuse_grace_s=settings.refresh_reuse_grace_s,
+        )
 
 
 def check_password_policy(password: str, *identifiers: str | None) -> None:
@@ -73,14 +79,13 @@ async def create_user(
     # pass them, and the unique constraint decides which one wins.
     if not await repo.add_user(user):
         raise Conflict("Email already registered" if email else "Username already registered")
-    await tenancy.create_personal_tenant(session, user, label=email or username or str(user.id))
     return user
 
 
 async def user_out(session: AsyncSession, user: User) -> UserOut:
     out = UserOut.model_validate(user)
     if user.default_tenant_id is not None:
-        membership = await tenancy.membership(session, user.default_tenant_id, user.id)
+        membership = await IdentityRepository(session).membership(user.default_tenant_id, user.id)
         out.tenant_id = user.default_tenant_id
         out.role = membership.role if membership else None
     return out
@@ -194,11 +199,12 @@ async def principal_for_user(
     session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID, version: int
 ) -> Principal:
     """The principal of a user acting in a tenant, if the credential's version is current."""
-    user = await IdentityRepository(session).get_user(user_id)
+    repo = IdentityRepository(session)
+    user = await repo.get_user(user_id)
     if user is None or not user.is_active or user.token_version != version:
         raise AuthenticationFailed("Invalid or expired token")
-    membership = await tenancy.membership(session, tenant_id, user.id)
-    tenant = await tenancy.get_tenant(session, tenant_id)
+    membership = await repo.membership(tenant_id, user.id)
+    tenant = await repo.get_tenant(tenant_id)
     if membership is None or tenant is None or not tenant.is_active:
         raise AuthenticationFailed("Invalid or expired token")
     return Principal(
@@ -294,8 +300,10 @@ async def end_every_credential(session: AsyncSession, user: User) -> None:
     """Access tokens stop working at once, refresh tokens and the API keys the user
     created are revoked; open streams close within about a second."""
     user.token_version += 1
-    await IdentityRepository(session).revoke_user_refresh_tokens(user.id, utcnow())
-    await api_keys.revoke_all_created_by(session, user.id)
+    repo = IdentityRepository(session)
+    now = utcnow()
+    await repo.revoke_user_refresh_tokens(user.id, now)
+    await repo.revoke_keys_created_by(user.id, now)
     await session.flush()
 
 

@@ -17,7 +17,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool
 
-from topichub.limits.store import blocking_pool
+from topichub.kit.redis import blocking_pool
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,8 @@ from limits.limits import (
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.commands.core import AsyncScript
 
-from topichub.limits.store import DEFAULT_KEY_PREFIX, STORE_ERRORS, DegradedLog, blocking_pool
+from topichub.kit.redis import blocking_pool
+from topichub.limits.store import DEFAULT_KEY_PREFIX, STORE_ERRORS, DegradedLog
 
 _ERRORS: Final = (*STORE_ERRORS, StorageError)
 

@@ -20,8 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from topichub.kit.redis import blocking_pool
 
 log = logging.getLogger(__name__)
 
@@ -105,28 +107,6 @@ class RedisStore:
 
 
 LimitsStore = MemoryStore | RedisStore
-
-
-def blocking_pool(
-    url: str,
-    socket_timeout: float,
-    max_connections: int,
-    pool_timeout: float,
-    *,
-    decode_responses: bool,
-) -> BlockingConnectionPool:
-    """A pool that makes a burst of callers wait (up to ``pool_timeout``) for one of
-    ``max_connections`` connections; redis-py's default pool raises "Too many
-    connections" instead, which a burst of requests would turn into degraded decisions."""
-    pool: BlockingConnectionPool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=pool_timeout,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=socket_timeout,
-        decode_responses=decode_responses,
-    )
-    return pool
 
 
 def create_store(redis_url: str | None, *, key_prefix: str = DEFAULT_KEY_PREFIX) -> LimitsStore:

@@ -1,1 +1,1 @@
-"""Tenants, memberships with roles, projects and plans."""
+"""Tenants, memberships with roles, and projects."""

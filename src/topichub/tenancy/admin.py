@@ -12,9 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from topichub.config import Settings
 from topichub.errors import NotFound
-from topichub.limits.plans import effective_plan
 from topichub.models import Membership, Project, Role, Tenant, User
 from topichub.tenancy.repository import TenancyRepository
 from topichub.tenancy.service import DEFAULT_PROJECT_NAME
@@ -146,8 +144,9 @@ def _compact(model: BaseModel | None) -> dict[str, Any] | None:
     return values or None
 
 
-async def to_out(session: AsyncSession, settings: Settings, tenant: Tenant) -> TenantOut:
-    plan = effective_plan(settings, tenant)
+async def to_out(session: AsyncSession, tenant: Tenant, effective: EffectiveLimits) -> TenantOut:
+    """``effective``: the limits the tenant's plan and overrides add up to (the caller
+    computes them with ``limits.plans``, which sits above tenancy)."""
     return TenantOut(
         id=tenant.id,
         name=tenant.name,
@@ -155,22 +154,7 @@ async def to_out(session: AsyncSession, settings: Settings, tenant: Tenant) -> T
         is_active=tenant.is_active,
         rate_limits=tenant.rate_limits,
         quotas=tenant.quotas,
-        effective=EffectiveLimits(
-            rate_limits={
-                "per_minute": plan.rate.per_minute,
-                "per_hour": plan.rate.per_hour,
-                "per_day": plan.rate.per_day,
-            },
-            quotas={
-                "messages_per_day": plan.quotas.user_messages_per_day,
-                "bytes_per_day": plan.quotas.user_bytes_per_day,
-                "project_messages_per_day": plan.quotas.project_messages_per_day,
-                "project_bytes_per_day": plan.quotas.project_bytes_per_day,
-                "tenant_messages_per_day": plan.quotas.tenant_messages_per_day,
-                "tenant_bytes_per_day": plan.quotas.tenant_bytes_per_day,
-            },
-            max_streams_per_user=plan.max_streams_per_user,
-        ),
+        effective=effective,
         members=await TenancyRepository(session).member_count(tenant.id),
         created_at=tenant.created_at,
         updated_at=tenant.updated_at,

@@ -4,14 +4,14 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from topichub.dependencies import ResourcesDep, SessionDep
+from topichub.dependencies import SessionDep
 from topichub.identity.dependencies import PrincipalDep
 from topichub.tenancy import service
 from topichub.tenancy.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from topichub.topics import service as topics
-from topichub.topics.retire import retire_topics
 
 router = APIRouter(tags=["projects"])
+"""Deleting a project is ``accounts/endpoints.py``'s: it retires the project's topics,
+and topics sit above tenancy."""
 
 
 @router.get("/projects", summary="List projects", response_model=list[ProjectOut])
@@ -51,17 +51,3 @@ async def update_project(
     keep their value."""
     project = await service.update_project(session, principal, project_id, data)
     return ProjectOut.model_validate(project)
-
-
-@router.delete(
-    "/projects/{project_id}", summary="Delete a project", status_code=status.HTTP_204_NO_CONTENT
-)
-async def delete_project(
-    project_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, resources: ResourcesDep
-) -> None:
-    """Delete a project with its topics, their messages and their keys; open streams on
-    its topics are closed."""
-    project = await service.get_project(session, principal, project_id)
-    log_topics = await topics.project_log_topics(session, project.id)
-    await service.delete_project(session, principal, project_id)
-    await retire_topics(session, resources.streams, resources.bus, set(log_topics))

@@ -21,13 +21,6 @@ class TenancyRepository:
     async def get_tenant(self, tenant_id: uuid.UUID) -> Tenant | None:
         return await self.session.get(Tenant, tenant_id)
 
-    async def membership(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
-        return await self.session.scalar(
-            select(Membership).where(
-                Membership.tenant_id == tenant_id, Membership.user_id == user_id
-            )
-        )
-
     async def list_projects(
         self, tenant_id: uuid.UUID, project_id: uuid.UUID | None
     ) -> Sequence[Project]:

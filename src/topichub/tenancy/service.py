@@ -28,12 +28,6 @@ async def create_personal_tenant(session: AsyncSession, user: User, label: str) 
     return project
 
 
-async def membership(
-    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
-) -> Membership | None:
-    return await TenancyRepository(session).membership(tenant_id, user_id)
-
-
 async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
     return await TenancyRepository(session).get_tenant(tenant_id)
 

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from topichub.accounts.service import create_account
 from topichub.identity import service
 from topichub.identity.passwords import Hasher
-from topichub.identity.repository import IdentityRepository
 from topichub.models import User
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,9 @@ async def ensure_admin(
     hand platform admin to whoever signed up first, with their own password. Bootstrap
     refuses, logs what the operator can do, and the server starts without that admin."""
     await _one_process_at_a_time(session)
-    repo = IdentityRepository(session)
-    user = await repo.by_login(email)
+    user = await service.find_by_login(session, email)
     if user is None:
-        user = await service.create_user(
+        user = await create_account(
             session, hasher, email=email, username=None, password=password, platform_admin=True
         )
         await provision(session, user)
@@ -79,7 +78,7 @@ async def promote(session: AsyncSession, hasher: Hasher, email: str, password: s
     the operator holds the new authority. Without one, the operator vouches for the
     current owner."""
     await _one_process_at_a_time(session)
-    user = await IdentityRepository(session).by_login(email)
+    user = await service.find_by_login(session, email)
     if user is None:
         raise NotPromoted(f"no account with the login {email}")
     if password is not None:
@@ -95,11 +94,10 @@ async def promote(session: AsyncSession, hasher: Hasher, email: str, password: s
 
 async def load_demo_users(session: AsyncSession, hasher: Hasher, provision: Provision) -> list[str]:
     await _one_process_at_a_time(session)
-    repo = IdentityRepository(session)
     created = []
     for username, password in DEMO_USERS:
-        if await repo.by_login(username) is None:
-            await service.create_user(
+        if await service.find_by_login(session, username) is None:
+            await create_account(
                 session,
                 hasher,
                 email=None,
