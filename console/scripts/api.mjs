@@ -37,17 +37,52 @@ function serverDocument() {
 const spec = JSON.parse(specPath ? await readFile(specPath, "utf8") : serverDocument());
 const generated = HEADER + astToString(await openapiTS(spec, { alphabetize: true }));
 
-const CONSTRAINTS = ["pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems"];
+const CONSTRAINTS = [
+  "pattern",
+  "minLength",
+  "maxLength",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minItems",
+  "maxItems",
+  "minProperties",
+  "maxProperties",
+];
 
 /** The constraints of one property: its own, or those of the one non-null branch of an
- * `anyOf` (how Pydantic writes an optional field). */
+ * `anyOf` (how Pydantic writes an optional field); for a list also those of its items
+ * (`items`), for a mapping those of its keys (`propertyNames`) and values
+ * (`additionalProperties`). */
 function constraintsOf(property) {
   const branches = Array.isArray(property.anyOf) ? property.anyOf.filter((b) => b.type !== "null") : [property];
   const found = {};
   for (const branch of branches) {
     for (const name of CONSTRAINTS) if (branch[name] !== undefined && found[name] === undefined) found[name] = branch[name];
+    for (const nested of ["items", "propertyNames", "additionalProperties"]) {
+      if (typeof branch[nested] !== "object" || found[nested] !== undefined) continue;
+      const inner = constraintsOf(branch[nested]);
+      if (Object.keys(inner).length > 0) found[nested] = inner;
+    }
   }
   return found;
+}
+
+/** The constraints of the operations' parameters, by "METHOD /path" and parameter name. */
+function parameterLimits(document) {
+  const out = {};
+  for (const path of Object.keys(document.paths ?? {}).sort()) {
+    for (const [method, operation] of Object.entries(document.paths[path]).sort()) {
+      const fields = {};
+      for (const parameter of operation.parameters ?? []) {
+        const found = constraintsOf(parameter.schema ?? {});
+        if (Object.keys(found).length > 0) fields[parameter.name] = found;
+      }
+      if (Object.keys(fields).length > 0) out[`${method.toUpperCase()} ${path}`] = fields;
+    }
+  }
+  return out;
 }
 
 function limitsModule(document) {
@@ -66,7 +101,9 @@ function limitsModule(document) {
     "// Generated from topichub's /openapi.json by `make console-api`. Do not edit by hand.\n" +
     "// The constraints the server's models declare, by model and field, so that the forms\n" +
     "// check what the server checks without copying its numbers.\n\n" +
-    `export const LIMITS = ${JSON.stringify(out, null, 2)} as const;\n`
+    `export const LIMITS = ${JSON.stringify(out, null, 2)} as const;\n\n` +
+    "// The same for the operations' parameters (query, path, header), by operation.\n" +
+    `export const PARAMETER_LIMITS = ${JSON.stringify(parameterLimits(document), null, 2)} as const;\n`
   );
 }
 

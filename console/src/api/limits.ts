@@ -46,20 +46,38 @@ export const LIMITS = {
   },
   "Filters": {
     "categories": {
-      "maxItems": 100
+      "maxItems": 100,
+      "items": {
+        "pattern": "^[a-z0-9-]*$",
+        "maxLength": 64
+      }
     },
     "category": {
-      "maxItems": 100
+      "maxItems": 100,
+      "items": {
+        "pattern": "^[a-z0-9-]*$",
+        "maxLength": 64
+      }
     },
     "exclude_items": {
-      "maxItems": 10000
+      "maxItems": 10000,
+      "items": {
+        "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$",
+        "minLength": 1,
+        "maxLength": 128
+      }
     },
     "min_score": {
       "minimum": 0,
       "maximum": 1
     },
     "tags": {
-      "maxItems": 100
+      "maxItems": 100,
+      "items": {
+        "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$",
+        "minLength": 1,
+        "maxLength": 32
+      }
     }
   },
   "GroupCreate": {
@@ -124,7 +142,12 @@ export const LIMITS = {
       "maxLength": 128
     },
     "tags": {
-      "maxItems": 20
+      "maxItems": 20,
+      "items": {
+        "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$",
+        "minLength": 1,
+        "maxLength": 32
+      }
     },
     "title": {
       "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$",
@@ -149,6 +172,16 @@ export const LIMITS = {
     }
   },
   "MessageIn": {
+    "headers": {
+      "maxProperties": 64,
+      "propertyNames": {
+        "minLength": 1,
+        "maxLength": 256
+      },
+      "additionalProperties": {
+        "maxLength": 4096
+      }
+    },
     "key": {
       "maxLength": 1024
     },
@@ -383,6 +416,237 @@ export const LIMITS = {
   "TopicRename": {
     "name": {
       "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$"
+    }
+  }
+} as const;
+
+// The same for the operations' parameters (query, path, header), by operation.
+export const PARAMETER_LIMITS = {
+  "GET /api/admin/tenants": {
+    "limit": {
+      "minimum": 1,
+      "maximum": 500
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 1000000
+    }
+  },
+  "GET /api/admin/users": {
+    "limit": {
+      "minimum": 1,
+      "maximum": 500
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 1000000
+    }
+  },
+  "POST /api/v1/auth/login": {
+    "username": {
+      "maxLength": 320
+    },
+    "password": {
+      "maxLength": 1024
+    }
+  },
+  "DELETE /api/v1/delete-message/{message_id}": {
+    "message_id": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    }
+  },
+  "PUT /api/v1/edit-message/{message_id}": {
+    "message_id": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    }
+  },
+  "GET /api/v1/events": {
+    "limit": {
+      "minimum": 1,
+      "maximum": 500
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 1000000
+    },
+    "topic": {
+      "pattern": "^[^\\x00-\\x1f]+$",
+      "minLength": 1,
+      "maxLength": 100
+    },
+    "type": {
+      "pattern": "^[^\\x00-\\x1f]+$",
+      "minLength": 1,
+      "maxLength": 64
+    }
+  },
+  "GET /api/v1/math/history": {
+    "limit": {
+      "minimum": 1,
+      "maximum": 500
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 1000000
+    }
+  },
+  "GET /api/v1/math/{operation}": {
+    "operation": {
+      "maxLength": 40
+    },
+    "a": {
+      "maxLength": 1010
+    },
+    "b": {
+      "maxLength": 1010
+    },
+    "n": {
+      "maxLength": 1010
+    }
+  },
+  "POST /api/v1/math/{operation}": {
+    "operation": {
+      "maxLength": 40
+    }
+  },
+  "GET /api/v1/messages/{group_id}": {
+    "before": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    },
+    "limit": {
+      "minimum": 1,
+      "maximum": 200
+    }
+  },
+  "GET /api/v1/todos": {
+    "limit": {
+      "minimum": 1,
+      "maximum": 1000
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 1000000
+    }
+  },
+  "DELETE /api/v1/todos/{todo_id}": {
+    "todo_id": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    }
+  },
+  "GET /api/v1/todos/{todo_id}": {
+    "todo_id": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    }
+  },
+  "PATCH /api/v1/todos/{todo_id}": {
+    "todo_id": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    }
+  },
+  "PUT /api/v1/todos/{todo_id}": {
+    "todo_id": {
+      "minimum": 1,
+      "maximum": 9223372036854776000
+    }
+  },
+  "DELETE /api/v1/topics/{name}/groups/{group}": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "GET /api/v1/topics/{name}/groups/{group}": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "PUT /api/v1/topics/{name}/groups/{group}": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "POST /api/v1/topics/{name}/groups/{group}/commit": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "POST /api/v1/topics/{name}/groups/{group}/nack": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "POST /api/v1/topics/{name}/groups/{group}/poll": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "POST /api/v1/topics/{name}/groups/{group}/reset": {
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    }
+  },
+  "GET /api/v1/topics/{name}/messages": {
+    "partition": {
+      "minimum": 0,
+      "maximum": 2147483647
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 9223372036854776000
+    },
+    "key": {
+      "maxLength": 1024
+    },
+    "limit": {
+      "minimum": 1,
+      "maximum": 500
+    },
+    "cursor": {
+      "maxLength": 4096
+    }
+  },
+  "POST /api/v1/topics/{name}/publish": {
+    "Idempotency-Key": {
+      "maxLength": 200
+    }
+  },
+  "GET /api/v1/topics/{name}/schema": {
+    "version": {
+      "minimum": 1,
+      "maximum": 2147483647
+    }
+  },
+  "GET /api/v1/topics/{name}/stream": {
+    "cursor": {
+      "maxLength": 4096
+    },
+    "ticket": {
+      "maxLength": 2048
+    },
+    "group": {
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._\\-]{0,99}$",
+      "maxLength": 100
+    },
+    "last-event-id": {
+      "maxLength": 4096
+    }
+  },
+  "GET /api/v1/usage/history": {
+    "days": {
+      "minimum": 1,
+      "maximum": 90
     }
   }
 } as const;

@@ -1,6 +1,9 @@
 // Checks run before a form is sent, mirroring the server's rules so that a person sees
 // the problem at once. The server checks again; its answer is shown when it disagrees.
 
+import { LIMITS } from "../api/limits";
+
+/** The server's password policy (identity/passwords.py): no model declares it. */
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
@@ -18,9 +21,12 @@ export function checkPassword(value: string): string | undefined {
   return undefined;
 }
 
+const USERNAME = LIMITS.SignupIn.username;
+
 export function checkUsername(value: string): string | undefined {
   if (!value) return undefined; // optional
-  if (value.length < 3 || value.length > 64) return "Use 3 to 64 characters.";
+  if (value.length < USERNAME.minLength || value.length > USERNAME.maxLength)
+    return `Use ${USERNAME.minLength} to ${USERNAME.maxLength} characters.`;
   if (!/^[A-Za-z0-9_.-]+$/.test(value)) return "Use letters, digits, '_', '.' and '-' only.";
   return undefined;
 }

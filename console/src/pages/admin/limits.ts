@@ -2,6 +2,7 @@
 // (TenantUpdate: rate_limits and quotas, see src/topichub/tenancy/admin.py), the checks
 // the server makes (non-negative integers, 10^12 at most; 100,000 streams at most), and
 // the body to send. A blank field means "the plan's default" (no override).
+import { LIMITS } from "../../api/limits";
 import type { components } from "../../api/schema";
 
 export type Tenant = components["schemas"]["TenantOut"];
@@ -10,9 +11,11 @@ type RateLimitsIn = components["schemas"]["RateLimitsIn"];
 type QuotasIn = components["schemas"]["QuotasIn"];
 
 /** The server's bound for every rate limit and quota (`Limit` in tenancy/admin.py). */
-export const LIMIT_MAX = 10 ** 12;
+export const LIMIT_MAX = LIMITS.RateLimitsIn.per_minute.maximum;
 /** The server's bound for `max_streams_per_user`. */
-export const STREAMS_MAX = 100_000;
+export const STREAMS_MAX = LIMITS.QuotasIn.max_streams_per_user.maximum;
+const TENANT_NAME_MAX = LIMITS.TenantUpdate.name.maxLength;
+const PLAN = new RegExp(LIMITS.TenantUpdate.plan.pattern);
 
 export type Group = "rate_limits" | "quotas";
 export type Unit = "requests" | "messages" | "bytes" | "streams";
@@ -172,11 +175,11 @@ export function bytesHint(text: string): string | undefined {
 export function checkTenantName(name: string): string | undefined {
   const value = name.trim();
   if (!value) return "Enter a name.";
-  if (value.length > 200) return "Use at most 200 characters.";
+  if (value.length > TENANT_NAME_MAX) return `Use at most ${TENANT_NAME_MAX} characters.`;
   return undefined;
 }
 
 export function checkPlan(plan: string): string | undefined {
-  if (!/^[a-z0-9_-]{1,32}$/.test(plan)) return "Use 1 to 32 lowercase letters, digits, '_' or '-'.";
+  if (!PLAN.test(plan)) return "Use 1 to 32 lowercase letters, digits, '_' or '-'.";
   return undefined;
 }

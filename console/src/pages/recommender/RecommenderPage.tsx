@@ -12,8 +12,12 @@ import {
   checkCount,
   checkIdentifier,
   INTERACTION_TYPES,
+  MAX_COUNT,
+  MAX_ITEMS,
   parseItems,
   sampleItemsText,
+  TAGS_MAX,
+  WEIGHT,
   type InteractionType,
 } from "./recommend";
 
@@ -65,8 +69,8 @@ function UploadItems({ onUploaded }: { onUploaded: (ids: string[]) => void }) {
           error={error}
           hint={
             <>
-              A JSON array of 1 to 1000 items: <code>item_id</code> and <code>title</code> required;{" "}
-              <code>description</code>, <code>category</code> (a-z, 0-9, -), <code>tags</code> (up to 20),{" "}
+              A JSON array of 1 to {MAX_ITEMS} items: <code>item_id</code> and <code>title</code> required;{" "}
+              <code>description</code>, <code>category</code> (a-z, 0-9, -), <code>tags</code> (up to {TAGS_MAX}),{" "}
               <code>metadata</code> optional. An existing <code>item_id</code> is replaced.
             </>
           }
@@ -165,7 +169,7 @@ function RecordInteraction({ itemIds, userId }: { itemIds: string[]; userId: str
             value={form.weight}
             onChange={(e) => set("weight")(e.target.value)}
             error={fieldError("weight")}
-            hint="From -100 to 100; overrides the type's weight."
+            hint={`From ${WEIGHT.minimum} to ${WEIGHT.maximum}; overrides the type's weight.`}
           />
         </div>
         {record.error && <Alert>{record.error}</Alert>}
@@ -230,7 +234,7 @@ function AskRecommendations({ userId }: { userId: string }) {
             value={form.count}
             onChange={(e) => set("count")(e.target.value)}
             error={fieldError("count")}
-            hint="1 to 100."
+            hint={`1 to ${MAX_COUNT}.`}
           />
         </div>
         <details className="rounded-md ring-1 ring-slate-200">

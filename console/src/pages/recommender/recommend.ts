@@ -1,5 +1,6 @@
 // The recommender's request rules (src/topichub/recommend/schemas.py), checked before
 // sending, and a small sample catalogue for the playground.
+import { LIMITS } from "../../api/limits";
 import type { components } from "../../api/schema";
 
 type Schemas = components["schemas"];
@@ -7,14 +8,17 @@ export type ItemIn = Schemas["ItemIn"];
 export type InteractionType = Schemas["InteractionIn"]["interaction_type"];
 export type Filters = Schemas["Filters"];
 
-export const MAX_ITEMS = 1000;
-export const MAX_COUNT = 100;
-const ID_MAX = 128;
-const TITLE_MAX = 512;
-const DESCRIPTION_MAX = 2048;
-const CATEGORY_MAX = 64;
-const TAGS_MAX = 20;
-const TAG_MAX = 32;
+export const MAX_ITEMS = LIMITS.ItemsUpload.items.maxItems;
+export const MAX_COUNT = LIMITS.RecommendationRequest.count.maximum;
+const ID_MAX = LIMITS.ItemIn.item_id.maxLength;
+const TITLE_MAX = LIMITS.ItemIn.title.maxLength;
+const DESCRIPTION_MAX = LIMITS.ItemIn.description.maxLength;
+const CATEGORY_MAX = LIMITS.ItemIn.category.maxLength;
+export const TAGS_MAX = LIMITS.ItemIn.tags.maxItems;
+const TAG_MAX = LIMITS.ItemIn.tags.items.maxLength;
+export const WEIGHT = LIMITS.InteractionIn.weight;
+const FILTER_CATEGORIES_MAX = LIMITS.Filters.categories.maxItems;
+const FILTER_TAGS_MAX = LIMITS.Filters.tags.maxItems;
 // Control characters other than tab, newline and carriage return.
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 const CATEGORY = /^[a-z0-9-]*$/;
@@ -165,7 +169,7 @@ export function buildInteraction(
   if (user) errors.user_id = user;
   const item = checkIdentifier(form.itemId, "item id");
   if (item) errors.item_id = item;
-  const weight = optionalNumber(form.weight, -100, 100);
+  const weight = optionalNumber(form.weight, WEIGHT.minimum, WEIGHT.maximum);
   if (weight.error) errors.weight = weight.error;
   const rating = optionalNumber(form.value, 0, 5);
   if (form.type === "rating") {
@@ -207,14 +211,14 @@ export function buildFilters(
   const errors: Record<string, string> = {};
   const categories = splitList(form.categories);
   const badCategory = categories.find((c) => c.length > CATEGORY_MAX || !CATEGORY.test(c));
-  if (categories.length > 100) errors.categories = "Use at most 100 categories.";
+  if (categories.length > FILTER_CATEGORIES_MAX) errors.categories = `Use at most ${FILTER_CATEGORIES_MAX} categories.`;
   else if (badCategory !== undefined) {
     errors.categories = `"${badCategory}" is not a category: use a-z, 0-9 and '-' only.`;
   }
   const tags = splitList(form.tags);
   const badTag = tags.find((t) => t.length > TAG_MAX || CONTROL.test(t));
   if (badTag !== undefined) errors.tags = `"${badTag.slice(0, 40)}" is not a tag: use at most ${TAG_MAX} characters.`;
-  if (tags.length > 100) errors.tags = "Use at most 100 tags.";
+  if (tags.length > FILTER_TAGS_MAX) errors.tags = `Use at most ${FILTER_TAGS_MAX} tags.`;
   const exclude = splitList(form.exclude);
   const badId = exclude.find((id) => checkIdentifier(id, "item id"));
   if (badId !== undefined) {
@@ -231,7 +235,7 @@ export function buildFilters(
   return { ok: true, filters: Object.keys(filters).length ? filters : null };
 }
 
-/** A count from 1 to 100, or the problem. */
+/** A count from 1 to MAX_COUNT, or the problem. */
 export function checkCount(raw: string): string | undefined {
   const text = raw.trim();
   if (!/^\d+$/.test(text)) return "Enter a whole number.";

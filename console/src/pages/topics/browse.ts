@@ -1,5 +1,6 @@
 // The message browser's logic: the query a browse form asks for, the cursor that streams
 // from a browsed message on, and throughput from successive statistics.
+import { PARAMETER_LIMITS } from "../../api/limits";
 import type { components } from "../../api/schema";
 import { localToIso } from "./position";
 
@@ -35,7 +36,7 @@ export interface BrowseQuery {
 
 export type BrowseErrors = Partial<Record<"partition" | "offset" | "time" | "key", string>>;
 
-const MAX_KEY_LENGTH = 1024;
+const MAX_KEY_LENGTH = PARAMETER_LIMITS["GET /api/v1/topics/{name}/messages"].key.maxLength;
 
 /** The query the form asks for, or what is wrong with it. "From an offset" and "from a
  * time" read forwards (oldest first) from that point; "newest" reads backwards. */

@@ -4,9 +4,9 @@ import { parseJson, parseWhole } from "../../lib/validate";
 import { LIMITS } from "../../api/limits";
 
 export const KEY_MAX = LIMITS.MessageIn.key.maxLength;
-export const HEADER_NAME_MAX = 256;
-export const HEADER_VALUE_MAX = 4096;
-export const HEADERS_MAX = 64;
+export const HEADER_NAME_MAX = LIMITS.MessageIn.headers.propertyNames.maxLength;
+export const HEADER_VALUE_MAX = LIMITS.MessageIn.headers.additionalProperties.maxLength;
+export const HEADERS_MAX = LIMITS.MessageIn.headers.maxProperties;
 
 export interface HeaderRow {
   id: number;

@@ -16,8 +16,9 @@ export const MAX_PARTITIONS = 1024;
 export const RETENTION_HOURS_MAX = LIMITS.TopicCreate.retention_hours.maximum;
 export const RETENTION_BYTES_MIN = LIMITS.TopicCreate.retention_bytes.minimum;
 
-export const TOPIC_NAME_HINT =
-  "Letters, digits, '.', '_' and '-', starting with a letter or digit; up to 100 characters.";
+export const PARTITIONS_MIN = LIMITS.TopicCreate.partitions.minimum;
+
+export const TOPIC_NAME_HINT = `Letters, digits, '.', '_' and '-', starting with a letter or digit; up to ${TOPIC_NAME_MAX} characters.`;
 
 export function checkTopicName(value: string): string | undefined {
   if (!value) return "Enter a topic name.";
@@ -50,7 +51,7 @@ export function topicBody(form: TopicForm): { ok: true; body: TopicCreateBody } 
   const errors: TopicFormErrors = {};
   const name = form.name.trim();
   errors.name = checkTopicName(name);
-  const partitions = parseWhole(form.partitions || "1", { min: 1, max: MAX_PARTITIONS, what: "the partitions" });
+  const partitions = parseWhole(form.partitions || "1", { min: PARTITIONS_MIN, max: MAX_PARTITIONS, what: "the partitions" });
   const hours = parseWhole(form.retentionHours, { min: 1, max: RETENTION_HOURS_MAX, what: "the hours" });
   const bytes = parseWhole(form.retentionBytes, { min: RETENTION_BYTES_MIN, what: "the bytes" });
   if (!partitions.ok) errors.partitions = partitions.error;

@@ -1,4 +1,5 @@
 // The live viewer's logic: where a stream starts, and how its state reads.
+import { PARAMETER_LIMITS } from "../../api/limits";
 import type { StreamStart, StreamStatus } from "../../hooks/useEventStream";
 import { formatDateTime } from "../../lib/time";
 import { readPosition, type PositionForm, type PositionMode } from "./position";
@@ -7,7 +8,7 @@ export type StartMode = PositionMode;
 export type StartForm = PositionForm;
 
 /** The longest cursor GET …/stream takes (its `cursor` parameter). */
-export const STREAM_CURSOR_MAX = 4096;
+export const STREAM_CURSOR_MAX = PARAMETER_LIMITS["GET /api/v1/topics/{name}/stream"].cursor.maxLength;
 
 /** The starting point the form asks for, or why it cannot be used. */
 export function startFrom(form: StartForm): { ok: true; start: StreamStart } | { ok: false; error: string } {
