@@ -36,7 +36,15 @@ def _drop_color_message(
 def _redact_event(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    return {key: redact_value(value) for key, value in event.items()}
+    # In place: the event is this line's own dict; only values that change are replaced.
+    for key, value in event.items():
+        if isinstance(value, str):
+            cleaned = redact(value)
+            if cleaned is not value:
+                event[key] = cleaned
+        elif isinstance(value, dict | list | tuple):
+            event[key] = redact_value(value)
+    return event
 
 
 class RedactingFilter(logging.Filter):

@@ -37,8 +37,41 @@ _NAMED: Final = (
 )
 
 
+# Every pattern above matches only text holding one of these (lower-cased): a line
+# without any of them, which is nearly every line, is let through after one ``lower()``
+# and a few substring tests instead of six regular expression passes.
+_TRIGGERS: Final = (
+    "eyj",
+    "thk_",
+    "thr_",
+    "$argon2",
+    "bearer",
+    "basic",
+    "token",
+    "ticket",
+    "key",
+    "secret",
+    "passw",
+    "pwd",
+    "authorization",
+    "signature",
+)
+
+
+def might_hold_secret(text: str) -> bool:
+    """False only when no pattern of ``redact`` can match ``text``."""
+    lowered = text.lower()
+    # A plain loop: any() over a generator measured twice as slow here.
+    for trigger in _TRIGGERS:  # noqa: SIM110
+        if trigger in lowered:
+            return True
+    return False
+
+
 def redact(text: str) -> str:
     """``text`` with every credential it recognises replaced by ``[REDACTED]``."""
+    if not might_hold_secret(text):
+        return text
     for pattern in _NAMED:
         text = pattern.sub(lambda m: m.group(1) + MASK, text)
     for pattern in _PATTERNS:

@@ -32,7 +32,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Sequence
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -42,6 +42,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from topichub.kit.db import create_sessionmaker
+from topichub.kit.periodic import Periodic
 from topichub.kit.time import utcnow
 from topichub.limits.repository import load_usage, load_usage_range, store_usage
 from topichub.limits.store import (
@@ -131,16 +132,18 @@ class QuotaService:
     ) -> None:
         self._sessions = create_sessionmaker(db) if isinstance(db, AsyncEngine) else db
         self._clock = clock
-        self._flush_interval = flush_interval
         self._counters: _Counters = (
             _RedisCounters(store) if isinstance(store, RedisStore) else _MemoryCounters()
         )
         self._load_locks: dict[CounterKey, asyncio.Lock] = {}
+        # The counters and checks of one call depend on nothing but its arguments (the
+        # limits by value: a changed plan or limit is another key, so it applies at once).
+        self._plans: dict[tuple[object, ...], tuple[list[CounterKey], list[_Check]]] = {}
         self._pending: dict[CounterKey, Usage] = {}
         self._degraded = DegradedLog("quota counters")
         self._flush_lock = asyncio.Lock()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # A failed flush is logged and tried again at the next interval (kit.periodic).
+        self._flusher = Periodic(self.flush, flush_interval, name="quota-flush")
 
     @property
     def storage_errors(self) -> int:
@@ -213,21 +216,14 @@ class QuotaService:
             raise ValueError("messages and bytes must be >= 0")
         now = self._now()
         day = now.date()
-        scopes: list[tuple[Scope, str]] = [("user", user_id)]
-        if project_id is not None:
-            scopes.append(("project", project_id))
-        if tenant_id is not None:
-            scopes.append(("tenant", tenant_id))
-        scopes.append(("cluster", CLUSTER_SCOPE_ID))
-        if direction == "in" and limits.in_free_pool:
-            scopes.append(("cluster", FREE_POOL_ID))
-        keys = [CounterKey(scope, sid, day) for scope, sid in scopes]
-        limited = [
-            _Check(i, metric, limit)
-            for i, key in enumerate(keys)
-            for metric in _METRICS
-            if (limit := limits.limit(key.scope, direction, metric, key.scope_id)) is not None
-        ]
+        plan_key = (direction, user_id, project_id, tenant_id, day, limits)
+        planned = self._plans.get(plan_key)
+        if planned is None:
+            planned = _plan(direction, user_id, project_id, tenant_id, day, limits)
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            self._plans[plan_key] = planned
+        keys, limited = planned
         try:
             if messages or nbytes:
                 checks = limited if enforce else []
@@ -373,7 +369,10 @@ class QuotaService:
                 except StoreUnavailable as exc:
                     # Still marked: the next flush writes the same values again.
                     self._degraded.record(exc)
-            self._counters.prune(self._now().date())
+            today = self._now().date()
+            self._counters.prune(today)
+            if self._plans:
+                self._plans = {k: v for k, v in self._plans.items() if k[4] == today}
             return len(rows)
 
     async def _replay_pending(self) -> None:
@@ -398,34 +397,48 @@ class QuotaService:
 
     async def start(self) -> None:
         """Flush in the background every ``flush_interval`` seconds."""
-        if self._task is None:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._flush_loop(), name="quota-flush")
+        self._flusher.start()
 
     async def stop(self) -> None:
         """Stop the background flush and flush one last time."""
-        if self._task is not None:
-            self._stopping.set()
-            await self._task
-            self._task = None
+        await self._flusher.stop()
         try:
             await self.flush()
         except Exception:
             log.exception("final usage flush failed; counts since the last flush are lost")
 
-    async def _flush_loop(self) -> None:
-        while not self._stopping.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._flush_interval)
-            if self._stopping.is_set():
-                return
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("usage flush failed; retrying at the next interval")
-
     def _now(self) -> datetime:
         return self._clock().astimezone(UTC)
+
+
+_MAX_PLANS: Final = 10_000
+
+
+def _plan(
+    direction: Direction,
+    user_id: str,
+    project_id: str | None,
+    tenant_id: str | None,
+    day: date,
+    limits: QuotaLimits,
+) -> tuple[list[CounterKey], list[_Check]]:
+    """The counters one consumption touches and the limits checked on them."""
+    scopes: list[tuple[Scope, str]] = [("user", user_id)]
+    if project_id is not None:
+        scopes.append(("project", project_id))
+    if tenant_id is not None:
+        scopes.append(("tenant", tenant_id))
+    scopes.append(("cluster", CLUSTER_SCOPE_ID))
+    if direction == "in" and limits.in_free_pool:
+        scopes.append(("cluster", FREE_POOL_ID))
+    keys = [CounterKey(scope, sid, day) for scope, sid in scopes]
+    limited = [
+        _Check(i, metric, limit)
+        for i, key in enumerate(keys)
+        for metric in _METRICS
+        if (limit := limits.limit(key.scope, direction, metric, key.scope_id)) is not None
+    ]
+    return keys, limited
 
 
 def _larger(a: Usage, b: Usage) -> Usage:
@@ -459,16 +472,21 @@ def _decision(
 
 
 class _MemoryCounters:
+    """Each counter is a mutable ``[messages_in, bytes_in, messages_out, bytes_out]``
+    updated in place (no new value object per scope and call); ``Usage`` copies are made
+    only for readers and the flush."""
+
     def __init__(self) -> None:
-        self._values: dict[CounterKey, Usage] = {}
+        self._values: dict[CounterKey, list[int]] = {}
         self._dirty: set[CounterKey] = set()
 
     def known(self, key: CounterKey) -> bool:
         return key in self._values
 
     async def install(self, rows: dict[CounterKey, Usage]) -> None:
-        for key, usage in rows.items():
-            self._values.setdefault(key, usage)
+        for key, u in rows.items():
+            if key not in self._values:
+                self._values[key] = [u.messages_in, u.bytes_in, u.messages_out, u.bytes_out]
 
     async def apply(
         self,
@@ -478,12 +496,14 @@ class _MemoryCounters:
         nbytes: int,
         checks: list[_Check],
     ) -> _Applied | _Missing:
-        missing = [k for k in keys if k not in self._values]
-        if missing:
-            return _Missing(missing)
-        # No await from here on: this check-and-update is atomic within the process.
-        current = [self._values[k] for k in keys]
-        before = [(u.get(direction, "messages"), u.get(direction, "bytes")) for u in current]
+        values = self._values
+        try:
+            # No await from here on: this check-and-update is atomic within the process.
+            current = [values[k] for k in keys]
+        except KeyError:
+            return _Missing([k for k in keys if k not in values])
+        m = 0 if direction == "in" else 2
+        before = [(c[m], c[m + 1]) for c in current]
         for check in checks:
             used, amount = (
                 (before[check.index][0], messages)
@@ -492,20 +512,19 @@ class _MemoryCounters:
             )
             if used + amount > check.limit:
                 return _Applied(False, before, check)
-        after = []
-        for key, usage in zip(keys, current, strict=True):
-            updated = usage.plus(direction, messages, nbytes)
-            self._values[key] = updated
-            self._dirty.add(key)
-            after.append((updated.get(direction, "messages"), updated.get(direction, "bytes")))
-        return _Applied(True, after)
+        for c in current:
+            c[m] += messages
+            c[m + 1] += nbytes
+        self._dirty.update(keys)
+        return _Applied(True, [(c[m], c[m + 1]) for c in current])
 
     async def read(self, key: CounterKey) -> Usage | None:
-        return self._values.get(key)
+        found = self._values.get(key)
+        return None if found is None else Usage(*found)
 
     async def take_dirty(self) -> tuple[list[tuple[CounterKey, Usage]], object]:
         keys, self._dirty = self._dirty, set()
-        return [(k, self._values[k]) for k in keys], keys
+        return [(k, Usage(*self._values[k])) for k in keys], keys
 
     async def settle_dirty(self, token: object, *, written: bool) -> None:
         if not written:

@@ -53,6 +53,11 @@ from topichub.limits.store import DEFAULT_KEY_PREFIX, STORE_ERRORS, DegradedLog
 _ERRORS: Final = (*STORE_ERRORS, StorageError)
 
 
+_MAX_CACHED: Final = 10_000
+_WINDOWS: dict[RatePolicy, tuple[tuple[str, int, RateLimitItem], ...]] = {}
+"""Each policy's windows (the ``limits`` items are a dozen attribute sets each)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RatePolicy:
     """Requests allowed per window; ``None`` switches a window off, 0 blocks everything."""
@@ -62,6 +67,16 @@ class RatePolicy:
     per_day: int | None = 1_000_000
 
     def windows(self) -> tuple[tuple[str, int, RateLimitItem], ...]:
+        """(name, seconds, item) of each window that is on; made once per policy."""
+        found = _WINDOWS.get(self)
+        if found is None:
+            found = self._windows()
+            if len(_WINDOWS) >= _MAX_CACHED:
+                _WINDOWS.clear()
+            _WINDOWS[self] = found
+        return found
+
+    def _windows(self) -> tuple[tuple[str, int, RateLimitItem], ...]:
         out: list[tuple[str, int, RateLimitItem]] = []
         for name, amount, item_type in (
             ("minute", self.per_minute, RateLimitItemPerMinute),
@@ -253,6 +268,8 @@ class RateLimiter:
     ) -> None:
         self._clock = clock
         self._memory = _MemoryWindows(clock)
+        # The storage keys of a key's windows (the library's key_for joins strings).
+        self._keyed: dict[tuple[str, RatePolicy], list[tuple[str, str, int, int]]] = {}
         self._redis: AsyncScript | None = None
         self._pool: BlockingConnectionPool | None = None
         self._key_prefix = key_prefix
@@ -291,8 +308,8 @@ class RateLimiter:
                 except _ERRORS as exc:
                     self._degraded.record(exc)
                     self._redis_retry_at = time.monotonic() + self._retry_interval
-            return self._hit_memory(key, windows, cost, degraded=True)
-        return self._hit_memory(key, windows, cost, degraded=False)
+            return self._hit_memory(key, policy, windows, cost, degraded=True)
+        return self._hit_memory(key, policy, windows, cost, degraded=False)
 
     async def reset(self, key: str, policy: RatePolicy) -> None:
         """Forget ``key``'s counts in every window (admin action, tests)."""
@@ -309,6 +326,7 @@ class RateLimiter:
     def _hit_memory(
         self,
         key: str,
+        policy: RatePolicy,
         windows: tuple[tuple[str, int, RateLimitItem], ...],
         cost: int,
         *,
@@ -318,7 +336,14 @@ class RateLimiter:
         (no await), so the two steps are one."""
         memory = self._memory
         now = self._clock()
-        keyed = [(item.key_for(key), name, seconds, item.amount) for name, seconds, item in windows]
+        keyed = self._keyed.get((key, policy))
+        if keyed is None:
+            keyed = [
+                (item.key_for(key), name, seconds, item.amount) for name, seconds, item in windows
+            ]
+            if len(self._keyed) >= _MAX_CACHED:
+                self._keyed.clear()
+            self._keyed[(key, policy)] = keyed
         counts = [
             _Counts(name, seconds, amount, *memory.window(k, seconds, now))
             for k, name, seconds, amount in keyed
@@ -377,7 +402,7 @@ class RateLimiter:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Counts:
     """A sliding window counter as the ``limits`` storage reports it (TTLs in seconds)."""
 
