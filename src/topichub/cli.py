@@ -266,14 +266,13 @@ def create_user(
 
     async def run() -> str:
         async with _admin_session(settings.resolved_database_url) as session:
-            user = await create_account(
-                session,
-                Hasher(1),
+            new = service.NewUser(
                 email=str(valid.email),
                 username=None,
                 password=valid.password,
                 platform_admin=platform_admin,
             )
+            user = await create_account(session, Hasher(1), new)
             await session.commit()
             return str(user.id)
 

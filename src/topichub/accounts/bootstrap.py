@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from topichub.accounts.service import create_account
 from topichub.identity import service
 from topichub.identity.passwords import Hasher
+from topichub.identity.service import NewUser
 from topichub.models import User
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,8 @@ async def ensure_admin(
     await _one_process_at_a_time(session)
     user = await service.find_by_login(session, email)
     if user is None:
-        user = await create_account(
-            session, hasher, email=email, username=None, password=password, platform_admin=True
-        )
+        new = NewUser(email=email, username=None, password=password, platform_admin=True)
+        user = await create_account(session, hasher, new)
         await provision(session, user)
         return f"created platform admin {email}"
     if not user.is_platform_admin:
@@ -97,13 +97,7 @@ async def load_demo_users(session: AsyncSession, hasher: Hasher, provision: Prov
     created = []
     for username, password in DEMO_USERS:
         if await service.find_by_login(session, username) is None:
-            await create_account(
-                session,
-                hasher,
-                email=None,
-                username=username,
-                password=password,
-                enforce_policy=False,
-            )
+            new = NewUser(email=None, username=username, password=password, enforce_policy=False)
+            await create_account(session, hasher, new)
             created.append(username)
     return created

@@ -13,8 +13,8 @@ from topichub.dependencies import NoStore, ResourcesDep, SessionDep
 from topichub.identity import service as identity
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.schemas import RegisterIn, SignupIn, TokenOut
+from topichub.identity.service import NewUser
 from topichub.limits.signups import check_signup
-from topichub.models import User
 from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
 from topichub.topics import service as topics
@@ -27,7 +27,11 @@ projects_router = APIRouter(tags=["projects"])
 """Beside ``tenancy/endpoints.py``'s project routes, with the rate limit as a whole."""
 
 
-async def _new_account(session: AsyncSession, resources: Resources, user: User) -> TokenOut:
+async def _open_account(
+    session: AsyncSession, resources: Resources, data: SignupIn | RegisterIn
+) -> TokenOut:
+    new = NewUser(email=data.email, username=data.username, password=data.password)
+    user = await create_account(session, resources.hasher, new)
     new_topics = await provision_account(session, user)
     tokens = await identity.issue_tokens(
         session, resources.tokens, identity.TokenSettings.of(resources.settings), user
@@ -59,10 +63,7 @@ SignupLimit = Depends(_limit_signups)
 )
 async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Create an account with its own tenant, default project and default topic."""
-    user = await create_account(
-        session, resources.hasher, email=data.email, username=data.username, password=data.password
-    )
-    return await _new_account(session, resources, user)
+    return await _open_account(session, resources, data)
 
 
 @signup_router.post(
@@ -74,10 +75,7 @@ async def signup(data: SignupIn, session: SessionDep, resources: ResourcesDep) -
 )
 async def register(data: RegisterIn, session: SessionDep, resources: ResourcesDep) -> TokenOut:
     """Seed 004's registration: a username and/or an email, and a password."""
-    user = await create_account(
-        session, resources.hasher, email=data.email, username=data.username, password=data.password
-    )
-    return await _new_account(session, resources, user)
+    return await _open_account(session, resources, data)
 
 
 @projects_router.delete(

@@ -8,31 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from topichub.bus import EventBus
 from topichub.identity import service as identity
 from topichub.identity.passwords import Hasher
+from topichub.identity.service import NewUser
 from topichub.models import Topic, User
 from topichub.tenancy import service as tenancy
 from topichub.topics import service as topics
 
 
-async def create_account(
-    session: AsyncSession,
-    hasher: Hasher,
-    *,
-    email: str | None,
-    username: str | None,
-    password: str,
-    enforce_policy: bool = True,
-    platform_admin: bool = False,
-) -> User:
+async def create_account(session: AsyncSession, hasher: Hasher, new: NewUser) -> User:
     """A user with their own tenant, of which they are the owner, and its default project."""
-    user = await identity.create_user(
-        session,
-        hasher,
-        email=email,
-        username=username,
-        password=password,
-        enforce_policy=enforce_policy,
-        platform_admin=platform_admin,
-    )
+    user = await identity.create_user(session, hasher, new)
     label = user.email or user.username or str(user.id)
     await tenancy.create_personal_tenant(session, user, label=label)
     return user

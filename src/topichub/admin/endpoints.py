@@ -19,7 +19,7 @@ from topichub.dependencies import ResourcesDep, SessionDep
 from topichub.errors import NotFound, Unavailable, ValidationFailed
 from topichub.identity import service as identity
 from topichub.identity.dependencies import AdminDep
-from topichub.identity.schemas import UserOut
+from topichub.identity.schemas import USER_EXAMPLE, UserOut
 from topichub.kit.time import utctoday
 from topichub.limits import StoreUnavailable
 from topichub.limits.plans import effective_plan
@@ -272,18 +272,7 @@ class UserPage(BaseModel):
             "examples": [
                 {
                     "total": 1,
-                    "users": [
-                        {
-                            "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
-                            "email": "ada@example.com",
-                            "username": "ada",
-                            "is_active": True,
-                            "is_platform_admin": False,
-                            "tenant_id": "7d2e4c1a-5b6f-4a8e-9c0d-1e2f3a4b5c6d",
-                            "role": "owner",
-                            "created_at": "2026-12-04T09:30:00Z",
-                        }
-                    ],
+                    "users": [USER_EXAMPLE],
                 }
             ]
         }

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response, status
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import NoStore, ResourcesDep, SessionDep
 from topichub.errors import ValidationFailed
@@ -62,6 +63,20 @@ async def _read_login(request: Request, username: str | None, password: str | No
         ) from exc
 
 
+async def _log_in(
+    request: Request, session: AsyncSession, resources: Resources, login: str, password: str
+) -> TokenOut:
+    user = await service.authenticate(
+        session,
+        resources.hasher,
+        resources.login_throttle,
+        login=login,
+        password=password,
+        address=_client_address(request),
+    )
+    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+
+
 _LOGIN_BODY = {
     "requestBody": {
         "required": False,
@@ -87,15 +102,7 @@ async def login(
     """Log in with a JSON body ``{"email"|"username", "password"}``, or (seed 001) with
     ``?username=…&password=…``."""
     data = await _read_login(request, username, password)
-    user = await service.authenticate(
-        session,
-        resources.hasher,
-        resources.login_throttle,
-        login=data.login,
-        password=data.password,
-        address=_client_address(request),
-    )
-    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+    return await _log_in(request, session, resources, data.login, data.password)
 
 
 @router.post(
@@ -112,15 +119,7 @@ async def oauth2_token(
     password: Annotated[str, Form(min_length=1, max_length=1024)],
 ) -> TokenOut:
     """OAuth2 password flow (seed 004): form fields ``username`` (or email) and ``password``."""
-    user = await service.authenticate(
-        session,
-        resources.hasher,
-        resources.login_throttle,
-        login=username,
-        password=password,
-        address=_client_address(request),
-    )
-    return await service.issue_tokens(session, resources.tokens, _token_settings(resources), user)
+    return await _log_in(request, session, resources, username, password)
 
 
 @router.post(

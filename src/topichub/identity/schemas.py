@@ -23,7 +23,7 @@ Username = Annotated[
 ]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
-_USER_EXAMPLE: dict[str, Any] = {
+USER_EXAMPLE: dict[str, Any] = {
     "id": "3f1c9b2e-8a4d-4e6f-9b1a-2c3d4e5f6a7b",
     "email": "ada@example.com",
     "username": "ada",
@@ -150,7 +150,7 @@ class MeUpdate(BaseModel):
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER_EXAMPLE]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [USER_EXAMPLE]})
 
     id: uuid.UUID
     email: str | None
@@ -167,7 +167,7 @@ class TokenOut(BaseModel):
     ``token`` the same value under seed 000's name."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{**_TOKENS_EXAMPLE, "user": _USER_EXAMPLE}]}
+        json_schema_extra={"examples": [{**_TOKENS_EXAMPLE, "user": USER_EXAMPLE}]}
     )
 
     token: str = Field(description="Alias of `access_token` (seed 000's clients read this).")
@@ -186,8 +186,8 @@ class MeUpdated(UserOut):
         from_attributes=True,
         json_schema_extra={
             "examples": [
-                {**_USER_EXAMPLE, "email": "ada@example.org"},
-                {**_USER_EXAMPLE, **_TOKENS_EXAMPLE},
+                {**USER_EXAMPLE, "email": "ada@example.org"},
+                {**USER_EXAMPLE, **_TOKENS_EXAMPLE},
             ]
         },
     )

@@ -51,19 +51,22 @@ def check_password_policy(password: str, *identifiers: str | None) -> None:
         ) from exc
 
 
-async def create_user(
-    session: AsyncSession,
-    hasher: Hasher,
-    *,
-    email: str | None,
-    username: str | None,
-    password: str,
-    enforce_policy: bool = True,
-    platform_admin: bool = False,
-) -> User:
+@dataclass(frozen=True)
+class NewUser:
+    email: str | None
+    username: str | None
+    password: str
+    enforce_policy: bool = True
+    """Off only for seed 001's demo accounts (weak documented passwords)."""
+    platform_admin: bool = False
+
+
+async def create_user(session: AsyncSession, hasher: Hasher, new: NewUser) -> User:
+    """The user alone: ``accounts.service.create_account`` gives them their tenant."""
     repo = IdentityRepository(session)
-    email = email.lower() if email else None
-    if enforce_policy:
+    email = new.email.lower() if new.email else None
+    username, password = new.username, new.password
+    if new.enforce_policy:
         check_password_policy(password, email, username)
     if email and await repo.email_taken(email):
         raise Conflict("Email already registered")
@@ -73,7 +76,7 @@ async def create_user(
         email=email,
         username=username,
         password_hash=await hasher.hash(password),
-        is_platform_admin=platform_admin,
+        is_platform_admin=new.platform_admin,
     )
     # The checks above answer the common case; concurrent sign-ups with one email all
     # pass them, and the unique constraint decides which one wins.
