@@ -253,6 +253,53 @@ async def test_client_leaving_closes_the_subscription() -> None:
     await hub.stop()
 
 
+async def test_the_request_body_and_a_failing_receive_are_told_from_a_disconnect() -> None:
+    """The response watches ``receive`` without a task of its own: the request's (empty)
+    body is no disconnect, a ``receive`` that fails is one, and a stream that ends for
+    another reason stops watching (the pending ``receive`` is closed, not left waiting)."""
+    bus = MemoryBus()
+    hub = await started_hub(bus)
+    await bus.create_topic(TopicSpec("t"))
+    gone = asyncio.Event()
+    calls = 0
+    waiting = 0
+
+    async def receive() -> Message:
+        nonlocal calls, waiting
+        calls += 1
+        if calls == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        waiting += 1
+        try:
+            await gone.wait()
+        finally:
+            waiting -= 1
+        raise OSError("connection reset")
+
+    async def send(message: Message) -> None:
+        pass
+
+    sub = await hub.subscribe("t")
+    task = asyncio.create_task(SSEResponse(sub)({"type": "http"}, receive, send))
+    await asyncio.sleep(0.05)
+    assert (calls, waiting, sub.closed_reason) == (2, 1, None)
+    gone.set()
+    await asyncio.wait_for(task, 5)
+    assert sub.closed_reason == "client_gone"
+    assert waiting == 0
+
+    gone.clear()
+    calls = 0
+    sub = await hub.subscribe("t")
+    task = asyncio.create_task(SSEResponse(sub)({"type": "http"}, receive, send))
+    await asyncio.sleep(0.05)
+    assert waiting == 1
+    sub.close(CloseReason.REVOKED)
+    await asyncio.wait_for(task, 5)
+    assert waiting == 0
+    await hub.stop()
+
+
 async def test_a_write_the_transport_makes_wait_is_finished_before_anything_later() -> None:
     # The hub writes a batch to a waiting stream itself; when that write has to wait
     # for the client, the response's task finishes it, and what came meanwhile follows.

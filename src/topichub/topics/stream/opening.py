@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
+from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +35,12 @@ log = logging.getLogger(__name__)
 
 METER_INTERVAL_S = 5.0
 QUOTA_EXHAUSTED = "quota_exceeded"
+
+
+@cache
+def _labels(transport: str) -> Mapping[str, str]:
+    """A subscription's labels, one shared read-only mapping per transport."""
+    return MappingProxyType({"transport": transport})
 
 
 async def find_stream_topic(
@@ -253,7 +262,7 @@ async def open_stream(
     plan, slot = await admit_stream(session, resources, principal, topic, transport)
     try:
         subscription = await resources.hub.subscribe(
-            topic.physical_name, start, labels={"transport": transport}
+            topic.physical_name, start, labels=_labels(transport)
         )
     except BaseException:
         await slot.release()

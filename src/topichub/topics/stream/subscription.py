@@ -25,6 +25,12 @@ the feed's fan-out; False when the transport made the write wait (the consumer's
 finishes it)."""
 
 
+_SETTLED: Positions = {}
+"""Stands for ``_next`` and ``_target`` once they are no longer read (caught up, shared
+cursors): one empty dict for every settled stream instead of two of its own. Never
+written to: ``_next`` is only written while diverged, ``_target`` only replaced."""
+
+
 class Subscription:
     """One client's stream: an async iterator of ``Event``, ``Gap`` and a final ``Closed``.
 
@@ -91,8 +97,9 @@ class Subscription:
         spawn: Spawn,
     ) -> None:
         self.topic = feed.topic
-        self.labels = dict(labels)
-        """Free-form tags from the caller (tenant, key id, ...) for admin and revocation."""
+        self.labels = labels
+        """Free-form tags from the caller (tenant, key id, ...) for admin and revocation
+        (not copied: a caller passes a mapping it does not change, often a shared one)."""
         self.delivered_messages = 0
         """Events handed to the consumer so far (for metering)."""
         self.delivered_bytes = 0
@@ -140,9 +147,14 @@ class Subscription:
         """Join the live fan-out; ``recent`` are the feed's history events to deliver
         first, or None when the start lies before the history and a replay catches up."""
         if recent is not None:
-            self._backlog = deque(recent)
+            # No empty deque kept for the stream's life (a deque is 600 bytes).
+            backlog = deque(recent)
+            if backlog:
+                self._backlog = backlog
         self._attach()
         self._replaying = recent is None and not self._caught_up()
+        if not self._replaying:
+            self._target = _SETTLED
 
     # -- public ------------------------------------------------------------------------
 
@@ -173,6 +185,10 @@ class Subscription:
         waiter = self._closed_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def client_gone(self) -> None:
+        """``close(CloseReason.CLIENT_GONE)``, as a callback with no argument."""
+        self.close(CloseReason.CLIENT_GONE)
 
     def on_close(self, callback: Callable[[Subscription], None]) -> None:
         """Call ``callback`` once the subscription closes (at once if it has)."""
@@ -341,6 +357,7 @@ class Subscription:
             # Hand over now rather than on the next get(): the reader is released at
             # once, and the replayed items still queued in _out go out first.
             self._replaying = False
+            self._target = _SETTLED
             self._release_replay()
 
     def __aiter__(self) -> Subscription:
@@ -449,14 +466,20 @@ class Subscription:
     def _next_ready(self) -> Item | None:
         if self._closed is not None:
             return self._closed
-        if self._out:
-            return self._out.popleft()
+        out = self._out
+        if out:
+            item = out.popleft()
+            if not out:
+                self._out = None  # drained: no empty deque kept for the stream's life
+            return item
         if self._replaying:
             return None
         live, backlog, nxt = self._live, self._backlog, self._next
         while True:
             if backlog:
                 event = backlog.popleft()
+                if not backlog:
+                    self._backlog = backlog = None
             elif self._live_head < len(live):
                 batch = live[self._live_head]
                 event = batch[self._live_index]
@@ -486,6 +509,7 @@ class Subscription:
             # live event lies at or past the feed's positions after this one, so none can
             # be a duplicate: filtering and tracking ``_next`` stop for good.
             self._diverged = False
+            self._next = _SETTLED
             return event
         merged = dict(shared)
         for p, offset in self._next.items():
@@ -502,6 +526,7 @@ class Subscription:
             self._attach()
         if self._caught_up():
             self._replaying = False
+            self._target = _SETTLED
             self._release_replay()
             return None
         if replay is None:
