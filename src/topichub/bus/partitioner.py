@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from aiokafka.partitioner import murmur2 as _murmur2
 
-from topichub.bus.port import InvalidPartition, OutRecord
+from topichub.bus.port import InvalidPartition, OutBatch, OutRecord
 
 _SPREAD = random.Random()  # noqa: S311  (load spreading, not security)
 """Its own generator, not the global ``random`` state (see ``kit.backoff``)."""
@@ -79,18 +79,27 @@ class Partitioner:
         An explicit ``record.partition`` wins (``InvalidPartition`` when out of range),
         then the key, then the call's sticky partition for keyless records.
         """
+        if not isinstance(records, OutBatch):
+            records = OutBatch.of(records)
+        count = len(records)
+        if not count:
+            return []
+        keys, pinned = records.keys, records.partitions
+        if keys.count(None) == count and pinned.count(None) == count:
+            # The common batch: keyless, nothing pinned. One call, no per-record work.
+            return [self._next(topic, partitions)] * count
         sticky: int | None = None
         result: list[int] = []
-        for record in records:
-            if record.partition is not None:
-                if not 0 <= record.partition < partitions:
+        for key, partition in zip(keys, pinned, strict=True):
+            if partition is not None:
+                if not 0 <= partition < partitions:
                     raise InvalidPartition(
-                        f"partition {record.partition} out of range for topic {topic!r} "
+                        f"partition {partition} out of range for topic {topic!r} "
                         f"with {partitions} partition(s)"
                     )
-                result.append(record.partition)
-            elif record.key is not None:
-                result.append(partition_for_key(record.key, partitions))
+                result.append(partition)
+            elif key is not None:
+                result.append(partition_for_key(key, partitions))
             else:
                 if sticky is None:
                     sticky = self._next(topic, partitions)

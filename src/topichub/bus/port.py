@@ -19,9 +19,9 @@ and ``KafkaBus`` (any Kafka-protocol cluster). Both pass the same contract suite
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, overload, runtime_checkable
 
 Headers = tuple[tuple[str, bytes], ...]
 
@@ -79,6 +79,108 @@ class RecordMetadata:
     partition: int
     offset: int
     timestamp_ms: int
+
+
+class OutBatch(Sequence[OutRecord]):
+    """A publish's records column by column: what the HTTP publish path hands the log.
+
+    A ``Sequence[OutRecord]`` (indexing builds the record), so it goes wherever a list of
+    records goes; the engines read the columns directly, so a 1,000-record publish makes
+    no per-record object on its way to the log. ``timestamps`` None means "stamped by
+    the log" for every record. The columns are never changed after construction.
+    """
+
+    __slots__ = ("headers", "keys", "partitions", "timestamps", "values")
+
+    def __init__(
+        self,
+        values: list[bytes],
+        keys: list[bytes | None],
+        headers: list[Headers],
+        partitions: list[int | None],
+        timestamps: list[int | None] | None = None,
+    ) -> None:
+        self.values = values
+        self.keys = keys
+        self.headers = headers
+        self.partitions = partitions
+        self.timestamps = timestamps
+
+    @classmethod
+    def of(cls, records: Sequence[OutRecord]) -> OutBatch:
+        """The columns of ``records`` (itself when it already is an ``OutBatch``)."""
+        if isinstance(records, OutBatch):
+            return records
+        stamps = [r.timestamp_ms for r in records]
+        return cls(
+            [r.value for r in records],
+            [r.key for r in records],
+            [r.headers for r in records],
+            [r.partition for r in records],
+            stamps if stamps.count(None) != len(stamps) else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def _record(self, i: int) -> OutRecord:
+        stamp = self.timestamps[i] if self.timestamps is not None else None
+        return OutRecord(self.values[i], self.keys[i], self.headers[i], self.partitions[i], stamp)
+
+    @overload
+    def __getitem__(self, index: int) -> OutRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[OutRecord]: ...
+    def __getitem__(self, index: int | slice) -> OutRecord | list[OutRecord]:
+        if isinstance(index, slice):
+            return [self._record(i) for i in range(*index.indices(len(self)))]
+        return self._record(range(len(self))[index])
+
+    def __iter__(self) -> Iterator[OutRecord]:
+        return map(self._record, range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"OutBatch({list(self)!r})"
+
+
+class Stored(Sequence[RecordMetadata]):
+    """Where the log stored a publish's records, in input order, column by column.
+
+    What ``EventBus.publish_columns`` returns: the publish answer reads the columns
+    without a per-record object; it is also a ``Sequence[RecordMetadata]`` (indexing
+    builds the metadata).
+    """
+
+    __slots__ = ("offsets", "partitions", "timestamps", "topic")
+
+    def __init__(
+        self, topic: str, partitions: list[int], offsets: list[int], timestamps: list[int]
+    ) -> None:
+        self.topic = topic
+        self.partitions = partitions
+        self.offsets = offsets
+        self.timestamps = timestamps
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def _meta(self, i: int) -> RecordMetadata:
+        return RecordMetadata(self.topic, self.partitions[i], self.offsets[i], self.timestamps[i])
+
+    @overload
+    def __getitem__(self, index: int) -> RecordMetadata: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RecordMetadata]: ...
+    def __getitem__(self, index: int | slice) -> RecordMetadata | list[RecordMetadata]:
+        if isinstance(index, slice):
+            return [self._meta(i) for i in range(*index.indices(len(self)))]
+        return self._meta(range(len(self))[index])
+
+    def __iter__(self) -> Iterator[RecordMetadata]:
+        return map(self._meta, range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"Stored({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +256,11 @@ class EventBus(Protocol):
 
     async def publish(self, topic: str, records: Sequence[OutRecord]) -> list[RecordMetadata]:
         """Store the records durably and return their metadata in input order."""
+        ...
+
+    async def publish_columns(self, topic: str, batch: OutBatch) -> Stored:
+        """``publish`` column by column, for large batches (the HTTP publish path): the
+        same semantics, no per-record object in or out."""
         ...
 
     async def beginning_offsets(self, topic: str) -> Positions:

@@ -35,9 +35,11 @@ from topichub.bus.port import (
     BusError,
     BusTimeout,
     BusUnavailable,
+    OutBatch,
     OutRecord,
     Positions,
     RecordMetadata,
+    Stored,
     TopicNotFound,
     TopicSpec,
 )
@@ -217,10 +219,13 @@ class EmbeddedBus:
     # -- publish ---------------------------------------------------------------------
 
     async def publish(self, topic: str, records: Sequence[OutRecord]) -> list[RecordMetadata]:
-        partitions = self._partitioner.assign(topic, records, await self.partitions(topic))
-        if not records:
-            return []
-        future = self._writer.submit(topic, records, partitions)
+        return list(await self.publish_columns(topic, OutBatch.of(records)))
+
+    async def publish_columns(self, topic: str, batch: OutBatch) -> Stored:
+        partitions = self._partitioner.assign(topic, batch, await self.partitions(topic))
+        if not batch:
+            return Stored(topic, [], [], [])
+        future = self._writer.submit(topic, batch, partitions)
         try:
             async with asyncio.timeout(self._publish_timeout_s):
                 # A timeout cancels the future; the writer skips it if it has not taken

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,10 @@ from topichub.bus.embedded.common import encode_headers
 from topichub.bus.port import (
     BusError,
     BusUnavailable,
+    Headers,
     InvalidPartition,
-    OutRecord,
-    RecordMetadata,
+    OutBatch,
+    Stored,
     TopicNotFound,
 )
 from topichub.kit.time import now_ms
@@ -41,9 +42,9 @@ MAX_RECORDS_PER_TRANSACTION = 10_000
 @dataclass(slots=True)
 class PendingPublish:
     topic: str
-    records: Sequence[OutRecord]
+    records: OutBatch
     partitions: list[int]
-    future: asyncio.Future[list[RecordMetadata]]
+    future: asyncio.Future[Stored]
 
 
 _RECORD_COLUMNS = (
@@ -115,9 +116,9 @@ class GroupWriter:
         return self._task is not None and not self._task.done()
 
     def submit(
-        self, topic: str, records: Sequence[OutRecord], partitions: list[int]
-    ) -> asyncio.Future[list[RecordMetadata]]:
-        future: asyncio.Future[list[RecordMetadata]] = asyncio.get_running_loop().create_future()
+        self, topic: str, records: OutBatch, partitions: list[int]
+    ) -> asyncio.Future[Stored]:
+        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._queue.append(PendingPublish(topic, records, partitions, future))
         self._wakeup.set()
         return future
@@ -201,9 +202,52 @@ class GroupWriter:
         if written:
             self._on_written(written)
 
-    async def _write_group(
-        self, group: list[PendingPublish]
-    ) -> list[list[RecordMetadata] | BusError]:
+    @staticmethod
+    def _rows(
+        pending: PendingPublish,
+        next_offsets: dict[tuple[str, int], int],
+        timestamp: int,
+        inserts: list[tuple[Any, ...]],
+    ) -> Stored:
+        """The rows of one call (appended to ``inserts``) and where they go: offsets
+        taken from ``next_offsets``, a run of offsets per partition."""
+        topic = pending.topic
+        batch = pending.records
+        partitions = pending.partitions
+        count = len(partitions)
+        stamps = batch.timestamps
+        timestamps = (
+            [timestamp] * count
+            if stamps is None
+            else [ts if ts is not None else timestamp for ts in stamps]
+        )
+        if partitions.count(partitions[0]) == count:
+            # One partition (a keyless batch): its offsets are one range.
+            first = next_offsets[(topic, partitions[0])]
+            next_offsets[(topic, partitions[0])] = first + count
+            offsets = list(range(first, first + count))
+        else:
+            offsets = []
+            for partition in partitions:
+                offset = next_offsets[(topic, partition)]
+                next_offsets[(topic, partition)] = offset + 1
+                offsets.append(offset)
+        last_tuple: Headers | None = None
+        encoded: bytes | None = None
+        for partition, offset, ts, key, value, headers in zip(
+            partitions, offsets, timestamps, batch.keys, batch.values, batch.headers, strict=True
+        ):
+            if headers is not last_tuple:  # a publish's records mostly share one tuple
+                last_tuple, encoded = headers, encode_headers(headers) if headers else None
+            size = len(value)
+            if key:
+                size += len(key)
+            if encoded:
+                size += len(encoded)
+            inserts.append((topic, partition, offset, ts, key, value, encoded, size))
+        return Stored(topic, partitions, offsets, timestamps)
+
+    async def _write_group(self, group: list[PendingPublish]) -> list[Stored | BusError]:
         topics = {pending.topic for pending in group}
         async with self._engine.begin() as conn:
             rows = await conn.execute(
@@ -221,29 +265,16 @@ class GroupWriter:
             start = dict(next_offsets)
             timestamp = now_ms()
             inserts: list[tuple[Any, ...]] = []
-            outcomes: list[list[RecordMetadata] | BusError] = []
+            outcomes: list[Stored | BusError] = []
             for pending in group:
                 count = partition_counts.get(pending.topic)
                 if count is None:
                     outcomes.append(TopicNotFound(pending.topic))
                     continue
-                if any(p >= count for p in pending.partitions):
+                if max(pending.partitions) >= count:
                     outcomes.append(InvalidPartition(f"{pending.topic!r} has {count} partitions"))
                     continue
-                metadata: list[RecordMetadata] = []
-                topic = pending.topic
-                for record, partition in zip(pending.records, pending.partitions, strict=True):
-                    offset = next_offsets[(topic, partition)]
-                    next_offsets[(topic, partition)] = offset + 1
-                    ts = record.timestamp_ms if record.timestamp_ms is not None else timestamp
-                    key = record.key
-                    headers = encode_headers(record.headers) if record.headers else None
-                    size = len(record.value) + (len(key) if key else 0)
-                    if headers:
-                        size += len(headers)
-                    inserts.append((topic, partition, offset, ts, key, record.value, headers, size))
-                    metadata.append(RecordMetadata(pending.topic, partition, offset, ts))
-                outcomes.append(metadata)
+                outcomes.append(self._rows(pending, next_offsets, timestamp, inserts))
             if inserts:
                 # The driver's own executemany over tuples: compiling an insert() and
                 # processing 8 bound parameters per row through SQLAlchemy was a quarter

@@ -70,9 +70,11 @@ from topichub.bus.partitioner import Partitioner
 from topichub.bus.port import (
     BusError,
     BusUnavailable,
+    OutBatch,
     OutRecord,
     Positions,
     RecordMetadata,
+    Stored,
     TopicNotFound,
     TopicSpec,
 )
@@ -355,18 +357,21 @@ class KafkaBus:
     # -- publish ---------------------------------------------------------------------
 
     async def publish(self, topic: str, records: Sequence[OutRecord]) -> list[RecordMetadata]:
+        return list(await self.publish_columns(topic, OutBatch.of(records)))
+
+    async def publish_columns(self, topic: str, batch: OutBatch) -> Stored:
         self._ensure_running()
         self._inflight += 1
         self._idle.clear()
         try:
             async with bounded(f"publish to {topic!r}", self._publish_timeout_s):
                 partitions = self._partitioner.assign(
-                    topic, records, await self._partition_count(topic)
+                    topic, batch, await self._partition_count(topic)
                 )
-                if not records:
-                    return []
+                if not batch:
+                    return Stored(topic, [], [], [])
                 assert self._batches is not None  # running
-                return await self._batches.produce(topic, records, partitions)
+                return await self._batches.produce(topic, batch, partitions)
         finally:
             self._inflight -= 1
             if self._inflight == 0:

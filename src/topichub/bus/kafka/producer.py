@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from topichub.bus.kafka.errors import retrieve_exception
-from topichub.bus.port import BusUnavailable, OutRecord, RecordMetadata
+from topichub.bus.port import BusUnavailable, Headers, OutBatch, Stored
 from topichub.kit.time import now_ms
 
 MAX_BATCH_BYTES = 512 * 1024
@@ -57,19 +57,51 @@ class _Lane:
         self.flusher: asyncio.Task[None] | None = None
 
     def append(
-        self, producer: Any, key: bytes | None, value: bytes, headers: Any, timestamp: int
-    ) -> tuple[_Slot, int]:
-        if not self.slots or (
-            self.slots[-1].batch.append(timestamp=timestamp, key=key, value=value, headers=headers)
-            is None
-        ):
-            # No open batch, or it is full: start another. The first record always fits
-            # (an oversized one is refused by the broker, and the error reaches the caller).
-            self.slots.append(_Slot(producer.create_batch()))
-            self.slots[-1].batch.append(timestamp=timestamp, key=key, value=value, headers=headers)
-        slot = self.slots[-1]
-        slot.count += 1
-        return slot, slot.count - 1
+        self,
+        producer: Any,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes],
+        headers: Sequence[Headers],
+        timestamps: Sequence[int],
+        segments: list[_Segment],
+    ) -> None:
+        """Append a run of records to the open batch, opening others as they fill up;
+        each batch's share of the run goes to ``segments`` (slot, first relative offset,
+        records). No await: appends of concurrent calls never interleave."""
+        slot = self.slots[-1] if self.slots else None
+        append = None if slot is None else slot.batch.append
+        first = 0 if slot is None else slot.count
+        count = first
+        # aiokafka's C record builder takes a list of headers, nothing else; the records
+        # of a publish share one tuple (most often the empty one), converted once.
+        last_tuple: Headers | None = None
+        last_list: list[tuple[str, bytes]] = []
+        for key, value, header, ts in zip(keys, values, headers, timestamps, strict=True):
+            if header is not last_tuple:
+                last_tuple, last_list = header, list(header)
+            if (
+                append is None
+                or append(timestamp=ts, key=key, value=value, headers=last_list) is None
+            ):
+                # No open batch, or it is full: start another. The first record always
+                # fits (an oversized one is refused by the broker, and the error reaches
+                # the caller).
+                if slot is not None and count > first:
+                    slot.count = count
+                    segments.append((slot, first, count - first))
+                slot = _Slot(producer.create_batch())
+                self.slots.append(slot)
+                append = slot.batch.append
+                first = count = 0
+                append(timestamp=ts, key=key, value=value, headers=last_list)
+            count += 1
+        if slot is not None and count > first:
+            slot.count = count
+            segments.append((slot, first, count - first))
+
+
+_Segment = tuple[_Slot, int, int]
+"""A run of a call's records in one batch: the slot, its first relative offset, how many."""
 
 
 class BatchProducer:
@@ -80,30 +112,60 @@ class BatchProducer:
         self._producer = producer
         self._lanes: dict[tuple[str, int], _Lane] = {}
 
-    async def produce(
-        self, topic: str, records: Sequence[OutRecord], partitions: list[int]
-    ) -> list[RecordMetadata]:
+    def _lane(self, topic: str, partition: int) -> _Lane:
+        lane = self._lanes.get((topic, partition))
+        if lane is None:
+            lane = self._lanes[(topic, partition)] = _Lane()
+        return lane
+
+    async def produce(self, topic: str, records: OutBatch, partitions: list[int]) -> Stored:
         now = now_ms()
-        timestamps = [r.timestamp_ms if r.timestamp_ms is not None else now for r in records]
-        placed: list[tuple[_Slot, int]] = []
+        count = len(records)
+        stamps = records.timestamps
+        timestamps = (
+            [now] * count if stamps is None else [ts if ts is not None else now for ts in stamps]
+        )
+        # Runs of records bound for one partition, in input order: the whole call when
+        # it is keyless (sticky partition) or has one key, else as the keys fall.
+        runs: list[tuple[int, int, int]] = []  # (partition, start, stop)
+        if partitions.count(partitions[0]) == count:
+            runs.append((partitions[0], 0, count))
+        else:
+            start = 0
+            for i in range(1, count):
+                if partitions[i] != partitions[i - 1]:
+                    runs.append((partitions[start], start, i))
+                    start = i
+            runs.append((partitions[start], start, count))
+        keys, values, headers = records.keys, records.values, records.headers
+        whole = len(runs) == 1
+        # (run start, segments): where each run's records went.
+        placed: list[tuple[int, list[_Segment]]] = []
         touched: dict[int, _Lane] = {}
         producer = self._producer
-        # No await in this loop: appends of concurrent calls never interleave. It is the
-        # only per-record work: one append into the partition's open batch.
-        for record, partition, ts in zip(records, partitions, timestamps, strict=True):
+        # No await from here to the flushers' start: appends of concurrent calls never
+        # interleave.
+        for partition, start, stop in runs:
             lane = touched.get(partition)
             if lane is None:
-                lane = self._lanes.get((topic, partition))
-                if lane is None:
-                    lane = self._lanes[(topic, partition)] = _Lane()
-                touched[partition] = lane
-            # aiokafka's C record builder takes a list, nothing else.
-            headers = list(record.headers) if record.headers else []
-            placed.append(lane.append(producer, record.key, record.value, headers, ts))
+                lane = touched[partition] = self._lane(topic, partition)
+            segments: list[_Segment] = []
+            if whole:
+                lane.append(producer, keys, values, headers, timestamps, segments)
+            else:
+                lane.append(
+                    producer,
+                    keys[start:stop],
+                    values[start:stop],
+                    headers[start:stop],
+                    timestamps[start:stop],
+                    segments,
+                )
+            placed.append((start, segments))
         for partition, lane in touched.items():
             if lane.flusher is None:
                 lane.flusher = asyncio.create_task(self._flush(topic, partition, lane))
-        slots = {slot for slot, _ in placed}
+        slots = {slot for _, segments in placed for slot, _, _ in segments}
         # asyncio.wait, not gather: a caller that gives up must not cancel the slots
         # other callers share.
         await asyncio.wait([slot.delivered for slot in slots])
@@ -116,20 +178,25 @@ class BatchProducer:
                 "some records were stored"
             )
         # Per batch, not per record: its base offset and, with LogAppendTime, the
-        # broker's timestamp (-1 otherwise: ours stands).
-        bases: dict[_Slot, tuple[int, int]] = {}
-        for slot in slots:
-            delivered = slot.delivered.result()  # raises the batch's error
-            bases[slot] = (delivered.offset, delivered.timestamp)
-        out: list[RecordMetadata] = []
-        for (slot, relative), partition, ts in zip(placed, partitions, timestamps, strict=True):
-            base, broker_ts = bases[slot]
-            out.append(
-                RecordMetadata(
-                    topic, partition, base + relative, ts if broker_ts == -1 else broker_ts
-                )
-            )
-        return out
+        # broker's timestamp (-1 otherwise: ours stands). Offsets are ranges per segment.
+        offsets: list[int] = []
+        broker_stamps = False
+        for _, segments in placed:
+            for slot, first, n in segments:
+                delivered = slot.delivered.result()  # raises the batch's error
+                base = delivered.offset + first
+                offsets.extend(range(base, base + n))
+                if delivered.timestamp != -1:
+                    broker_stamps = True
+        if broker_stamps:
+            i = 0
+            for _, segments in placed:
+                for slot, _, n in segments:
+                    broker_ts = slot.delivered.result().timestamp
+                    if broker_ts != -1:
+                        timestamps[i : i + n] = [broker_ts] * n
+                    i += n
+        return Stored(topic, partitions, offsets, timestamps)
 
     async def _flush(self, topic: str, partition: int, lane: _Lane) -> None:
         """Hand a lane's batches to the producer, oldest first. aiokafka accepts a
