@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from pydantic_core import to_json
@@ -342,16 +343,22 @@ def encode_value(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
+_VALUE = attrgetter("value")
+_EXTRAS = attrgetter("key", "headers", "partition")
+
+
 def _encode_values(messages: Sequence[MessageIn]) -> list[bytes] | None:
     """Every value as ``encode_value`` writes it, in one pass: None when a value is one
     ``encode_value`` would write differently or refuse (the caller then takes the exact
-    path, message by message). One search over all the outputs instead of one per
-    value: the marks it looks for never span the separator."""
+    path, message by message). Strings are written alike by both encoders; any other
+    values are checked by one search over all the outputs instead of one per value (the
+    marks it looks for never span the separator)."""
+    values = list(map(_VALUE, messages))
     try:
-        encoded = [to_json(m.value, inf_nan_mode="constants") for m in messages]
+        encoded = [to_json(v, inf_nan_mode="constants") for v in values]
     except (ValueError, TypeError):
         return None
-    if _RECHECK.search(b"\0".join(encoded)) is not None:
+    if set(map(type, values)) != {str} and _RECHECK.search(b"\0".join(encoded)) is not None:
         return None
     return encoded
 
@@ -376,9 +383,7 @@ def encode_messages(
     if (
         encoded is not None
         and count
-        and [m.key for m in messages].count(None) == count
-        and [m.partition for m in messages].count(None) == count
-        and [m.headers for m in messages].count(None) == count
+        and list(map(_EXTRAS, messages)).count((None, None, None)) == count
     ):
         # The common batch: values only. Its checks are over whole columns, no loop.
         if max(map(len, encoded)) > max_message_bytes:
