@@ -12,7 +12,7 @@ PACKAGE = Path(package.__file__).parent
 PREFIX = "topichub.topics.stream."
 JOBS = {
     "frames", "feed", "subscription", "replay", "hub", "registry", "opening", "endpoints",
-    "sse", "websocket", "cursor", "group_hook",
+    "sse", "websocket", "cursor", "group_hook", "stepping",
 }  # fmt: skip
 
 

@@ -191,3 +191,69 @@ async def test_cancelling_the_pump_closes_the_subscription(hub: StreamHub) -> No
     with pytest.raises(asyncio.CancelledError):
         await task
     assert sub.closed_reason == "client_gone"
+
+
+class SlowClient(Client):
+    """A client whose sends wait while ``writable`` is clear (a full TCP window)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    async def send(self, message: Message) -> None:
+        await self.writable.wait()
+        await self.from_app.put(message)
+
+
+async def test_a_write_the_transport_makes_wait_is_finished_before_anything_later(
+    hub: StreamHub,
+) -> None:
+    """The hub writes a waiting pump's batches itself; when a send has to wait for the
+    client, the pump's task finishes it and the rest of its batch, then what came
+    meanwhile, in order."""
+    client = SlowClient()
+    websocket = await accepted(client)
+    sub = await hub.subscribe("t", Start.latest())
+    task = asyncio.create_task(pump(websocket, sub, close_grace_s=0.2))
+    await hub.bus.publish("t", [OutRecord(b"0")])
+    assert (await client.next_json())["value"] == 0
+    client.writable.clear()
+    await hub.bus.publish("t", [OutRecord(b"1"), OutRecord(b"2"), OutRecord(b"3")])
+    for i in (4, 5):
+        await asyncio.sleep(0.01)
+        await hub.bus.publish("t", [OutRecord(str(i).encode())])
+    await asyncio.sleep(0.05)
+    assert client.from_app.empty()
+    client.writable.set()
+    assert [(await client.next_json())["value"] for _ in range(5)] == [1, 2, 3, 4, 5]
+    await hub.bus.publish("t", [OutRecord(b"6")])
+    assert (await client.next_json())["value"] == 6
+    assert sub.closed_reason is None
+    sub.close()
+    await task
+
+
+async def test_a_render_that_ends_the_stream_stops_its_batch(hub: StreamHub) -> None:
+    """Chat's render closes the stream when the user leaves the group: nothing after
+    that event goes out, whether the hub or the pump's task writes the batch."""
+    client = Client()
+    websocket = await accepted(client)
+    sub = await hub.subscribe("t", Start.latest())
+
+    def render(event: Any) -> str | None:
+        value = int(event.record.value)
+        if value == 2:
+            sub.close(CloseReason.REMOVED)
+            return None
+        return str(value)
+
+    task = asyncio.create_task(pump(websocket, sub, render=render, close_grace_s=0.2))
+    await hub.bus.publish("t", [OutRecord(b"0")])
+    assert (await client.next())["text"] == "0"
+    await hub.bus.publish("t", [OutRecord(b"1"), OutRecord(b"2"), OutRecord(b"3")])
+    assert (await client.next())["text"] == "1"
+    assert await client.next() == {"type": "websocket.close", "code": 4003, "reason": "removed"}
+    async with asyncio.timeout(1):
+        await task
+    assert client.from_app.empty()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -18,6 +18,7 @@ from topichub.topics.stream.frames import (
     format_comment,
     format_event,
 )
+from topichub.topics.stream.stepping import Resumed
 from topichub.topics.stream.subscription import Subscription
 
 __all__ = [
@@ -28,8 +29,6 @@ __all__ = [
     "format_event",
     "format_retry",
 ]
-
-T = TypeVar("T")
 
 HEARTBEAT = b": heartbeat\n\n"
 """Sent when a stream is idle so proxies keep the connection and clients see it alive."""
@@ -108,7 +107,7 @@ class _Disconnect:
             if waiting_on is not None:  # not an asyncio future: a task finishes it
                 self._coro = None
                 self._task = asyncio.ensure_future(
-                    _disconnected(self._receive, _Resumed(coro, waiting_on))
+                    _disconnected(self._receive, Resumed(coro, waiting_on))
                 )
                 self._task.add_done_callback(self._task_done)
                 return
@@ -207,7 +206,7 @@ class SSEResponse(Response):
             sub.write_through(None)
             watcher.cancel()
             sub.close(CloseReason.CLIENT_GONE)
-            if isinstance(writer.pending, _Resumed):
+            if isinstance(writer.pending, Resumed):
                 writer.pending.close()
             if self.on_close is not None:
                 await self.on_close()
@@ -250,42 +249,8 @@ class _Writer:
             # nothing more can be written; the fan-out must go on for the others.
             self._sub.close(CloseReason.CLIENT_GONE)
             return True
-        self.pending = _Resumed(coro, waiting_on)
+        self.pending = Resumed(coro, waiting_on)
         return False
-
-
-class _Resumed(Generic[T]):
-    """Awaits the rest of a coroutine that already ran up to a suspension, where it
-    yielded ``waiting_on`` (a future, or None for a bare yield) to its would-be task;
-    gives what the coroutine returns."""
-
-    __slots__ = ("_coro", "_waiting_on")
-
-    def __init__(self, coro: Coroutine[Any, Any, T], waiting_on: Any) -> None:
-        self._coro = coro
-        self._waiting_on = waiting_on
-
-    def __await__(self) -> Generator[Any, Any, T]:
-        coro, waiting_on = self._coro, self._waiting_on
-        while True:
-            try:
-                sent = yield waiting_on
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # noqa: BLE001 - forwarded (a cancellation, mostly)
-                try:
-                    waiting_on = coro.throw(exc)
-                except StopIteration as stop:
-                    return cast(T, stop.value)
-                continue
-            try:
-                waiting_on = coro.send(sent)
-            except StopIteration as stop:
-                return cast(T, stop.value)
-
-    def close(self) -> None:
-        self._coro.close()
 
 
 class _LastBatch:

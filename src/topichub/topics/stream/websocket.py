@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from topichub.topics.stream.frames import Closed, CloseReason, Event, Gap, Item, ws_close_code
+from topichub.topics.stream.stepping import Resumed, step
 from topichub.topics.stream.subscription import Subscription
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT = '{"type":"heartbeat"}'
 BATCH = 64
@@ -86,27 +90,102 @@ async def pump(
 
 
 async def _send(websocket: WebSocket, sub: Subscription, render: Render, heartbeats: bool) -> None:
-    while True:
-        items: tuple[Item, ...] | list[Item] = list(await sub.pull(BATCH))
-        if not items:
-            if heartbeats:
-                await websocket.send_text(HEARTBEAT)
-            continue
-        for item in items:
-            if isinstance(item, Closed):
-                if item.reason != CloseReason.CLIENT_GONE:
-                    await websocket.close(code=ws_close_code(item.reason), reason=item.reason)
-                return
-            if isinstance(item, Gap):
-                await websocket.send_text(item.ws_text())
+    writer = _Writer(websocket, sub, render, heartbeats)
+    # While the pump waits with nothing buffered, the hub writes each live batch (and a
+    # heartbeat) itself in its fan-out pass: no task woken per batch, as for SSE.
+    sub.write_through(writer.write_through)
+    try:
+        while True:
+            items: Sequence[Item] = await sub.pull(BATCH)
+            if writer.pending is not None:
+                # A write-through the transport made wait: finish it, then the rest of
+                # its batch, in order, before anything buffered meanwhile.
+                pending, writer.pending = writer.pending, None
+                await pending
+                rest, writer.rest = writer.rest, ()
+                for event in rest:
+                    if sub.closed_reason is not None:
+                        break  # closed meanwhile (revoked, ...): nothing more goes out
+                    text = render(event)
+                    if text is not None:
+                        await websocket.send_text(text)
+                if not items:
+                    continue
+            if not items:
+                if heartbeats:
+                    await websocket.send_text(HEARTBEAT)
                 continue
-            text = render(item)
-            if text is not None:
-                await websocket.send_text(text)
+            for item in items:
+                if isinstance(item, Closed):
+                    if item.reason != CloseReason.CLIENT_GONE:
+                        await websocket.close(code=ws_close_code(item.reason), reason=item.reason)
+                    return
+                if isinstance(item, Gap):
+                    await websocket.send_text(item.ws_text())
+                    continue
+                text = render(item)
+                if text is not None:
+                    await websocket.send_text(text)
+                if sub.closed_reason is not None:
+                    # render() may end the stream (chat: the user left the group); what is
+                    # still buffered must not go out.
+                    break
+    finally:
+        sub.write_through(None)
+        if writer.pending is not None:
+            writer.pending.close()
+
+
+class _Writer:
+    """The frames of one pump written synchronously from the hub's fan-out
+    (``Subscription.write_through``): each event's frame goes to the socket up to the
+    send's first wait. A send that completes without waiting costs no task wakeup; one
+    that waits (flow control) is left in ``pending``, with the rest of its batch in
+    ``rest``, for the pump's task to finish in order."""
+
+    __slots__ = ("_heartbeats", "_render", "_sub", "_websocket", "pending", "rest")
+
+    def __init__(
+        self, websocket: WebSocket, sub: Subscription, render: Render, heartbeats: bool
+    ) -> None:
+        self._websocket = websocket
+        self._sub = sub
+        self._render = render
+        self._heartbeats = heartbeats
+        self.pending: Resumed[None] | None = None
+        self.rest: Sequence[Event] = ()
+
+    def write_through(self, events: Sequence[Event]) -> bool:
+        if not events:
+            return self._write(HEARTBEAT, ()) if self._heartbeats else True
+        sub = self._sub
+        for index, event in enumerate(events):
+            try:
+                text = self._render(event)
+            except Exception:  # the fan-out must go on for the others
+                log.exception("rendering a WebSocket frame failed: the stream is closed")
+                sub.close(CloseReason.CLOSED)
+                return True
+            if text is not None and not self._write(text, events[index + 1 :]):
+                return False
             if sub.closed_reason is not None:
-                # render() may end the stream (chat: the user left the group); what is
-                # still buffered must not go out.
-                break
+                # render() ended the stream (chat: the user left the group), or the
+                # client is gone: the rest of the batch must not go out.
+                return True
+        return True
+
+    def _write(self, text: str, rest: Sequence[Event]) -> bool:
+        try:
+            pending = step(self._websocket.send_text(text))
+        except Exception:  # noqa: BLE001 - whatever it is, the fan-out must go on
+            # The client left (WebSocketDisconnect, OSError) or the transport broke:
+            # nothing more can be written; the fan-out goes on for the others.
+            self._sub.close(CloseReason.CLIENT_GONE)
+            return True
+        if pending is None:
+            return True
+        self.pending, self.rest = pending, rest
+        return False
 
 
 async def _receive(websocket: WebSocket) -> None:
