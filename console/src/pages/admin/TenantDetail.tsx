@@ -4,6 +4,7 @@ import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "rea
 
 import { api, unwrap } from "../../api/client";
 import { useAuth } from "../../auth/AuthProvider";
+import { formatBytes, formatCount } from "../../components/charts/scale";
 import { Alert, Badge, Button, Card, Empty, Spinner, Table, TextField, td, th } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import {
@@ -13,8 +14,6 @@ import {
   checkTenantName,
   effectiveValue,
   fieldId,
-  formatBytes,
-  formatCount,
   formatLimit,
   formFromTenant,
   QUOTA_FIELDS,

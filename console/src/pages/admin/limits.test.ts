@@ -7,7 +7,6 @@ import {
   checkPlan,
   checkTenantName,
   effectiveValue,
-  formatBytes,
   formatLimit,
   formFromTenant,
   LIMIT_FIELDS,
@@ -16,6 +15,7 @@ import {
   RATE_FIELDS,
   STREAMS_MAX,
 } from "./limits";
+import { formatBytes } from "../../components/charts/scale";
 import { tenant } from "../../test/fixtures";
 
 const streams = QUOTA_FIELDS.find((f) => f.key === "max_streams_per_user")!;

@@ -4,6 +4,7 @@
 // the body to send. A blank field means "the plan's default" (no override).
 import { LIMITS } from "../../api/limits";
 import type { components } from "../../api/schema";
+import { formatBytes, formatCount } from "../../components/charts/scale";
 
 export type Tenant = components["schemas"]["TenantOut"];
 export type TenantUpdate = components["schemas"]["TenantUpdate"];
@@ -134,27 +135,6 @@ export function buildLimitsUpdate(form: LimitsForm, initial: LimitsForm): Limits
   if (!sameGroup(form, initial, "rate_limits")) body.rate_limits = groupBody(form, "rate_limits") as RateLimitsIn | null;
   if (!sameGroup(form, initial, "quotas")) body.quotas = groupBody(form, "quotas") as QuotasIn | null;
   return { ok: true, body, changed: Object.keys(body).length > 0 };
-}
-
-const whole = new Intl.NumberFormat("en");
-
-/** 12,345 */
-export function formatCount(value: number): string {
-  return whole.format(value);
-}
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
-
-/** 0 B, 1.5 KiB, 100 MiB (binary units, as the quotas are set). */
-export function formatBytes(value: number): string {
-  let unit = 0;
-  let scaled = value;
-  while (scaled >= 1024 && unit < UNITS.length - 1) {
-    scaled /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || Number.isInteger(scaled) || scaled >= 100 ? 0 : 1;
-  return `${scaled.toFixed(digits)} ${UNITS[unit]}`;
 }
 
 /** A limit for people: "unlimited", "1,000 requests", "100 MiB". */
