@@ -5,7 +5,8 @@ import { useEffect, useRef, useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { CreateForm } from "../../components/CreateForm";
-import { Alert, Badge, Button, Card, CopyButton, Empty, PageHeader, Select, Spinner, Table, TextField, td, th } from "../../components/ui";
+import { ListCard } from "../../components/ListCard";
+import { Alert, Badge, Button, CopyButton, PageHeader, Select, Table, TextField, td, th } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import { useProject } from "../../hooks/useProject";
 import { checkKeyName, KEY_EXPIRY_DAYS_MAX, permissionLevel, permissionsFor, type Permission } from "./apiKeys";
@@ -221,11 +222,14 @@ export default function ApiKeysPage() {
           void keys.reload();
         }}
       />
-      <Card title="Your keys">
-        {keys.error && <Alert>{keys.error}</Alert>}
-        {keys.loading && !keys.data && <Spinner label="Loading API keys" />}
-        {keys.data && list.length === 0 && <Empty>No API keys yet.</Empty>}
-        {list.length > 0 && (
+      <ListCard
+        title="Your keys"
+        load={keys}
+        rows={list}
+        loadingLabel="Loading API keys"
+        empty="No API keys yet."
+      >
+        {(rows) => (
           <Table caption="API keys">
             <thead>
               <tr>
@@ -240,13 +244,13 @@ export default function ApiKeysPage() {
               </tr>
             </thead>
             <tbody>
-              {list.map((key) => (
+              {rows.map((key) => (
                 <KeyRow key={key.id} apiKey={key} project={projectName(key.project_id)} onChanged={() => void keys.reload()} />
               ))}
             </tbody>
           </Table>
         )}
-      </Card>
+      </ListCard>
     </div>
   );
 }

@@ -5,8 +5,9 @@ import { useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { CreateForm } from "../../components/CreateForm";
+import { ListCard } from "../../components/ListCard";
 import { EditForm } from "../../components/EditForm";
-import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextArea, TextField, td, th } from "../../components/ui";
+import { Alert, Badge, Button, PageHeader, Table, TextArea, TextField, td, th } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import { useProject } from "../../hooks/useProject";
 import { checkDescription, checkProjectName, DESCRIPTION_MAX, PROJECT_NAME_MAX } from "./projects";
@@ -200,11 +201,14 @@ export default function ProjectsPage() {
     <div className="flex flex-col gap-4">
       <PageHeader title="Projects" />
       <CreateProject onCreated={changed} />
-      <Card title="Your projects">
-        {projects.error && <Alert>{projects.error}</Alert>}
-        {projects.loading && !projects.data && <Spinner label="Loading projects" />}
-        {projects.data && list.length === 0 && <Empty>No projects yet.</Empty>}
-        {list.length > 0 && (
+      <ListCard
+        title="Your projects"
+        load={projects}
+        rows={list}
+        loadingLabel="Loading projects"
+        empty="No projects yet."
+      >
+        {(rows) => (
           <Table caption="Projects">
             <thead>
               <tr>
@@ -216,13 +220,13 @@ export default function ProjectsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.map((project) => (
+              {rows.map((project) => (
                 <ProjectRow key={project.id} project={project} onChanged={changed} />
               ))}
             </tbody>
           </Table>
         )}
-      </Card>
+      </ListCard>
     </div>
   );
 }

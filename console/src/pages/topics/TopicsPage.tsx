@@ -5,8 +5,9 @@ import { Link } from "react-router";
 
 import { api, unwrap } from "../../api/client";
 import { CreateForm } from "../../components/CreateForm";
+import { ListCard } from "../../components/ListCard";
 import { EditForm } from "../../components/EditForm";
-import { Alert, Badge, Button, Card, Empty, PageHeader, Spinner, Table, TextField, td, th } from "../../components/ui";
+import { Alert, Badge, Button, PageHeader, Table, TextField, td, th } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import { useProject } from "../../hooks/useProject";
 import {
@@ -242,11 +243,14 @@ export default function TopicsPage() {
         header).
       </p>
       <CreateTopic projectId={projectId} onCreated={() => void topics.reload()} />
-      <Card title="Topics of this project">
-        {topics.error && <Alert>{topics.error}</Alert>}
-        {topics.loading && !topics.data && <Spinner label="Loading topics" />}
-        {topics.data && list.length === 0 && <Empty>No topics yet: create one above.</Empty>}
-        {list.length > 0 && (
+      <ListCard
+        title="Topics of this project"
+        load={topics}
+        rows={list}
+        loadingLabel="Loading topics"
+        empty="No topics yet: create one above."
+      >
+        {(rows) => (
           <Table caption="Topics">
             <thead>
               <tr>
@@ -263,13 +267,13 @@ export default function TopicsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.map((topic) => (
+              {rows.map((topic) => (
                 <TopicRow key={topic.id} topic={topic} projectId={projectId} onChanged={() => void topics.reload()} />
               ))}
             </tbody>
           </Table>
         )}
-      </Card>
+      </ListCard>
     </div>
   );
 }
