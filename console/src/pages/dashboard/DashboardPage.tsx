@@ -140,6 +140,43 @@ function ApiCard({ api: figures }: { api: UserUsage["api"] }) {
   );
 }
 
+/** One quantity per day, in and out, with the daily limit above it. */
+function DailyChart({
+  what,
+  limit,
+  format,
+  formatTick,
+  categories,
+  values,
+}: {
+  what: "Messages" | "Bytes";
+  limit: number | null | undefined;
+  format(value: number): string;
+  formatTick(value: number): string;
+  categories: string[];
+  values: { in: number[]; out: number[] };
+}) {
+  return (
+    <div className="min-w-0">
+      <h3 className="mb-1 text-sm font-medium">{what} per day</h3>
+      {limit != null && <p className="mb-1 text-xs text-slate-500">Daily limit: {format(limit)} each way</p>}
+      <BarChart
+        title={`${what} per day, in and out`}
+        categories={categories}
+        categoryLabel={formatDay}
+        series={[
+          { name: `${what} in`, color: IN_COLOR, values: values.in },
+          { name: `${what} out`, color: OUT_COLOR, values: values.out },
+        ]}
+        formatTick={formatTick}
+        formatValue={format}
+        xLabel="Day (UTC)"
+        yLabel={what}
+      />
+    </div>
+  );
+}
+
 function HistoryCard({ refresh }: { refresh: number }) {
   const history = useLoad(
     () => unwrap(api.GET("/api/v1/usage/history", { params: { query: { days: HISTORY_DAYS } } })),
@@ -153,44 +190,22 @@ function HistoryCard({ refresh }: { refresh: number }) {
       {history.loading && !series && <Spinner label="Loading usage history" />}
       {series && (
         <div className="grid gap-6 lg:grid-cols-2">
-          <div className="min-w-0">
-            <h3 className="mb-1 text-sm font-medium">Messages per day</h3>
-            {limits?.messages_in != null && (
-              <p className="mb-1 text-xs text-slate-500">Daily limit: {formatCount(limits.messages_in)} each way</p>
-            )}
-            <BarChart
-              title="Messages per day, in and out"
-              categories={series.categories}
-              categoryLabel={formatDay}
-              series={[
-                { name: "Messages in", color: IN_COLOR, values: series.messages.in },
-                { name: "Messages out", color: OUT_COLOR, values: series.messages.out },
-              ]}
-              formatTick={formatCompact}
-              formatValue={formatCount}
-              xLabel="Day (UTC)"
-              yLabel="Messages"
-            />
-          </div>
-          <div className="min-w-0">
-            <h3 className="mb-1 text-sm font-medium">Bytes per day</h3>
-            {limits?.bytes_in != null && (
-              <p className="mb-1 text-xs text-slate-500">Daily limit: {formatBytes(limits.bytes_in)} each way</p>
-            )}
-            <BarChart
-              title="Bytes per day, in and out"
-              categories={series.categories}
-              categoryLabel={formatDay}
-              series={[
-                { name: "Bytes in", color: IN_COLOR, values: series.bytes.in },
-                { name: "Bytes out", color: OUT_COLOR, values: series.bytes.out },
-              ]}
-              formatTick={formatBytes}
-              formatValue={formatBytes}
-              xLabel="Day (UTC)"
-              yLabel="Bytes"
-            />
-          </div>
+          <DailyChart
+            what="Messages"
+            limit={limits?.messages_in}
+            format={formatCount}
+            formatTick={formatCompact}
+            categories={series.categories}
+            values={series.messages}
+          />
+          <DailyChart
+            what="Bytes"
+            limit={limits?.bytes_in}
+            format={formatBytes}
+            formatTick={formatBytes}
+            categories={series.categories}
+            values={series.bytes}
+          />
         </div>
       )}
     </Card>
