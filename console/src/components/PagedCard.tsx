@@ -45,6 +45,40 @@ export function Pager({
   );
 }
 
+/** "Page 2" with Previous/Next, for a list whose total is unknown (the server says
+ * whether there is more); nothing while there is only one page. */
+export function PageNav({
+  label,
+  page,
+  hasMore,
+  onChange,
+  previous = "Previous",
+  next = "Next",
+  className,
+}: {
+  label: string;
+  /** From 0. */
+  page: number;
+  hasMore: boolean;
+  onChange(page: number): void;
+  previous?: string;
+  next?: string;
+  className?: string;
+}) {
+  if (page === 0 && !hasMore) return null;
+  return (
+    <nav aria-label={label} className={`flex flex-wrap items-center gap-2 ${className ?? ""}`.trim()}>
+      <Button variant="secondary" disabled={page === 0} onClick={() => onChange(page - 1)}>
+        {previous}
+      </Button>
+      <span className="text-sm text-slate-600">Page {page + 1}</span>
+      <Button variant="secondary" disabled={!hasMore} onClick={() => onChange(page + 1)}>
+        {next}
+      </Button>
+    </nav>
+  );
+}
+
 export interface Page<T> {
   total: number;
   items: T[];

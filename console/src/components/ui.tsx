@@ -61,6 +61,15 @@ export function Spinner({ label }: { label?: string }) {
   );
 }
 
+/** A spinner with the word "Loading…", where a list will be. */
+export function Loading({ label }: { label: string }) {
+  return (
+    <p className="flex items-center gap-2 text-sm text-slate-500">
+      <Spinner label={label} /> Loading…
+    </p>
+  );
+}
+
 interface FieldProps {
   label: string;
   error?: string | undefined;

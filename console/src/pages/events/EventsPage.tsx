@@ -3,7 +3,8 @@
 import { useEffect, useState } from "react";
 
 import { api, unwrap } from "../../api/client";
-import { Alert, Badge, Button, Card, Empty, PageHeader, Select, Spinner } from "../../components/ui";
+import { PageNav } from "../../components/PagedCard";
+import { Alert, Badge, Button, Card, Empty, Loading, PageHeader, Select } from "../../components/ui";
 import { useLoad } from "../../hooks/useApi";
 import { PAGE_SIZE, POLL_MS, summarize, TOPICS, type AppEvent } from "./events";
 import { formatDateTime, formatTime } from "../../lib/time";
@@ -145,9 +146,7 @@ export default function EventsPage() {
         </div>
         {events.error && <Alert>{events.error}</Alert>}
         {events.loading && !events.data ? (
-          <p className="flex items-center gap-2 text-sm text-slate-500">
-            <Spinner label="Loading events" /> Loading…
-          </p>
+          <Loading label="Loading events" />
         ) : items.length === 0 && !events.error ? (
           <Empty>
             {page > 0
@@ -164,21 +163,14 @@ export default function EventsPage() {
           </ul>
         )}
         <div className="mt-3 flex flex-wrap items-center gap-2">
-          {(page > 0 || events.data?.has_more) && (
-            <nav aria-label="Event pages" className="flex flex-wrap items-center gap-2">
-              <Button variant="secondary" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
-                Newer
-              </Button>
-              <span className="text-sm text-slate-600">Page {page + 1}</span>
-              <Button
-                variant="secondary"
-                disabled={!events.data?.has_more}
-                onClick={() => setPage((p) => p + 1)}
-              >
-                Older
-              </Button>
-            </nav>
-          )}
+          <PageNav
+            label="Event pages"
+            page={page}
+            hasMore={events.data?.has_more ?? false}
+            onChange={setPage}
+            previous="Newer"
+            next="Older"
+          />
           {updatedAt && (
             <p className="ml-auto text-xs text-slate-500">
               Updated {formatTime(updatedAt)}

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 
 import { api, unwrap } from "../../api/client";
-import { Alert, Button, Card, Empty, PageHeader, Select, Spinner, TextField } from "../../components/ui";
+import { Alert, Button, Card, Empty, Loading, PageHeader, Select, TextField } from "../../components/ui";
 import { useAction, useLoad, type Loaded } from "../../hooks/useApi";
 import {
   abbreviate,
@@ -82,9 +82,7 @@ function History({
       {history.error && <Alert>{history.error}</Alert>}
       {remove.error && <Alert>{remove.error}</Alert>}
       {history.loading && !history.data ? (
-        <p className="flex items-center gap-2 text-sm text-slate-500">
-          <Spinner label="Loading history" /> Loading…
-        </p>
+        <Loading label="Loading history" />
       ) : items.length === 0 && !history.error ? (
         <Empty>No calculations yet.</Empty>
       ) : (

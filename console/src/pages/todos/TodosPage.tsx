@@ -7,7 +7,8 @@ import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { CreateForm } from "../../components/CreateForm";
 import { EditForm } from "../../components/EditForm";
-import { Alert, Button, Card, Empty, PageHeader, Select, Spinner, TextArea, TextField } from "../../components/ui";
+import { PageNav } from "../../components/PagedCard";
+import { Alert, Button, Card, Empty, Loading, PageHeader, Select, TextArea, TextField } from "../../components/ui";
 import { useAction, useLoad } from "../../hooks/useApi";
 import {
   checkDescription,
@@ -262,9 +263,7 @@ export default function TodosPage() {
         >
           {todos.error && <Alert>{todos.error}</Alert>}
           {todos.loading && !todos.data ? (
-            <p className="flex items-center gap-2 text-sm text-slate-500">
-              <Spinner label="Loading todos" /> Loading…
-            </p>
+            <Loading label="Loading todos" />
           ) : rows.length === 0 && !todos.error ? (
             <Empty>
               {page > 0
@@ -282,17 +281,7 @@ export default function TodosPage() {
               ))}
             </ul>
           )}
-          {(page > 0 || hasMore) && (
-            <nav aria-label="Todo pages" className="mt-3 flex flex-wrap items-center gap-2">
-              <Button variant="secondary" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>
-                Previous
-              </Button>
-              <span className="text-sm text-slate-600">Page {page + 1}</span>
-              <Button variant="secondary" disabled={!hasMore} onClick={() => setPage((p) => p + 1)}>
-                Next
-              </Button>
-            </nav>
-          )}
+          <PageNav label="Todo pages" page={page} hasMore={hasMore} onChange={setPage} className="mt-3" />
         </Card>
       </div>
     </div>
