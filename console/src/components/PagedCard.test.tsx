@@ -2,7 +2,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 
-import { matches, PagedCard, usePaged } from "./PagedCard";
+import { matches, PageNav, PagedCard, usePaged } from "./PagedCard";
 
 interface Row {
   id: string;
@@ -59,5 +59,26 @@ describe("PagedCard", () => {
     render(<Harness load={async () => ({ total: 0, items: [] })} />);
     expect(await screen.findByText("No things yet.")).toBeInTheDocument();
     expect(screen.queryByRole("navigation")).not.toBeInTheDocument();
+  });
+});
+
+describe("PageNav", () => {
+  it("counts pages when the total is unknown, and hides while there is one", async () => {
+    const onChange = vi.fn();
+    const user = userEvent.setup();
+    const { rerender } = render(<PageNav label="Thing pages" page={0} hasMore={false} onChange={onChange} />);
+    expect(screen.queryByRole("navigation")).not.toBeInTheDocument();
+
+    rerender(<PageNav label="Thing pages" page={0} hasMore onChange={onChange} previous="Newer" next="Older" />);
+    const nav = screen.getByRole("navigation", { name: "Thing pages" });
+    expect(within(nav).getByText("Page 1")).toBeInTheDocument();
+    expect(within(nav).getByRole("button", { name: "Newer" })).toBeDisabled();
+    await user.click(within(nav).getByRole("button", { name: "Older" }));
+    expect(onChange).toHaveBeenLastCalledWith(1);
+
+    rerender(<PageNav label="Thing pages" page={1} hasMore={false} onChange={onChange} />);
+    expect(screen.getByRole("button", { name: "Next" })).toBeDisabled();
+    await user.click(screen.getByRole("button", { name: "Previous" }));
+    expect(onChange).toHaveBeenLastCalledWith(0);
   });
 });
