@@ -201,3 +201,34 @@ async def test_the_fast_route_answers_through_the_apps_own_middleware(
         )
         assert other.status_code == 404
         assert "access-control-allow-origin" not in other.headers
+
+
+async def test_a_ticket_stream_takes_its_user_from_the_credential_cache(
+    app: FastAPI, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ticket's user, tenant and token version are looked up through the same cache
+    entry as its access token's (same key, same invalidation), not in the database at
+    every open."""
+    from topichub.identity import service
+
+    account = await signup(http)
+    resources = app.state.resources
+    monkeypatch.setattr(resources.caches.principals, "ttl_s", 60.0)
+    lookups = 0
+    lookup = service.principal_for_user
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal lookups
+        lookups += 1
+        return await lookup(*args, **kwargs)
+
+    monkeypatch.setattr(service, "principal_for_user", counted)
+    assert (await http.get("/api/v1/topics", headers=account.headers)).status_code == 200
+    assert lookups == 1  # the access token filled the cache
+    for _ in range(2):
+        bought = await http.post("/api/v1/stream-tickets", headers=account.headers)
+        assert bought.status_code in (200, 201), bought.text
+        path = f"/api/v1/topics/events/stream?ticket={bought.json()['ticket']}"
+        async with sse(http, path) as stream:
+            await stream.next(skip_comments=False)
+    assert lookups == 1

@@ -4,6 +4,7 @@ is a 401 (not a 422) and the OpenAPI document lists both schemes."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -65,16 +66,30 @@ async def resolve_credential(
     except InvalidToken as exc:
         raise AuthenticationFailed(str(exc)) from exc
 
-    async def user_principal() -> tuple[Principal, float | None]:
-        principal = await service.principal_for_user(
-            session, claims.user_id, claims.tenant_id, claims.version
-        )
-        return principal, None
-
-    key = ("user", claims.user_id, claims.tenant_id, claims.version)
-    principal = await cache.get_or_fill(key, user_principal)
+    principal = await cached_user_principal(
+        session, resources, claims.user_id, claims.tenant_id, claims.version
+    )
     # Cached per user, not per token: the expiry is this token's own.
     return dataclasses.replace(principal, credential_expires_at=claims.expires_at)
+
+
+async def cached_user_principal(
+    session: AsyncSession,
+    resources: Resources,
+    user_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    version: int,
+) -> Principal:
+    """``service.principal_for_user`` through ``resources.caches.principals``: one entry
+    per (user, tenant, token version), shared by access tokens and stream tickets, so
+    that both are invalidated alike (a new token version, the cache's invalidation)."""
+
+    async def user_principal() -> tuple[Principal, float | None]:
+        principal = await service.principal_for_user(session, user_id, tenant_id, version)
+        return principal, None
+
+    key = ("user", user_id, tenant_id, version)
+    return await resources.caches.principals.get_or_fill(key, user_principal)
 
 
 async def get_principal(

@@ -15,8 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect
 
 from topichub.errors import AuthenticationFailed
-from topichub.identity import service
-from topichub.identity.dependencies import extract_credential, resolve_credential
+from topichub.identity.dependencies import (
+    cached_user_principal,
+    extract_credential,
+    resolve_credential,
+)
 from topichub.identity.principal import Principal
 from topichub.identity.tokens import InvalidToken
 from topichub.resources import Resources
@@ -67,8 +70,8 @@ async def principal_from_ticket(
         claims = await resources.tickets.redeem(ticket, stream=stream)
     except InvalidToken as exc:
         raise AuthenticationFailed(f"Invalid stream ticket: {exc}") from exc
-    principal = await service.principal_for_user(
-        session, claims.user_id, claims.tenant_id, claims.version
+    principal = await cached_user_principal(
+        session, resources, claims.user_id, claims.tenant_id, claims.version
     )
     # A ticket is bought with an access token: what it opens, reopened or not, lives no
     # longer than one would have from the ticket's issue.

@@ -147,29 +147,40 @@ class StreamRoute:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            path = get_route_path(scope)
-            if path.endswith("/stream"):
-                found = _PATH.match(path)
-                if found is not None:
-                    query = _Query(scope.get("query_string", b""))
-                    usable, last_event_id = _last_event_id(scope)
-                    credential = None if query.ticket else header_credential(scope)
-                    if query.ok and usable and (query.ticket or credential is not None):
-                        params = dict(scope.get("path_params", {}))
-                        params["name"] = found.group(1)
-                        scope["path_params"] = params
-                        scope["route"] = self.api_route
-                        scope[_FAST] = (query, credential, last_event_id)
-                        await self.fast(scope, receive, send)
-                        return
-        await self.app(scope, receive, send)
+        # What the fast path parsed travels in the scope, not in this frame's locals: a
+        # held stream keeps the frames it runs in (and their locals) for its whole life.
+        if self._take(scope):
+            await self.fast(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _take(self, scope: Scope) -> bool:
+        """Whether the fast path serves this request; if so, its parsed query and
+        credential are put in the scope for ``serve``."""
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return False
+        path = get_route_path(scope)
+        if not path.endswith("/stream"):
+            return False
+        found = _PATH.match(path)
+        if found is None:
+            return False
+        query = _Query(scope.get("query_string", b""))
+        usable, last_event_id = _last_event_id(scope)
+        credential = None if query.ticket else header_credential(scope)
+        if not (query.ok and usable and (query.ticket or credential is not None)):
+            return False
+        params = dict(scope.get("path_params", {}))
+        params["name"] = found.group(1)
+        scope["path_params"] = params
+        scope["route"] = self.api_route
+        scope[_FAST] = (query, credential, last_event_id)
+        return True
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The stream, inside the short middleware stack."""
-        query, credential, last_event_id = scope.pop(_FAST)
         try:
-            response = await self._response(scope, receive, query, credential, last_event_id)
+            response = await self._response(scope, receive, *scope.pop(_FAST))
         except Exception as exc:
             handler = self._handler_for(exc)
             if handler is None:
