@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from topichub.bus import OutBatch
-from topichub.topics.schemas import MessageIn
+from topichub.topics.schemas import MessageDict
 from topichub.topics.service import TopicRef, encode_messages, encode_value
 
 
@@ -99,7 +99,7 @@ def encoded_batch(values: list[Any]) -> list[bytes]:
         retention_ms=None,
         retention_bytes=None,
     )
-    messages = [MessageIn(value=v) for v in values]
+    messages: list[MessageDict] = [{"value": v} for v in values]
     batch = encode_messages(messages, topic=topic, max_batch=10**6, max_message_bytes=10**9)
     assert isinstance(batch.records, OutBatch)
     assert batch.total_bytes == sum(map(len, batch.records.values))

@@ -229,9 +229,9 @@ class PublishRoute:
             )
             service.check_publishable(topic)
             settings = resources.settings
-            extra_headers = await schema_check.check_batch(session, topic, data.messages)
+            extra_headers = await schema_check.check_batch(session, topic, data["messages"])
             batch = service.encode_messages(
-                data.messages,
+                data["messages"],
                 topic=topic,
                 max_batch=settings.max_batch_messages,
                 max_message_bytes=settings.max_message_bytes,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.errors import ValidationFailed
 from topichub.topics.schema_repository import TopicSchemaRepository
+from topichub.topics.schemas import MessageDict
 from topichub.topics.service import EncodedBatch
 
 SCHEMA_VERSION_HEADER = "topichub-schema-version"
@@ -41,13 +42,6 @@ MAX_REASON = 300
 
 def _short(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
-
-
-class _Message(Protocol):
-    @property
-    def value(self) -> Any: ...
-    @property
-    def headers(self) -> dict[str, str] | None: ...
 
 
 class _Topic(Protocol):
@@ -154,9 +148,9 @@ def failures(
     return found
 
 
-def _check_reserved(messages: Sequence[_Message]) -> None:
+def _check_reserved(messages: Sequence[MessageDict]) -> None:
     for index, message in enumerate(messages):
-        headers = message.headers
+        headers = message.get("headers")
         if headers and any(name.lower() == SCHEMA_VERSION_HEADER for name in headers):
             raise ValidationFailed(
                 f"Message at index {index} sets the header '{SCHEMA_VERSION_HEADER}', "
@@ -166,7 +160,7 @@ def _check_reserved(messages: Sequence[_Message]) -> None:
 
 
 async def check_batch(
-    session: AsyncSession, topic: _Topic, messages: Sequence[_Message]
+    session: AsyncSession, topic: _Topic, messages: Sequence[MessageDict]
 ) -> tuple[tuple[str, bytes], ...]:
     """Refuse the whole batch (422) when a message does not validate against the topic's
     schema, naming each failing message's index and the JSON pointer of the failure;
@@ -177,7 +171,7 @@ async def check_batch(
         return ()
     schema = await compiled(session, topic.id, version)
     validator = schema.validator
-    values = [message.value for message in messages]
+    values = [message["value"] for message in messages]
     if all(map(validator.is_valid, values)):
         return schema.headers
     found = failures(validator, values)
@@ -192,7 +186,7 @@ async def check_batch(
 
 
 async def check_encoded(
-    session: AsyncSession, topic: _Topic, messages: Sequence[_Message], batch: EncodedBatch
+    session: AsyncSession, topic: _Topic, messages: Sequence[MessageDict], batch: EncodedBatch
 ) -> EncodedBatch:
     """``check_batch`` for a batch already encoded (the publish path with an
     Idempotency-Key checks the schema only after a retry had the chance to replay the

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, with_config
+from typing_extensions import TypedDict  # Pydantic's own dependency; it needs this one on 3.11
 
 from topichub.bus.partitioner import KeyHash
 
@@ -105,16 +106,56 @@ class TopicList(BaseModel):
     topics: list[TopicOut]
 
 
+MessageKey = Annotated[str, StringConstraints(max_length=1024)]
+MessageHeaders = Annotated[
+    dict[HeaderName, Annotated[str, Field(max_length=4096)]], Field(max_length=64)
+]
+MessagePartition = Annotated[int, Field(ge=0)]
+
+
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: Any = Field(description="Any JSON value")
-    key: Annotated[str, StringConstraints(max_length=1024)] | None = None
-    headers: (
-        Annotated[dict[HeaderName, Annotated[str, Field(max_length=4096)]], Field(max_length=64)]
-        | None
-    ) = None
-    partition: Annotated[int, Field(ge=0)] | None = None
+    key: MessageKey | None = None
+    headers: MessageHeaders | None = None
+    partition: MessagePartition | None = None
+
+
+@with_config(ConfigDict(extra="forbid"))
+class MessageDict(TypedDict):
+    """``MessageIn`` as a plain dict: what the publish path works on. Validating a
+    1,000-message body into dicts costs half what validating it into models does;
+    an absent field is simply missing (read it with ``get``)."""
+
+    value: Any
+    key: NotRequired[MessageKey | None]
+    headers: NotRequired[MessageHeaders | None]
+    partition: NotRequired[MessagePartition | None]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class PublishBody(TypedDict):
+    """``PublishIn`` as a plain dict, its messages ``MessageDict`` s: a body accepted by
+    one is accepted by the other, with the same values."""
+
+    messages: Annotated[list[MessageDict], Field(min_length=1)]
+
+
+def message_dicts(messages: list[MessageIn]) -> list[MessageDict]:
+    """Validated ``MessageIn`` models as the ``MessageDict`` s the publish path takes
+    (a field left out, or null, is left out)."""
+    out: list[MessageDict] = []
+    for m in messages:
+        message: MessageDict = {"value": m.value}
+        if m.key is not None:
+            message["key"] = m.key
+        if m.headers is not None:
+            message["headers"] = m.headers
+        if m.partition is not None:
+            message["partition"] = m.partition
+        out.append(message)
+    return out
 
 
 class PublishIn(BaseModel):

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from pydantic_core import to_json
@@ -42,7 +42,7 @@ from topichub.models import Project, Topic, TopicKind
 from topichub.tenancy import service as tenancy
 from topichub.topics.repository import TopicRepository
 from topichub.topics.schemas import (
-    MessageIn,
+    MessageDict,
     TopicCreate,
     TopicOut,
 )
@@ -343,11 +343,10 @@ def encode_value(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-_VALUE = attrgetter("value")
-_EXTRAS = attrgetter("key", "headers", "partition")
+_VALUE = itemgetter("value")
 
 
-def _encode_values(messages: Sequence[MessageIn]) -> list[bytes] | None:
+def _encode_values(messages: Sequence[MessageDict]) -> list[bytes] | None:
     """Every value as ``encode_value`` writes it, in one pass: None when a value is one
     ``encode_value`` would write differently or refuse (the caller then takes the exact
     path, message by message). Strings are written alike by both encoders; any other
@@ -364,7 +363,7 @@ def _encode_values(messages: Sequence[MessageIn]) -> list[bytes] | None:
 
 
 def encode_messages(
-    messages: Sequence[MessageIn],
+    messages: Sequence[MessageDict],
     *,
     topic: AnyTopic,
     max_batch: int,
@@ -380,12 +379,9 @@ def encode_messages(
             details=[{"field": "messages", "reason": f"at most {max_batch} messages"}],
         )
     encoded = _encode_values(messages)
-    if (
-        encoded is not None
-        and count
-        and list(map(_EXTRAS, messages)).count((None, None, None)) == count
-    ):
-        # The common batch: values only. Its checks are over whole columns, no loop.
+    if encoded is not None and count and list(map(len, messages)).count(1) == count:
+        # The common batch: values only (no other field given; the value is required).
+        # Its checks are over whole columns, no loop.
         if max(map(len, encoded)) > max_message_bytes:
             index = next(i for i, v in enumerate(encoded) if len(v) > max_message_bytes)
             raise _too_large(index, len(encoded[index]), max_message_bytes)
@@ -409,16 +405,18 @@ def encode_messages(
         else:
             try:
                 # Python's parser accepts NaN and Infinity; no consumer's JSON parser does.
-                value = encode_value(message.value)
+                value = encode_value(message["value"])
             except ValueError as exc:
                 raise ValidationFailed(
                     f"Message at index {index} is not standard JSON (NaN or Infinity)",
                     details=[{"field": f"messages.{index}.value", "reason": "NaN or Infinity"}],
                 ) from exc
-        key = message.key.encode() if message.key is not None else None
+        given_key = message.get("key")
+        key = given_key.encode() if given_key is not None else None
         size = len(value) if key is None else len(value) + len(key)
-        if message.headers:
-            headers = tuple((k, v.encode()) for k, v in message.headers.items())
+        given_headers = message.get("headers")
+        if given_headers:
+            headers = tuple((k, v.encode()) for k, v in given_headers.items())
             for k, v in headers:
                 size += len(k) + len(v)
             headers += extra_headers
@@ -426,13 +424,13 @@ def encode_messages(
             headers = extra_headers
         if size > max_message_bytes:
             raise _too_large(index, size, max_message_bytes)
-        if message.partition is not None and message.partition >= topic.partitions:
+        partition = message.get("partition")
+        if partition is not None and partition >= topic.partitions:
             raise ValidationFailed(
-                f"Message at index {index} names partition {message.partition}, but the "
+                f"Message at index {index} names partition {partition}, but the "
                 f"topic has {topic.partitions}",
                 details=[{"field": f"messages.{index}.partition", "reason": "out of range"}],
             )
-        partition = message.partition
         if partition is None and key is not None and pinned:
             partition = key_partition(key, topic.partitions, key_hash)
         values.append(value)

@@ -1,0 +1,70 @@
+"""The publish fast path parses a body into plain dicts (``PUBLISH_BODY``), the API route
+into ``PublishIn`` models (``PUBLISH_MODEL``): both must accept exactly the same bodies,
+with the same values, or a body would be published by one path and refused by the
+other (a refused body goes to the API route, whose answers are the API's)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from topichub.topics.endpoints import PUBLISH_BODY, PUBLISH_MODEL
+from topichub.topics.schemas import message_dicts
+
+BODIES: list[Any] = [
+    {"messages": [{"value": 1}]},
+    {"messages": [{"value": {"a": [1, 2.5, None]}, "key": "k", "headers": {"h": "v"}}]},
+    {"messages": [{"value": None, "key": None, "headers": None, "partition": None}]},
+    {"messages": [{"value": "x", "partition": 0}, {"value": "y", "partition": 3}]},
+    {"messages": [{"value": "x", "headers": {}}]},
+    {"messages": [{"value": "x", "key": ""}]},
+    {"messages": [{"value": "x", "key": "k" * 1024}]},
+    {"messages": [{"value": "x", "headers": {f"h{i}": "v" for i in range(64)}}]},
+    {"messages": [{"value": "x", "headers": {"h": "v" * 4096}}]},
+    {"messages": [{"value": "x", "partition": "2"}]},
+    {"messages": [{"value": "x", "partition": 2.0}]},
+    {"messages": [{"value": "x", "key": 5}]},
+    # refused
+    {"messages": []},
+    {"messages": [{}]},
+    {"messages": [1]},
+    {"messages": [None]},
+    {"messages": [{"value": "x", "extra": 1}]},
+    {"messages": [{"value": "x", "partition": -1}]},
+    {"messages": [{"value": "x", "partition": 2.5}]},
+    {"messages": [{"value": "x", "key": "k" * 1025}]},
+    {"messages": [{"value": "x", "headers": {"": "v"}}]},
+    {"messages": [{"value": "x", "headers": {"h": "v" * 4097}}]},
+    {"messages": [{"value": "x", "headers": {f"h{i}": "v" for i in range(65)}}]},
+    {"messages": [{"value": "x", "headers": {"h": 1}}]},
+    {"messages": [{"value": "x", "headers": []}]},
+    {"messages": {"value": 1}},
+    {"messages": [{"value": 1}], "other": 1},
+    {},
+    [],
+    "messages",
+]
+
+
+def parse(adapter: Any, raw: bytes) -> Any:
+    try:
+        return adapter.validate_json(raw)
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_both_parsers_accept_the_same_bodies_with_the_same_values(body: Any) -> None:
+    raw = json.dumps(body).encode()
+    as_dicts = parse(PUBLISH_BODY, raw)
+    as_models = parse(PUBLISH_MODEL, raw)
+    assert (as_dicts is None) == (as_models is None), body
+    if as_models is None:
+        return
+    given = [
+        {k: v for k, v in m.items() if v is not None or k == "value"} for m in as_dicts["messages"]
+    ]
+    assert given == message_dicts(as_models.messages)
