@@ -9,10 +9,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from topichub.kit.db import upsert
 from topichub.kit.repository import scoped
 from topichub.models import (
     ConsumerGroup,
@@ -228,9 +228,7 @@ class GroupRepository:
 
     async def touch(self, group_id: uuid.UUID, member: str, now: datetime) -> None:
         values = {"group_id": group_id, "member": member, "last_seen_at": now}
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(ConsumerGroupMember).values(values)
+        statement = upsert(self.session, ConsumerGroupMember).values(values)
         await self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["group_id", "member"],
