@@ -8,8 +8,6 @@ second (RELIABILITY.md asks for two).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from topichub.kit.periodic import Periodic
 from topichub.kit.time import utcnow
 from topichub.metrics import ACTIVE_STREAMS
 from topichub.models import ApiKey, Tenant, User
@@ -73,8 +72,10 @@ class StreamRegistry:
         self._interval = interval_s
         self._meter_interval = meter_interval_s
         self._streams: dict[str, OpenStream] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._meter_task: asyncio.Task[None] | None = None
+        self._watcher = Periodic(self.check_now, interval_s, name="stream revocation check")
+        # One task meters every stream of the process (in batches of what each delivered
+        # since the last round, never per message) instead of a task per stream.
+        self._meter = Periodic(self.meter_all, meter_interval_s, name="stream metering")
 
     def add(self, stream: OpenStream) -> None:
         self._streams[stream.id] = stream
@@ -95,39 +96,23 @@ class StreamRegistry:
             stream.close(reason)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._watch(), name="stream-revocation-watcher")
-        if self._meter_task is None:
-            self._meter_task = asyncio.create_task(self._meter_all(), name="stream-metering")
+        self._watcher.start()
+        self._meter.start()
 
     async def stop(self) -> None:
-        for task in (self._task, self._meter_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._task = self._meter_task = None
+        """Stop both loops; a check or a metering round in progress finishes first."""
+        await self._watcher.stop()
+        await self._meter.stop()
 
-    async def _meter_all(self) -> None:
-        # One task meters every stream of the process (in batches of what each delivered
-        # since the last round, never per message) instead of a task per stream.
-        while True:
-            await asyncio.sleep(self._meter_interval)
-            for stream in list(self._streams.values()):
-                if stream.meter is None:
-                    continue
-                try:
-                    await stream.meter()
-                except Exception:
-                    log.warning("stream metering failed", exc_info=True)
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+    async def meter_all(self) -> None:
+        """Meter every open stream once (one failing stream does not stop the round)."""
+        for stream in list(self._streams.values()):
+            if stream.meter is None:
+                continue
             try:
-                await self.check_now()
+                await stream.meter()
             except Exception:
-                log.warning("stream revocation check failed", exc_info=True)
+                log.warning("stream metering failed", exc_info=True)
 
     async def check_now(self) -> int:
         """Close every stream whose key was revoked or expired, whose user was
