@@ -89,6 +89,11 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             renderer,
         ],
     )
+    # No line shows a record's thread or process: not looking them up makes each
+    # record 2.9 -> 2.3 us (timeit of LogRecord()).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     handler.addFilter(RedactingFilter())

@@ -252,7 +252,7 @@ class RequestContextMiddleware:
 
             async def cors_send(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    await cors.send(message, send, cors_headers)  # type: ignore[union-attr]
+                    await _send_cors_head(cors, message, send, cors_headers)  # type: ignore[arg-type]
                 else:
                     await send(message)
 
@@ -279,7 +279,7 @@ class RequestContextMiddleware:
             nonlocal replied
             if not exceeded:
                 if request_headers is not None and message["type"] == "http.response.start":
-                    await cors.send(message, send, request_headers)  # type: ignore[union-attr]
+                    await _send_cors_head(cors, message, send, request_headers)  # type: ignore[arg-type]
                 else:
                     await send(message)
                 return
@@ -291,6 +291,24 @@ class RequestContextMiddleware:
                 await response(scope, receive, send)
 
         await self.app(scope, limited_receive, guarded_send)
+
+
+async def _send_cors_head(
+    cors: CORSMiddleware, message: Message, send: Send, request_headers: Headers
+) -> None:
+    """``CORSMiddleware.send`` for a response head. Without an ``Origin`` (most API
+    clients) and without a ``Vary`` of its own, all it does is add ``Vary: Origin``:
+    done here directly, without its ``MutableHeaders``."""
+    if "origin" not in request_headers:
+        headers = message.get("headers", [])
+        for name, _ in headers:
+            if name.lower() == b"vary":
+                break
+        else:
+            message["headers"] = [*headers, (b"vary", b"Origin")]
+            await send(message)
+            return
+    await cors.send(message, send, request_headers)
 
 
 _HOST_ACCEPTED: Final = "topichub.host_accepted"

@@ -29,6 +29,7 @@ towards the day on which it was checked.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -455,6 +456,11 @@ def _remaining(values: list[tuple[int, int]], limited: list[_Check]) -> Remainin
     return Remaining(left["messages"], left["bytes"])
 
 
+@functools.lru_cache(maxsize=4)
+def _next_midnight(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), dt_time(0), tzinfo=UTC)
+
+
 def _decision(
     now: datetime,
     allowed: bool,
@@ -463,7 +469,7 @@ def _decision(
     *,
     degraded: bool = False,
 ) -> QuotaDecision:
-    resets_at = datetime.combine(now.date() + timedelta(days=1), dt_time(0), tzinfo=UTC)
+    resets_at = _next_midnight(now.date())
     retry_after = max(1, math.ceil((resets_at - now).total_seconds()))
     return QuotaDecision(allowed, remaining, resets_at, retry_after, exceeded, degraded)
 
