@@ -246,7 +246,13 @@ class Subscription:
             if self._replaying:
                 await self._advance_replay(None)
                 continue
-            await self._wait(None)
+            # ``_wait(None)`` inline: a stream parked here for hours holds one coroutine
+            # frame less.
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
 
     async def get(self, timeout: float | None = None) -> Item | None:
         """The next item, or None when nothing came within ``timeout`` seconds.
