@@ -344,16 +344,29 @@ class RateLimiter:
             if len(self._keyed) >= _MAX_CACHED:
                 self._keyed.clear()
             self._keyed[(key, policy)] = keyed
-        counts = [
-            _Counts(name, seconds, amount, *memory.window(k, seconds, now))
-            for k, name, seconds, amount in keyed
-        ]
-        refused = [c for c in counts if cost > c.limit or c.remaining < cost]
-        if refused:
-            return _refused(counts, refused, cost, now, degraded)
+        # What _allowed does over _Counts, on plain values: every window is read once and
+        # its use computed once (a refusal, rare, takes the general path).
+        rows = []
+        for k, name, seconds, amount in keyed:
+            previous, previous_ttl, current, current_ttl = memory.window(k, seconds, now)
+            left = amount - (math.floor(previous * previous_ttl / seconds) + current)
+            if cost > amount or left < cost:
+                counts = [_Counts(n, s, a, *memory.window(key_, s, now)) for key_, n, s, a in keyed]
+                refused = [c for c in counts if cost > c.limit or c.remaining < cost]
+                return _refused(counts, refused, cost, now, degraded)
+            rows.append((name, seconds, amount, previous, previous_ttl, current, current_ttl, left))
         for k, _name, seconds, _amount in keyed:
             memory.add(k, seconds, cost, now)
-        return _allowed(counts, cost, now, degraded)
+        states = []
+        for name, seconds, amount, previous, previous_ttl, current, current_ttl, left in rows:
+            remaining = left - cost
+            # After the hit: a missing current counter is created with twice the window.
+            ttl = current_ttl if current_ttl > 0 else 2.0 * seconds
+            wait = _until_fits(
+                seconds, amount, previous, previous_ttl, current + cost, ttl, remaining + 1
+            )
+            states.append(WindowState(name, seconds, amount, remaining, math.ceil(wait)))
+        return _decided(states, now, degraded)
 
     def _redis_keys(
         self, key: str, windows: tuple[tuple[str, int, RateLimitItem], ...]
@@ -439,16 +452,37 @@ class _Counts:
     def seconds_until_fits(self, cost: int) -> float:
         """Seconds until ``cost`` more units fit, as the weighted previous counter decays
         and the current counter rolls over into the previous one."""
-        if cost > self.limit:
-            return float(self.seconds)
-        allowance = self.limit - cost + 1
-        room = allowance - self.current  # the weighted previous part must drop below this
-        if room > 0:
-            if self.previous * self.previous_ttl / self.seconds < room:
-                return 0.0
-            return max(0.0, self.previous_ttl - room * self.seconds / self.previous)
-        until_roll = max(0.0, self.current_ttl - self.seconds)
-        return until_roll + max(0.0, self.seconds * (1 - allowance / self.current))
+        return _until_fits(
+            self.seconds,
+            self.limit,
+            self.previous,
+            self.previous_ttl,
+            self.current,
+            self.current_ttl,
+            cost,
+        )
+
+
+def _until_fits(
+    seconds: int,
+    limit: int,
+    previous: int,
+    previous_ttl: float,
+    current: int,
+    current_ttl: float,
+    cost: int,
+) -> float:
+    """``_Counts.seconds_until_fits`` of these counts."""
+    if cost > limit:
+        return float(seconds)
+    allowance = limit - cost + 1
+    room = allowance - current  # the weighted previous part must drop below this
+    if room > 0:
+        if previous * previous_ttl / seconds < room:
+            return 0.0
+        return max(0.0, previous_ttl - room * seconds / previous)
+    until_roll = max(0.0, current_ttl - seconds)
+    return until_roll + max(0.0, seconds * (1 - allowance / current))
 
 
 def _state(counts: _Counts, remaining: int, reset_after: int) -> WindowState:
@@ -461,6 +495,11 @@ def _allowed(counts: list[_Counts], cost: int, now: float, degraded: bool) -> Ra
         remaining = max(0, c.remaining - cost)
         after = c.after_hit(cost)
         states.append(_state(c, remaining, math.ceil(after.seconds_until_fits(remaining + 1))))
+    return _decided(states, now, degraded)
+
+
+def _decided(states: list[WindowState], now: float, degraded: bool) -> RateDecision:
+    """An allowed request's decision: the window with the least left leads."""
     tightest = min(states, key=lambda s: (s.remaining, -s.reset_after))
     return RateDecision(
         allowed=True,
