@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import operator
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from itertools import repeat
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Body, Header, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from topichub.dependencies import ResourcesDep, SessionDep
@@ -152,11 +155,42 @@ async def delete_topic(
 
 
 PUBLISH_MODEL = TypeAdapter(PublishIn)
-PUBLISH_BODY = TypeAdapter(PublishBody)
-"""A publish body validated into plain dicts (``MessageDict``) in one pass: half the cost
-of ``PublishIn`` models for a 1,000-message body (process time, 380 vs 760 us). It
-accepts exactly the bodies ``PublishIn`` accepts; a body it refuses goes to FastAPI's
-own validation, whose error answers stay the API's."""
+_PUBLISH_DICTS = TypeAdapter(PublishBody)
+_VALUE = repeat("value")
+
+
+class _PublishBodyParser:
+    """A publish body validated into plain dicts (``PublishBody``/``MessageDict``) in one
+    pass, for the fast route. It accepts exactly the bodies ``PublishIn`` accepts, with
+    the same values (``tests/topics/test_publish_body.py``); a body it refuses goes to
+    FastAPI's own validation, whose error answers stay the API's.
+
+    Chosen by measurement (process time per 1,000-message body, in-process): ``PublishIn``
+    models 720-800 us, the ``PublishBody`` TypeAdapter 340-380 us, and for the common body
+    (every message gives only its value) pydantic_core's ``from_json`` with the shape
+    checked by whole-list operations 205 us: such a body is valid by construction, since
+    a value may be any JSON. Anything else is validated by the TypeAdapter. ``json.loads``
+    took 250 us before any check; orjson and msgspec are not dependencies."""
+
+    def validate_json(self, body: bytes) -> PublishBody:
+        try:
+            data: Any = from_json(body)
+        except ValueError:  # not JSON: the TypeAdapter says why
+            data = None
+        if type(data) is dict and len(data) == 1:
+            messages = data.get("messages")
+            if (
+                type(messages) is list
+                and messages
+                and set(map(type, messages)) == {dict}
+                and list(map(len, messages)).count(1) == len(messages)
+                and all(map(operator.contains, messages, _VALUE))
+            ):
+                return cast(PublishBody, data)
+        return _PUBLISH_DICTS.validate_json(body)
+
+
+PUBLISH_BODY = _PublishBodyParser()
 
 
 class _PublishRequest(Request):
