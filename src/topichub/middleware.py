@@ -302,7 +302,8 @@ async def _send_cors_head(
     if "origin" not in request_headers:
         headers = message.get("headers", [])
         for name, _ in headers:
-            if name.lower() == b"vary":
+            # Compared as MutableHeaders compares: raw names are lower-case in ASGI.
+            if name == b"vary":
                 break
         else:
             message["headers"] = [*headers, (b"vary", b"Origin")]
