@@ -24,6 +24,7 @@ from tests.chat.support import (
     ws_base,
 )
 from tests.support.factories import PASSWORD, Account, create_key, signup
+from tests.support.server import sse
 
 
 async def test_seed_002_flow_send_subscribe_edit_delete_history(
@@ -377,3 +378,25 @@ async def test_two_admins_removing_each_other_at_once_leave_one_admin(
         survivor = first if answers[0].status_code == 204 else second
         members = (await http.get(f"/api/v1/chat/groups/{group}", headers=survivor.headers)).json()
         assert [m["role"] for m in members["members"]] == ["admin"]
+
+
+async def test_a_chat_socket_takes_one_of_the_users_stream_slots(
+    http: httpx.AsyncClient, base_url: str
+) -> None:
+    """Chat opens through the same slot as topic streams: with both of the user's two
+    slots held, the socket closes with 4029 and the seed's message; a slot freed by a
+    chat socket serves a topic stream."""
+    alice = await signup(http)
+    group = await make_group(http, alice)
+    async with (
+        sse(http, "/topics/events/stream", headers=alice.headers),
+        subscriber(base_url, group, alice),
+    ):
+        url = f"{ws_base(base_url)}/subscribe/{group}?token={alice.token}"
+        async with websockets.connect(url) as ws:
+            assert await close_code(ws) == 4029
+            assert ws.close_reason == "Maximum 2 active stream connections allowed per user"
+        refused = await http.get("/topics/events/stream", headers=alice.headers)
+        assert refused.status_code == 429
+    async with sse(http, "/topics/events/stream", headers=alice.headers):
+        pass

@@ -33,25 +33,24 @@ from starlette.websockets import WebSocketDisconnect
 
 from topichub.bus import BusError, TopicNotFound
 from topichub.chat import service
-from topichub.errors import TopichubError
+from topichub.errors import RateLimitExceeded, TopichubError
 from topichub.identity.principal import Permission, Principal
 from topichub.identity.websocket import Credential, ws_credential, ws_principal
-from topichub.limits import stream_limit_message
 from topichub.limits.enforce import enforce_rate_limit, plan_for
 from topichub.limits.plans import Plan
-from topichub.metrics import RATE_LIMITED
 from topichub.resources import Resources
 from topichub.tenancy import service as tenancy
 from topichub.topics.stream.endpoints import origin_allowed
 from topichub.topics.stream.frames import CloseReason, Event, ws_close_code
 from topichub.topics.stream.hub import HubClosed, Start
-from topichub.topics.stream.registry import OpenStream
+from topichub.topics.stream.opening import register, take_slot
 from topichub.topics.stream.subscription import Subscription
 from topichub.topics.stream.websocket import pump
 
 log = logging.getLogger(__name__)
 
 CLOSE_GRACE_S = 1.0
+TRANSPORT = "chat-ws"
 NOT_A_MEMBER = 4004
 UNAUTHENTICATED = 4001
 _DEDUP_WINDOW = 1024
@@ -82,7 +81,7 @@ def _close_code(error: TopichubError) -> int:
 
 
 async def _subscribe(resources: Resources, group_id: uuid.UUID) -> Subscription:
-    labels = {"transport": "chat-ws", "group": str(group_id)}
+    labels = {"transport": TRANSPORT, "group": str(group_id)}
     try:
         return await resources.hub.subscribe(service.FANOUT.name, Start.latest(), labels=labels)
     except TopicNotFound:
@@ -118,25 +117,19 @@ async def serve(
     except TopichubError as exc:
         await websocket.close(code=_close_code(exc), reason=exc.message[:120])
         return
-    user_id = principal.user_id
     # A chat socket is a stream like any other: it takes one of the user's slots.
-    slot = await resources.connections.acquire(
-        principal.quota_holder,
-        plan.max_streams_per_user,
-        {
-            "user_id": str(user_id) if user_id else None,
-            "tenant_id": str(principal.tenant_id),
-            "topic": service.FANOUT.name,
-            "project_id": str(project_id),
-            "transport": "chat-ws",
-        },
-    )
-    if slot is None:
-        RATE_LIMITED.labels("streams").inc()
-        await websocket.close(
-            code=ws_close_code(CloseReason.STREAM_LIMIT),
-            reason=stream_limit_message(plan.max_streams_per_user)[:120],
+    try:
+        slot = await take_slot(
+            resources,
+            principal,
+            plan,
+            topic=service.FANOUT.name,
+            project_id=project_id,
+            transport=TRANSPORT,
         )
+    except RateLimitExceeded as exc:
+        code = ws_close_code(CloseReason.STREAM_LIMIT)
+        await websocket.close(code=code, reason=exc.message[:120])
         return
     try:
         await _serve_member(websocket, resources, principal, project_id, group_id)
@@ -171,18 +164,14 @@ async def _serve_member(
             subscription.close(CloseReason.FORBIDDEN)
             await websocket.close(code=NOT_A_MEMBER, reason="group not found")
             return
-        entry = OpenStream(
-            tenant_id=principal.tenant_id,
-            project_id=project_id,
+        entry = register(
+            resources,
+            principal,
+            subscription,
             topic=service.FANOUT.name,
-            transport="chat-ws",
-            user_id=user_id,
-            api_key_id=principal.api_key_id,
-            token_version=principal.token_version if not principal.is_key else None,
-            close=subscription.close,
-            expires_at=principal.credential_expires_at,
+            project_id=project_id,
+            transport=TRANSPORT,
         )
-        resources.streams.add(entry)
         try:
             # Everything committed from now on will be delivered: say so, so a client
             # knows from when on its history fetch and the live feed overlap.

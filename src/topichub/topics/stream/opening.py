@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from topichub.bus import TopicNotFound as BusTopicNotFound
 from topichub.errors import QuotaExceeded, RateLimitExceeded, ValidationFailed
 from topichub.identity.principal import Permission, Principal
-from topichub.limits import Slot
+from topichub.limits import Slot, stream_limit_message
 from topichub.limits.enforce import plan_for
 from topichub.limits.plans import Plan
 from topichub.metrics import MESSAGES_DELIVERED, RATE_LIMITED
@@ -230,21 +230,67 @@ async def admit_stream(
     if remaining.exhausted:
         RATE_LIMITED.labels("quota").inc()
         raise QuotaExceeded("Daily outbound quota exhausted; streams resume tomorrow (UTC)")
+    slot = await take_slot(
+        resources,
+        principal,
+        plan,
+        topic=topic.name,
+        project_id=topic.project_id,
+        transport=transport,
+    )
+    return plan, slot
+
+
+async def take_slot(
+    resources: Resources,
+    principal: Principal,
+    plan: Plan,
+    *,
+    topic: str,
+    project_id: uuid.UUID,
+    transport: str,
+) -> Slot:
+    """One of the user's stream slots, for every kind of stream (topic, group member,
+    chat); ``RateLimitExceeded`` when all are taken. The caller releases it."""
     info = {
         "user_id": str(principal.user_id) if principal.user_id else None,
         "tenant_id": str(principal.tenant_id),
-        "topic": topic.name,
-        "project_id": str(topic.project_id),
+        "topic": topic,
+        "project_id": str(project_id),
         "transport": transport,
     }
-    slot = await resources.connections.acquire(holder, plan.max_streams_per_user, info)
+    limit = plan.max_streams_per_user
+    slot = await resources.connections.acquire(principal.quota_holder, limit, info)
     if slot is None:
         RATE_LIMITED.labels("streams").inc()
-        raise RateLimitExceeded(
-            f"Maximum {plan.max_streams_per_user} active stream connections allowed per user",
-            headers={"Retry-After": "5"},
-        )
-    return plan, slot
+        raise RateLimitExceeded(stream_limit_message(limit), headers={"Retry-After": "5"})
+    return slot
+
+
+def register(
+    resources: Resources,
+    principal: Principal,
+    subscription: Subscription,
+    *,
+    topic: str,
+    project_id: uuid.UUID,
+    transport: str,
+) -> OpenStream:
+    """Put an open stream in the registry of open streams (revocation, expiry, the admin
+    list); the caller removes it when the stream ends."""
+    entry = OpenStream(
+        tenant_id=principal.tenant_id,
+        project_id=project_id,
+        topic=topic,
+        transport=transport,
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        token_version=principal.token_version if not principal.is_key else None,
+        close=subscription.close,
+        expires_at=principal.credential_expires_at,
+    )
+    resources.streams.add(entry)
+    return entry
 
 
 async def open_stream(
@@ -267,18 +313,14 @@ async def open_stream(
     except BaseException:
         await slot.release()
         raise
-    entry = OpenStream(
-        tenant_id=principal.tenant_id,
-        project_id=topic.project_id,
+    entry = register(
+        resources,
+        principal,
+        subscription,
         topic=topic.physical_name,
+        project_id=topic.project_id,
         transport=transport,
-        user_id=principal.user_id,
-        api_key_id=principal.api_key_id,
-        token_version=principal.token_version if not principal.is_key else None,
-        close=subscription.close,
-        expires_at=principal.credential_expires_at,
     )
     live = LiveStream(resources, subscription, slot, entry, principal, plan)
     entry.meter = live.record
-    resources.streams.add(entry)
     return live
