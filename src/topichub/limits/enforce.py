@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from topichub.errors import RateLimitExceeded
 from topichub.limits.plans import Plan, effective_plan
+from topichub.limits.rate import RateDecision, RateHit
 from topichub.metrics import RATE_LIMITED
 from topichub.tenancy import service as tenancy
 
@@ -34,10 +36,30 @@ async def enforce_rate_limit(
     """Count the request (or WebSocket open) against the tenant's windows; every
     response carries the ``X-RateLimit-*`` headers (added by the request middleware), a
     refusal is a 429."""
+    hit = await rate_hit(request, session, resources, principal)
+    if hit is not None:
+        await hit.run()
+
+
+async def rate_hit(
+    request: HTTPConnection, session: AsyncSession, resources: Resources, principal: Principal
+) -> RateHit | None:
+    """The request's rate-limit hit, not made yet (None when rate limits are off): the
+    publish route hands it to ``QuotaService.consume_in``, which makes it in the same
+    Redis round trip as the quota, and ``run``s it alone when the request fails before.
+    Settling it does what ``enforce_rate_limit`` does."""
     if not resources.settings.rate_limit_enabled:
-        return
+        return None
     plan = await plan_for(session, resources, principal)
-    decision = await resources.rate_limiter.hit(f"tenant:{principal.tenant_id}", plan.rate)
+    return RateHit(
+        resources.rate_limiter,
+        f"tenant:{principal.tenant_id}",
+        plan.rate,
+        functools.partial(_settle, request),
+    )
+
+
+def _settle(request: HTTPConnection, decision: RateDecision) -> None:
     headers = decision.headers()
     request.state.rate_headers = headers
     if not decision.allowed:

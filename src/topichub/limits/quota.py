@@ -6,6 +6,8 @@ cluster, in each direction ("in" = published, "out" = delivered to streams).
 and records the consumption in all of them, or in none: in memory the check and the
 update run without an ``await`` in between, so no other coroutine interleaves; in Redis
 one Lua script does both, so any number of processes never together exceed a limit.
+A publish's rate-limit hit (``rate=``) runs in the same script, before the quota and
+consuming none when refused: with Redis one round trip decides both limits.
 
 **Durable.** ``flush()`` writes the counters that changed to ``usage_counters`` in
 batches, as absolute values that can only grow (``GREATEST``), so a repeated or
@@ -45,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from topichub.kit.db import create_sessionmaker
 from topichub.kit.periodic import Periodic
 from topichub.kit.time import utcnow
+from topichub.limits.rate import HIT_SCRIPT, RateHit
 from topichub.limits.repository import load_usage, load_usage_range, store_usage
 from topichub.limits.store import (
     DegradedLog,
@@ -162,11 +165,16 @@ class QuotaService:
         limits: QuotaLimits,
         *,
         tenant_id: str | None = None,
+        rate: RateHit | None = None,
     ) -> QuotaDecision:
         """Check user, project, tenant (when limited) and cluster limits for a publish
-        of ``messages`` totalling ``nbytes``; record it in every scope or in none."""
+        of ``messages`` totalling ``nbytes``; record it in every scope or in none.
+
+        ``rate``, the request's rate-limit hit, is made first: in the same script as
+        the quota when both live on the same Redis (one round trip, and a refused hit
+        consumes no quota), else on its own before the quota."""
         return await self._consume(
-            "in", user_id, project_id, tenant_id, messages, nbytes, limits, enforce=True
+            "in", user_id, project_id, tenant_id, messages, nbytes, limits, enforce=True, rate=rate
         )
 
     async def consume_out(
@@ -212,6 +220,7 @@ class QuotaService:
         limits: QuotaLimits,
         *,
         enforce: bool,
+        rate: RateHit | None = None,
     ) -> QuotaDecision:
         if messages < 0 or nbytes < 0:
             raise ValueError("messages and bytes must be >= 0")
@@ -225,13 +234,29 @@ class QuotaService:
                 self._plans.clear()
             self._plans[plan_key] = planned
         keys, limited = planned
+        script: tuple[list[str], list[int]] | None = None
+        if rate is not None:
+            counters = self._counters
+            if (messages or nbytes) and isinstance(counters, _RedisCounters):
+                script = rate.limiter.redis_script(rate.key, rate.policy, counters.url)
+            if script is None:
+                await rate.run()
         try:
-            if messages or nbytes:
-                checks = limited if enforce else []
+            checks = limited if enforce else []
+            if rate is not None and script is not None:
+                applied = await self._apply_rated(
+                    keys, direction, messages, nbytes, checks, rate, script
+                )
+            elif messages or nbytes:
                 applied = await self._apply(keys, direction, messages, nbytes, checks)
             else:
                 applied = await self._peek(keys, direction)
         except StoreUnavailable as exc:
+            if rate is not None and script is not None:
+                # Not decided yet (a decided hit is settled and nothing follows it): the
+                # rate limiter fails open as its own ``hit`` does, and may refuse.
+                rate.attempted = True
+                rate.settle(rate.limiter.redis_failed(exc, rate.key, rate.policy))
             self._degraded.record(exc)
             delta = Usage().plus(direction, messages, nbytes)
             for key in keys:
@@ -267,6 +292,33 @@ class QuotaService:
             if isinstance(result, _Applied):
                 return result
             await self._load(result.keys, force=True)
+        raise RuntimeError("usage counters keep disappearing from the store")
+
+    async def _apply_rated(
+        self,
+        keys: list[CounterKey],
+        direction: Direction,
+        messages: int,
+        nbytes: int,
+        checks: list[_Check],
+        rate: RateHit,
+        script: tuple[list[str], list[int]],
+    ) -> _Applied:
+        """``_apply`` with the rate-limit hit in the same script: the hit is settled
+        (raising when refused, before any quota is consumed), then the quota decided."""
+        counters = cast(_RedisCounters, self._counters)
+        for _attempt in range(3):
+            rate.attempted = True
+            raw, result = await counters.apply_rated(
+                keys, direction, messages, nbytes, checks, *script
+            )
+            if raw is None:
+                # Counters missing: the script did nothing, the hit included.
+                rate.attempted = False
+                await self._load(cast(_Missing, result).keys, force=True)
+                continue
+            rate.settle(rate.limiter.redis_decision(raw, rate.policy))
+            return cast(_Applied, result)
         raise RuntimeError("usage counters keep disappearing from the store")
 
     async def _peek(self, keys: list[CounterKey], direction: Direction) -> _Applied:
@@ -612,9 +664,42 @@ return 1
 """
 
 
+# ``HIT_SCRIPT`` (the rate limiter's) and ``_CONSUME_LUA`` in one script, so a publish
+# decides its rate limit and its quota in one round trip. KEYS: the rate keys, then the
+# quota script's. ARGV: how many rate keys, how many rate arguments, the rate
+# arguments, then the quota script's. Nothing is done while a quota counter is missing
+# (returns {{-1}, missing}); a refused hit consumes no quota (returns {rate}); else
+# returns {rate, quota}.
+_RATED_CONSUME_LUA = (
+    "local function hit(KEYS, ARGV)\n"
+    + HIT_SCRIPT
+    + "\nend\nlocal function consume(KEYS, ARGV)\n"
+    + _CONSUME_LUA
+    + """
+end
+local nk, na = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rate_keys, rate_args, keys, args = {}, {}, {}, {}
+for i = 1, #KEYS do
+  if i <= nk then rate_keys[i] = KEYS[i] else keys[i - nk] = KEYS[i] end
+end
+for i = 3, #ARGV do
+  if i - 2 <= na then rate_args[i - 2] = ARGV[i] else args[i - 2 - na] = ARGV[i] end
+end
+for i = 1, #keys - 1 do
+  if redis.call('HEXISTS', keys[i], '_s') == 0 then return {{-1}, consume(keys, args)} end
+end
+local rate = hit(rate_keys, rate_args)
+if rate[1] == 0 then return {rate} end
+return {rate, consume(keys, args)}
+"""
+)
+
+
 class _RedisCounters:
     def __init__(self, store: RedisStore) -> None:
         self._client: Redis = store.client
+        self.url = store.url
+        self._rated = self._client.register_script(_RATED_CONSUME_LUA)
         self._prefix = store.key("quota") + ":"
         self._dirty_key = store.key("quota-dirty")
         self._consume = self._client.register_script(_CONSUME_LUA)
@@ -649,6 +734,41 @@ class _RedisCounters:
         nbytes: int,
         checks: list[_Check],
     ) -> _Applied | _Missing:
+        args = self._args(direction, messages, nbytes, checks)
+        with store_errors():
+            reply = await self._consume(keys=[*map(self._key, keys), self._dirty_key], args=args)
+        return self._result(keys, checks, reply)
+
+    async def apply_rated(
+        self,
+        keys: list[CounterKey],
+        direction: Direction,
+        messages: int,
+        nbytes: int,
+        checks: list[_Check],
+        rate_keys: list[str],
+        rate_args: list[int],
+    ) -> tuple[list[int] | None, _Applied | _Missing | None]:
+        """``apply`` after the rate limiter's hit, in one script: (the hit's reply, the
+        quota's result); (None, missing) when nothing was done, (reply, None) when the
+        hit was refused."""
+        args: list[int | str] = [len(rate_keys), len(rate_args), *rate_args]
+        args += self._args(direction, messages, nbytes, checks)
+        with store_errors():
+            reply = await self._rated(
+                keys=[*rate_keys, *map(self._key, keys), self._dirty_key], args=args
+            )
+        raw = [int(x) for x in reply[0]]
+        if raw[0] == -1:
+            return None, self._result(keys, checks, reply[1])
+        if len(reply) == 1:
+            return raw, None
+        return raw, self._result(keys, checks, reply[1])
+
+    @staticmethod
+    def _args(
+        direction: Direction, messages: int, nbytes: int, checks: list[_Check]
+    ) -> list[int | str]:
         args: list[int | str] = [
             f"messages_{direction}",
             f"bytes_{direction}",
@@ -665,9 +785,12 @@ class _RedisCounters:
                     messages if check.metric == "messages" else nbytes,
                 )
             )
-        with store_errors():
-            reply = await self._consume(keys=[*map(self._key, keys), self._dirty_key], args=args)
-        raw = [int(x) for x in reply]
+        return args
+
+    def _result(
+        self, keys: list[CounterKey], checks: list[_Check], reply: list[object]
+    ) -> _Applied | _Missing:
+        raw = [int(cast(int, x)) for x in reply]
         if raw[0] == -1:
             missing = [keys[i - 1] for i in raw[1:]]
             self._seeded.difference_update(missing)

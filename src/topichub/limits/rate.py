@@ -10,10 +10,12 @@ window, while costing O(1) memory (the moving window keeps one entry per request
 One ``hit`` checks every window and counts the request in all of them only when all
 have room, so a refused request consumes nothing: a client hammering a full minute
 window does not drain its hour and day budgets. Check and count are one atomic step:
-in Redis one Lua script (``_HIT_SCRIPT``, the library's per-window script run for every
+in Redis one Lua script (``HIT_SCRIPT``, the library's per-window script run for every
 window at once) does both for all windows, in **one round trip per request**; in
 process (no Redis, or Redis down) ``_MemoryWindows`` computes the library's in-process
 algorithm without an await in between, so a decision costs no I/O and no task switch.
+A publish makes its hit inside the quota's script instead (``RateHit``, given to
+``QuotaService.consume_in``): one round trip for both limits, never one per limit.
 
 Counters are not durable: a Redis restart or a process restart resets them, which only
 ever errs in the client's favour. Changing a tenant's limit starts fresh counters for
@@ -151,7 +153,7 @@ class RateDecision:
 # seconds of each. Counts in every window only when all have room. Returns
 # {allowed, then previous count, previous TTL ms, current count, current TTL ms of each
 # window as they were before counting}.
-_HIT_SCRIPT = """
+HIT_SCRIPT = """
 local cost = tonumber(ARGV[1])
 local n = #KEYS / 2
 local out = {1}
@@ -271,6 +273,7 @@ class RateLimiter:
         # The storage keys of a key's windows (the library's key_for joins strings).
         self._keyed: dict[tuple[str, RatePolicy], list[tuple[str, str, int, int]]] = {}
         self._redis: AsyncScript | None = None
+        self._url: str | None = None
         self._pool: BlockingConnectionPool | None = None
         self._key_prefix = key_prefix
         if storage_uri and not storage_uri.startswith(("memory://", "async+memory://")):
@@ -279,7 +282,8 @@ class RateLimiter:
                 url, socket_timeout, max_connections, pool_timeout, decode_responses=False
             )
             self._client = Redis(connection_pool=self._pool)
-            self._redis = self._client.register_script(_HIT_SCRIPT)
+            self._url = url
+            self._redis = self._client.register_script(HIT_SCRIPT)
         self._retry_interval = retry_interval
         self._redis_retry_at = 0.0
         self._degraded = DegradedLog("rate limiter")
@@ -392,6 +396,41 @@ class RateLimiter:
         for _name, seconds, item in windows:
             args += [item.amount, seconds]
         raw = await script(keys=self._redis_keys(key, windows), args=args)
+        return self._from_redis(raw, windows, cost)
+
+    def redis_script(
+        self, key: str, policy: RatePolicy, url: str, cost: int = 1
+    ) -> tuple[list[str], list[int]] | None:
+        """The keys and arguments of ``HIT_SCRIPT`` for this hit, for a caller that runs
+        it inside its own script on the Redis server at ``url`` (one round trip for
+        both): None unless this limiter decides in that Redis now (not in memory, not
+        waiting out ``retry_interval``, at least one window on)."""
+        windows = policy.windows()
+        if self._url != url or not windows or time.monotonic() < self._redis_retry_at:
+            return None
+        args: list[int] = [cost]
+        for _name, seconds, item in windows:
+            args += [item.amount, seconds]
+        return self._redis_keys(key, windows), args
+
+    def redis_decision(self, raw: list[int], policy: RatePolicy, cost: int = 1) -> RateDecision:
+        """The decision from what ``HIT_SCRIPT`` returned (run by ``redis_script``'s
+        caller)."""
+        return self._from_redis(raw, policy.windows(), cost)
+
+    def redis_failed(
+        self, exc: BaseException, key: str, policy: RatePolicy, cost: int = 1
+    ) -> RateDecision:
+        """The caller of ``redis_script`` could not reach Redis: as ``hit`` does then,
+        count the failure, leave Redis alone for ``retry_interval`` and decide in
+        process."""
+        self._degraded.record(exc)
+        self._redis_retry_at = time.monotonic() + self._retry_interval
+        return self._hit_memory(key, policy, policy.windows(), cost, degraded=True)
+
+    def _from_redis(
+        self, raw: list[int], windows: tuple[tuple[str, int, RateLimitItem], ...], cost: int
+    ) -> RateDecision:
         now = self._clock()
         counts = [
             _Counts(
@@ -536,3 +575,22 @@ def _refused(
         windows=tuple(states),
         degraded=degraded,
     )
+
+
+@dataclass(slots=True, eq=False)
+class RateHit:
+    """One hit of ``key`` under ``policy``, handed to code that can make it in the same
+    Redis round trip as its own work (``QuotaService.consume_in``) or, failing that,
+    with ``run``. ``settle`` receives the decision and raises to refuse the request.
+    ``attempted`` is true once the hit may have been counted."""
+
+    limiter: RateLimiter
+    key: str
+    policy: RatePolicy
+    settle: Callable[[RateDecision], None]
+    attempted: bool = False
+
+    async def run(self) -> None:
+        """Make the hit alone (its own round trip with Redis) and settle it."""
+        self.attempted = True
+        self.settle(await self.limiter.hit(self.key, self.policy))

@@ -21,6 +21,7 @@ from topichub.errors import NotFound, QuotaExceeded
 from topichub.identity.dependencies import PrincipalDep
 from topichub.identity.principal import Permission, Principal
 from topichub.limits.enforce import plan_for
+from topichub.limits.rate import RateHit
 from topichub.metrics import MESSAGES_PUBLISHED, RATE_LIMITED
 from topichub.resources import Resources
 from topichub.topics import idempotency, schema_check, service, stats
@@ -312,9 +313,11 @@ async def publish_batch(
     principal: Principal,
     topic: service.TopicRef,
     batch: service.EncodedBatch,
+    rate: RateHit | None = None,
 ) -> service.Published:
     """Quota, then the log: the part of a publish shared by this endpoint and the fast
-    route in front of it (``topics.publish_route``)."""
+    route in front of it (``topics.publish_route``, which passes its ``rate`` hit to be
+    made with the quota in one Redis round trip)."""
     plan = await plan_for(session, resources, principal)
     # End the request's transaction first: quota counters may load from the database and
     # the embedded log writes to it; holding this connection while they wait for another
@@ -327,6 +330,7 @@ async def publish_batch(
         batch.total_bytes,
         plan.quotas,
         tenant_id=str(principal.tenant_id),
+        rate=rate,
     )
     if not decision.allowed:
         RATE_LIMITED.labels("quota").inc()

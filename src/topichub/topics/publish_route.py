@@ -33,8 +33,9 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from topichub.identity.dependencies import resolve_credential
-from topichub.identity.principal import Permission
-from topichub.limits.enforce import enforce_rate_limit
+from topichub.identity.principal import Permission, Principal
+from topichub.limits.enforce import rate_hit
+from topichub.limits.rate import RateHit
 from topichub.resources import Resources
 from topichub.topics import schema_check, service
 from topichub.topics.endpoints import PUBLISH_BODY, publish_batch
@@ -216,28 +217,18 @@ class PublishRoute:
         session: AsyncSession = lazy  # type: ignore[assignment]
         try:
             principal = await resolve_credential(session, resources, credential)
-            await enforce_rate_limit(request, session, resources, principal)
-            log_context = scope.get("state", {}).get("log_context")
-            if isinstance(log_context, dict):
-                log_context["tenant_id"] = str(principal.tenant_id)
-                log_context["user_id"] = str(principal.user_id) if principal.user_id else None
-                log_context["auth"] = principal.kind
-            principal.require(Permission.write)
-            name = scope["path_params"]["name"]
-            topic = await service.find_topic(
-                session, resources.caches.topics, principal, name, project_id
-            )
-            service.check_publishable(topic)
-            settings = resources.settings
-            extra_headers = await schema_check.check_batch(session, topic, data["messages"])
-            batch = service.encode_messages(
-                data["messages"],
-                topic=topic,
-                max_batch=settings.max_batch_messages,
-                max_message_bytes=settings.max_message_bytes,
-                extra_headers=extra_headers,
-            )
-            result = await publish_batch(session, resources, principal, topic, batch)
+            # The rate-limit hit is made with the quota, in one Redis round trip
+            # (``QuotaService.consume_in``); a request refused before that makes it
+            # alone first, so it is counted and over the limit answers 429 as before.
+            rate = await rate_hit(request, session, resources, principal)
+            try:
+                result = await self._publish(
+                    scope, session, resources, principal, data, project_id, rate
+                )
+            except Exception:
+                if rate is not None and not rate.attempted:
+                    await rate.run()
+                raise
             await lazy.commit()
         except BaseException:
             await lazy.rollback()
@@ -245,6 +236,38 @@ class PublishRoute:
         finally:
             await lazy.close()
         return result.json()
+
+    @staticmethod
+    async def _publish(
+        scope: Scope,
+        session: AsyncSession,
+        resources: Resources,
+        principal: Principal,
+        data: Any,
+        project_id: uuid.UUID | None,
+        rate: RateHit | None,
+    ) -> service.Published:
+        log_context = scope.get("state", {}).get("log_context")
+        if isinstance(log_context, dict):
+            log_context["tenant_id"] = str(principal.tenant_id)
+            log_context["user_id"] = str(principal.user_id) if principal.user_id else None
+            log_context["auth"] = principal.kind
+        principal.require(Permission.write)
+        name = scope["path_params"]["name"]
+        topic = await service.find_topic(
+            session, resources.caches.topics, principal, name, project_id
+        )
+        service.check_publishable(topic)
+        settings = resources.settings
+        extra_headers = await schema_check.check_batch(session, topic, data["messages"])
+        batch = service.encode_messages(
+            data["messages"],
+            topic=topic,
+            max_batch=settings.max_batch_messages,
+            max_message_bytes=settings.max_message_bytes,
+            extra_headers=extra_headers,
+        )
+        return await publish_batch(session, resources, principal, topic, batch, rate)
 
     async def _slow(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
         """The request as FastAPI would have had it: on to the router, with the body
