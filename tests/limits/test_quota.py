@@ -26,9 +26,13 @@ from topichub.limits import (
     MemoryStore,
     QuotaLimits,
     QuotaService,
+    RateDecision,
+    RateLimiter,
+    RatePolicy,
     RedisStore,
     Usage,
 )
+from topichub.limits.rate import RateHit
 from topichub.limits.repository import store_usage
 from topichub.limits.values import format_bytes
 from topichub.models.usage import UsageCounter
@@ -493,3 +497,70 @@ def test_format_bytes() -> None:
 async def test_negative_amounts_are_refused(make_service: MakeService) -> None:
     with pytest.raises(ValueError, match=">= 0"):
         await make_service().consume_in(uid(), None, -1, 0, SMALL)
+
+
+# -- a rate-limit hit made with the quota (issue 20) -----------------------------------
+
+
+class _Refused(Exception):
+    pass
+
+
+def _rate_hit(limiter: RateLimiter, key: str, decisions: list[RateDecision]) -> RateHit:
+    def settle(decision: RateDecision) -> None:
+        decisions.append(decision)
+        if not decision.allowed:
+            raise _Refused
+
+    return RateHit(limiter, key, RatePolicy(per_minute=2, per_hour=None, per_day=None), settle)
+
+
+async def test_a_rate_hit_given_to_the_quota_is_made_first(
+    make_service: MakeService, store: LimitsStore
+) -> None:
+    """On either store the hit is settled before the quota, and a refused hit consumes
+    no quota (with Redis both are one script)."""
+    url = store.url if isinstance(store, RedisStore) else None
+    limiter = RateLimiter(url, key_prefix=f"{uid()}:rate")
+    quotas, user, decisions = make_service(), uid(), []
+    try:
+        for _ in range(2):
+            decision = await quotas.consume_in(
+                user, None, 3, 10, SMALL, rate=_rate_hit(limiter, user, decisions)
+            )
+            assert decision.allowed
+        refused = _rate_hit(limiter, user, decisions)
+        with pytest.raises(_Refused):
+            await quotas.consume_in(user, None, 3, 10, SMALL, rate=refused)
+        assert refused.attempted
+        usage = await quotas.usage("user", user)
+    finally:
+        if url is not None:
+            await limiter.reset(user, RatePolicy(per_minute=2, per_hour=None, per_day=None))
+        await limiter.aclose()
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert [d.remaining for d in decisions] == [1, 0, 0]
+    assert not any(d.degraded for d in decisions)
+    assert usage.messages_in == 6
+
+
+async def test_redis_down_the_rate_hit_made_with_the_quota_fails_open_too(
+    sqlite_engine: AsyncEngine, clock: UTCClock
+) -> None:
+    store = RedisStore(UNREACHABLE_REDIS_URL, socket_timeout=0.2)
+    limiter = RateLimiter(UNREACHABLE_REDIS_URL, socket_timeout=0.2)
+    quotas, user, decisions = QuotaService(store, sqlite_engine, clock), uid(), []
+    try:
+        decision = await quotas.consume_in(
+            user, None, 5, 1, SMALL, rate=_rate_hit(limiter, user, decisions)
+        )
+        usage = await quotas.usage("user", user)
+    finally:
+        await store.aclose()
+        await limiter.aclose()
+    assert decision.allowed
+    assert decision.degraded
+    assert [(d.allowed, d.remaining, d.degraded) for d in decisions] == [(True, 1, True)]
+    assert limiter.storage_errors == 1
+    assert quotas.storage_errors >= 1
+    assert usage.messages_in == 5
