@@ -125,44 +125,42 @@ class BatchProducer:
         timestamps = (
             [now] * count if stamps is None else [ts if ts is not None else now for ts in stamps]
         )
-        # Runs of records bound for one partition, in input order: the whole call when
-        # it is keyless (sticky partition) or has one key, else as the keys fall.
-        runs: list[tuple[int, int, int]] = []  # (partition, start, stop)
-        if partitions.count(partitions[0]) == count:
-            runs.append((partitions[0], 0, count))
-        else:
-            start = 0
-            for i in range(1, count):
-                if partitions[i] != partitions[i - 1]:
-                    runs.append((partitions[start], start, i))
-                    start = i
-            runs.append((partitions[start], start, count))
         keys, values, headers = records.keys, records.values, records.headers
-        whole = len(runs) == 1
-        # (run start, segments): where each run's records went.
-        placed: list[tuple[int, list[_Segment]]] = []
-        touched: dict[int, _Lane] = {}
+        # Per partition, its records in input order (Kafka keeps order per partition
+        # only): the whole call when it is keyless (sticky) or has one key, else the
+        # call's records grouped by partition, ``None`` standing for "all of them".
+        groups: dict[int, list[int] | None]
+        if partitions.count(partitions[0]) == count:
+            groups = {partitions[0]: None}
+        else:
+            grouped: dict[int, list[int]] = {}
+            for i, partition in enumerate(partitions):
+                found = grouped.get(partition)
+                if found is None:
+                    grouped[partition] = [i]
+                else:
+                    found.append(i)
+            groups = dict(grouped)
+        # (indices, segments): where each partition's records went.
+        placed: list[tuple[list[int] | None, list[_Segment]]] = []
         producer = self._producer
         # No await from here to the flushers' start: appends of concurrent calls never
         # interleave.
-        for partition, start, stop in runs:
-            lane = touched.get(partition)
-            if lane is None:
-                lane = touched[partition] = self._lane(topic, partition)
+        for partition, indices in groups.items():
+            lane = self._lane(topic, partition)
             segments: list[_Segment] = []
-            if whole:
+            if indices is None:
                 lane.append(producer, keys, values, headers, timestamps, segments)
             else:
                 lane.append(
                     producer,
-                    keys[start:stop],
-                    values[start:stop],
-                    headers[start:stop],
-                    timestamps[start:stop],
+                    [keys[i] for i in indices],
+                    [values[i] for i in indices],
+                    [headers[i] for i in indices],
+                    [timestamps[i] for i in indices],
                     segments,
                 )
-            placed.append((start, segments))
-        for partition, lane in touched.items():
+            placed.append((indices, segments))
             if lane.flusher is None:
                 lane.flusher = asyncio.create_task(self._flush(topic, partition, lane))
         slots = {slot for _, segments in placed for slot, _, _ in segments}
@@ -177,25 +175,28 @@ class BatchProducer:
                 f"publish to {topic!r} partly failed ({failed[0].delivered.exception()!r}); "
                 "some records were stored"
             )
-        # Per batch, not per record: its base offset and, with LogAppendTime, the
-        # broker's timestamp (-1 otherwise: ours stands). Offsets are ranges per segment.
-        offsets: list[int] = []
-        broker_stamps = False
-        for _, segments in placed:
+        # Per batch, not per record: its base offset (a range of offsets per segment)
+        # and, with LogAppendTime, the broker's timestamp (-1 otherwise: ours stands).
+        offsets = [0] * count
+        for indices, segments in placed:
+            run: list[int] = []
+            broker: list[tuple[int, int, int]] = []  # (position in run, records, time)
             for slot, first, n in segments:
                 delivered = slot.delivered.result()  # raises the batch's error
-                base = delivered.offset + first
-                offsets.extend(range(base, base + n))
                 if delivered.timestamp != -1:
-                    broker_stamps = True
-        if broker_stamps:
-            i = 0
-            for _, segments in placed:
-                for slot, _, n in segments:
-                    broker_ts = slot.delivered.result().timestamp
-                    if broker_ts != -1:
-                        timestamps[i : i + n] = [broker_ts] * n
-                    i += n
+                    broker.append((len(run), n, delivered.timestamp))
+                base = delivered.offset + first
+                run.extend(range(base, base + n))
+            if indices is None:
+                offsets = run
+                for position, n, ts in broker:
+                    timestamps[position : position + n] = [ts] * n
+            else:
+                for i, offset in zip(indices, run, strict=True):
+                    offsets[i] = offset
+                for position, n, ts in broker:
+                    for i in indices[position : position + n]:
+                        timestamps[i] = ts
         return Stored(topic, partitions, offsets, timestamps)
 
     async def _flush(self, topic: str, partition: int, lane: _Lane) -> None:
