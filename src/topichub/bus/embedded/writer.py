@@ -33,7 +33,7 @@ from topichub.bus.port import (
 from topichub.kit.time import now_ms
 from topichub.models.bus import BusPartition, BusRecord
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_RECORDS_PER_TRANSACTION = 10_000
 """Upper bound on one group commit; a single larger publish call still goes in whole."""
@@ -134,7 +134,7 @@ class GroupWriter:
                 async with asyncio.timeout(timeout):
                     await asyncio.shield(task)
             except TimeoutError:
-                logger.warning("embedded bus writer did not drain in time; cancelling it")
+                log.warning("embedded bus writer did not drain in time; cancelling it")
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -180,7 +180,7 @@ class GroupWriter:
                     pending.future.set_exception(BusUnavailable("the bus stopped mid-commit"))
             raise
         except Exception as exc:  # noqa: BLE001  (any failure must reach every caller)
-            logger.warning("embedded bus group commit of %d call(s) failed: %r", len(group), exc)
+            log.warning("embedded bus group commit of %d call(s) failed: %r", len(group), exc)
             for pending in group:
                 if not pending.future.done():
                     error = BusUnavailable(f"the log could not commit: {exc}")

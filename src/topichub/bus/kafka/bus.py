@@ -79,7 +79,7 @@ from topichub.bus.port import (
     TopicSpec,
 )
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 _METADATA_TTL_S = 5.0
 _CHECK_TIMEOUT_S = 5.0
@@ -221,7 +221,7 @@ class KafkaBus:
                 async with asyncio.timeout(self._request_timeout_s + 5):
                     await close()
             except (KafkaError, TimeoutError, OSError) as exc:
-                logger.warning("closing the Kafka %s failed: %r", what, exc)
+                log.warning("closing the Kafka %s failed: %r", what, exc)
 
     def _ensure_running(self) -> None:
         if self._state != "running":
@@ -304,7 +304,7 @@ class KafkaBus:
         async with bounded(f"creating topic {spec.name!r}", self._request_timeout_s):
             error = await self._create(spec, configs)
             if isinstance(error, RETENTION_CONFIG_ERRORS) and configs:
-                logger.warning(
+                log.warning(
                     "broker refused retention configs for %r (%r); creating it without",
                     spec.name,
                     error,

@@ -20,7 +20,7 @@ from topichub.bus.port import BusError, InvalidPartition, Positions, Record
 if TYPE_CHECKING:
     from topichub.bus.kafka.bus import KafkaBus
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 READER_FETCH_WAIT_MS = 20
 """How long the broker may hold a fetch that finds nothing. A live stream's reader waits
@@ -131,7 +131,7 @@ class KafkaReader:
                 async with asyncio.timeout(self._bus._request_timeout_s):
                     await self._consumer.stop()
             except (KafkaError, TimeoutError, OSError) as exc:
-                logger.warning("closing a Kafka reader failed: %r", exc)
+                log.warning("closing a Kafka reader failed: %r", exc)
 
 
 class KafkaGroupConsumer:
@@ -223,4 +223,4 @@ class KafkaGroupConsumer:
                 async with asyncio.timeout(self._bus._request_timeout_s):
                     await self._consumer.stop()
             except (KafkaError, TimeoutError, OSError) as exc:
-                logger.warning("closing Kafka group consumer %r failed: %r", self._group, exc)
+                log.warning("closing Kafka group consumer %r failed: %r", self._group, exc)
