@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from topichub.topics.endpoints import PUBLISH_BODY, PUBLISH_MODEL
@@ -84,3 +86,78 @@ def test_both_parsers_accept_the_same_bodies_with_the_same_values(raw: bytes) ->
         {k: v for k, v in m.items() if v is not None or k == "value"} for m in as_dicts["messages"]
     ]
     assert repr(given) == repr(message_dicts(as_models.messages))  # repr: NaN != NaN
+
+
+# Bodies near the schema's edges: every field with values of every JSON type, sizes on
+# both sides of each limit, unknown fields, and bodies of values only (the fast parser's
+# case) mixed with full ones.
+_JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+)
+_JSON = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_KEYS = st.one_of(
+    st.none(), st.text(max_size=4), st.sampled_from(["k" * 1024, "k" * 1025]), _JSON_SCALARS
+)
+_HEADER_NAMES = st.one_of(st.text(max_size=4), st.just(""))
+_HEADERS = st.one_of(
+    st.none(),
+    st.dictionaries(_HEADER_NAMES, st.one_of(st.text(max_size=4), _JSON_SCALARS), max_size=3),
+    st.sampled_from(
+        [
+            {f"h{i}": "v" for i in range(64)},
+            {f"h{i}": "v" for i in range(65)},
+            {"h": "v" * 4096},
+            {"h": "v" * 4097},
+        ]
+    ),
+    _JSON,
+)
+_PARTITIONS = st.one_of(
+    st.none(),
+    st.integers(min_value=-2, max_value=2**40),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-2, max_value=8),
+    st.sampled_from(["2", "x", True]),
+)
+
+
+@st.composite
+def _messages(draw: st.DrawFn) -> Any:
+    fields: dict[str, Any] = {}
+    if draw(st.booleans()) or draw(st.booleans()):
+        fields["value"] = draw(_JSON)
+    if draw(st.booleans()):
+        fields["key"] = draw(_KEYS)
+    if draw(st.booleans()):
+        fields["headers"] = draw(_HEADERS)
+    if draw(st.booleans()):
+        fields["partition"] = draw(_PARTITIONS)
+    if draw(st.integers(0, 9)) == 0:
+        fields[draw(st.sampled_from(["extra", "Value", "offset"]))] = draw(_JSON_SCALARS)
+    if draw(st.integers(0, 19)) == 0:
+        return draw(_JSON)  # a message that is not an object
+    return fields
+
+
+_BODIES = st.one_of(
+    st.fixed_dictionaries({"messages": st.lists(_messages(), max_size=4)}),
+    st.fixed_dictionaries(
+        {"messages": st.lists(st.fixed_dictionaries({"value": _JSON}), max_size=4)}
+    ),
+    _JSON,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_BODIES)
+def test_both_parsers_agree_on_generated_bodies(body: Any) -> None:
+    test_both_parsers_accept_the_same_bodies_with_the_same_values(json.dumps(body).encode())
