@@ -86,6 +86,12 @@ def header_credential(scope: Scope) -> str | None:
             if api_key is not None:
                 return None
             api_key = value
+    return _credential(authorization, api_key)
+
+
+def _credential(authorization: bytes | None, api_key: bytes | None) -> str | None:
+    """The credential of an ``Authorization: Bearer`` or ``X-API-Key`` header (the
+    former wins), or None when the one given is not usable that way."""
     if authorization is not None:
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         token = token.strip()
@@ -122,15 +128,7 @@ def _fast_credential(scope: Scope) -> str | None:
         and content_type.split(b";", 1)[0].strip().lower() != b"application/json"
     ):
         return None
-    if authorization is not None:
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
-        return token
-    if api_key:
-        return api_key.decode("latin-1")
-    return None
+    return _credential(authorization, api_key)
 
 
 async def _read_body(receive: Receive) -> bytes:
