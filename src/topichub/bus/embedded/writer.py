@@ -4,6 +4,10 @@ them all in one transaction, then answers each caller.
 Offset assignment is therefore serialised without locks between callers, and many small
 concurrent publishes cost one transaction. If that transaction fails, every caller in it
 gets ``BusUnavailable``: nothing is acknowledged that was not committed.
+
+The transactions run on one connection the writer holds, through its driver
+(``driver``): every microsecond a transaction spends on the event loop is taken from
+request handling.
 """
 
 from __future__ import annotations
@@ -12,15 +16,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from topichub.bus.embedded.common import encode_headers
+from topichub.bus.embedded.driver import LogConnection, Row
 from topichub.bus.port import (
     BusError,
     BusUnavailable,
@@ -31,7 +34,6 @@ from topichub.bus.port import (
     TopicNotFound,
 )
 from topichub.kit.time import now_ms
-from topichub.models.bus import BusPartition, BusRecord
 
 log = logging.getLogger(__name__)
 
@@ -45,42 +47,6 @@ class PendingPublish:
     records: OutBatch
     partitions: list[int]
     future: asyncio.Future[Stored]
-
-
-_RECORD_COLUMNS = (
-    "topic",
-    "partition",
-    "offset",
-    "timestamp_ms",
-    "key",
-    "value",
-    "headers",
-    "size",
-)
-_INSERT_SQL: dict[str, str] = {}
-
-
-def _insert_sql(dialect: Dialect) -> str:
-    """``INSERT INTO bus_records (...) VALUES (...)`` in the driver's own parameter
-    style (qmark for sqlite3, $n for asyncpg), names quoted as the dialect needs
-    (``offset`` is reserved in PostgreSQL)."""
-    sql = _INSERT_SQL.get(dialect.name)
-    if sql is None:
-        quote = dialect.identifier_preparer.quote
-        columns = ", ".join(quote(c) for c in _RECORD_COLUMNS)
-        if dialect.paramstyle == "qmark":
-            marks = ", ".join("?" for _ in _RECORD_COLUMNS)
-        elif dialect.paramstyle == "numeric_dollar":
-            marks = ", ".join(f"${i}" for i in range(1, len(_RECORD_COLUMNS) + 1))
-        elif dialect.paramstyle == "format":
-            marks = ", ".join("%s" for _ in _RECORD_COLUMNS)
-        else:
-            raise BusError(f"the embedded bus does not support the {dialect.paramstyle} style")
-        table = quote(BusRecord.__tablename__)
-        # Only constant names and placeholders: values are always bound parameters.
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-        _INSERT_SQL[dialect.name] = sql
-    return sql
 
 
 class GroupWriter:
@@ -104,6 +70,8 @@ class GroupWriter:
         self._queue: deque[PendingPublish] = deque()
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._conn: LogConnection | None = None
+        """The connection the group commits run on, opened by the first one."""
         self._draining = False
         self.transactions = 0
         """Group commits so far (observability and tests)."""
@@ -144,16 +112,21 @@ class GroupWriter:
                 pending.future.set_exception(BusUnavailable("the bus stopped"))
 
     async def _run(self) -> None:
-        while True:
-            if not self._queue:
-                if self._draining:
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            group = self._take_group()
-            if group:
-                await self._commit_group(group)
+        try:
+            while True:
+                if not self._queue:
+                    if self._draining:
+                        return
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                    continue
+                group = self._take_group()
+                if group:
+                    await self._commit_group(group)
+        finally:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await conn.close()
 
     def _take_group(self) -> list[PendingPublish]:
         group: list[PendingPublish] = []
@@ -248,15 +221,8 @@ class GroupWriter:
         return Stored(topic, partitions, offsets, timestamps)
 
     async def _write_group(self, group: list[PendingPublish]) -> list[Stored | BusError]:
-        topics = {pending.topic for pending in group}
-        async with self._engine.begin() as conn:
-            rows = await conn.execute(
-                select(BusPartition.topic, BusPartition.partition, BusPartition.next_offset)
-                .where(BusPartition.topic.in_(topics))
-                # Harmless in one process; makes a misconfigured second writer wait
-                # instead of colliding on the primary key (PostgreSQL only).
-                .with_for_update()
-            )
+        conn, rows = await self._begin({pending.topic for pending in group})
+        try:
             next_offsets: dict[tuple[str, int], int] = {}
             partition_counts: dict[str, int] = {}
             for topic, partition, next_offset in rows:
@@ -264,7 +230,7 @@ class GroupWriter:
                 partition_counts[topic] = partition_counts.get(topic, 0) + 1
             start = dict(next_offsets)
             timestamp = now_ms()
-            inserts: list[tuple[Any, ...]] = []
+            inserts: list[Row] = []
             outcomes: list[Stored | BusError] = []
             for pending in group:
                 count = partition_counts.get(pending.topic)
@@ -275,22 +241,36 @@ class GroupWriter:
                     outcomes.append(InvalidPartition(f"{pending.topic!r} has {count} partitions"))
                     continue
                 outcomes.append(self._rows(pending, next_offsets, timestamp, inserts))
-            if inserts:
-                # The driver's own executemany over tuples: compiling an insert() and
-                # processing 8 bound parameters per row through SQLAlchemy was a quarter
-                # of a 1,000-message publish's CPU (py-spy, bench publish_batch).
-                await conn.exec_driver_sql(_insert_sql(conn.dialect), inserts)
-                await conn.execute(
-                    update(BusPartition)
-                    .where(
-                        BusPartition.topic == bindparam("b_topic"),
-                        BusPartition.partition == bindparam("b_partition"),
-                    )
-                    .values(next_offset=bindparam("b_next")),
-                    [
-                        {"b_topic": t, "b_partition": p, "b_next": n}
-                        for (t, p), n in next_offsets.items()
-                        if n != start[(t, p)]
-                    ],
-                )
+            await conn.write(
+                inserts,
+                [(n, t, p) for (t, p), n in next_offsets.items() if n != start[(t, p)]],
+            )
+        except BaseException:
+            self._conn = None
+            await conn.discard()
+            raise
         return outcomes
+
+    async def _begin(self, topics: Collection[str]) -> tuple[LogConnection, Sequence[Row]]:
+        """The held connection (opened when there is none) with a transaction begun
+        and ``(topic, partition, next_offset)`` of the topics' partitions read.
+
+        A held connection that fails here is replaced once, as nothing was written
+        yet: one the database dropped since the last commit (a restart, an idle
+        timeout) is only found out by using it, which the pool's pre-ping used to do
+        on every checkout."""
+        if self._conn is not None:
+            try:
+                return self._conn, await self._read(self._conn, topics)
+            except Exception as exc:  # noqa: BLE001  (retried once on a new connection)
+                log.info("embedded bus writer's connection failed (%r); opening another", exc)
+        self._conn = await LogConnection.open(self._engine)
+        return self._conn, await self._read(self._conn, topics)
+
+    async def _read(self, conn: LogConnection, topics: Collection[str]) -> Sequence[Row]:
+        try:
+            return await conn.read(topics)
+        except BaseException:
+            self._conn = None
+            await conn.discard()
+            raise
