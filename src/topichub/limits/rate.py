@@ -56,8 +56,10 @@ _ERRORS: Final = (*STORE_ERRORS, StorageError)
 
 
 _MAX_CACHED: Final = 10_000
-_WINDOWS: dict[RatePolicy, tuple[tuple[str, int, RateLimitItem], ...]] = {}
-"""Each policy's windows (the ``limits`` items are a dozen attribute sets each)."""
+_Windows = tuple[tuple[str, int, RateLimitItem], ...]
+_WINDOWS: dict[RatePolicy, tuple[_Windows, str]] = {}
+"""Each policy's windows (the ``limits`` items are a dozen attribute sets each) and its
+``RateLimit-Policy`` header."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +70,30 @@ class RatePolicy:
     per_hour: int | None = 50_000
     per_day: int | None = 1_000_000
 
-    def windows(self) -> tuple[tuple[str, int, RateLimitItem], ...]:
+    def windows(self) -> _Windows:
         """(name, seconds, item) of each window that is on; made once per policy."""
+        return self._compiled()[0]
+
+    def header(self) -> str:
+        """The ``RateLimit-Policy`` header: each window's quota and length."""
+        return self._compiled()[1]
+
+    def _compiled(self) -> tuple[_Windows, str]:
         found = _WINDOWS.get(self)
         if found is None:
-            found = self._windows()
+            windows = self._windows()
+            found = (
+                windows,
+                ", ".join(
+                    f'"{name}";q={item.amount};w={seconds}' for name, seconds, item in windows
+                ),
+            )
             if len(_WINDOWS) >= _MAX_CACHED:
                 _WINDOWS.clear()
             _WINDOWS[self] = found
         return found
 
-    def _windows(self) -> tuple[tuple[str, int, RateLimitItem], ...]:
+    def _windows(self) -> _Windows:
         out: list[tuple[str, int, RateLimitItem]] = []
         for name, amount, item_type in (
             ("minute", self.per_minute, RateLimitItemPerMinute),
@@ -106,12 +121,19 @@ class WindowState:
     reset_after: int
 
 
-@dataclass(frozen=True, slots=True)
+_Row = tuple[str, int, int, int, int]
+"""A ``WindowState``'s fields as a plain tuple: what a decision keeps of each window (a
+publish reads only its headers, so the ``WindowState`` objects are made on demand)."""
+
+
+@dataclass(slots=True, eq=False)
 class RateDecision:
     """The outcome of one hit. ``limit``/``remaining``/``reset_at`` describe the most
     constraining window: for an allowed request the one with the least left, for a
     refused one the one that makes the client wait longest. ``reset_at`` is epoch
-    seconds; ``retry_after`` is set (>= 1) only when refused."""
+    seconds; ``retry_after`` is set (>= 1) only when refused. Not frozen (a frozen
+    dataclass pays an ``object.__setattr__`` per field on every request), but never
+    changed once made."""
 
     allowed: bool
     limit: int
@@ -119,26 +141,34 @@ class RateDecision:
     reset_at: int
     retry_after: int | None
     window: str | None
-    windows: tuple[WindowState, ...]
+    rows: tuple[_Row, ...]
+    """The windows in policy order, as ``WindowState`` fields (see ``windows``)."""
+    lead: int = 0
+    """The index in ``rows`` of ``window``, the constraining one."""
+    policy_header: str = ""
+    """The ``RateLimit-Policy`` value, made once per policy (``RatePolicy.header``)."""
     degraded: bool = False
+
+    @property
+    def windows(self) -> tuple[WindowState, ...]:
+        return tuple(WindowState(*row) for row in self.rows)
 
     def headers(self) -> dict[str, str]:
         """Seed 003's ``X-RateLimit-*``, the IETF draft's ``RateLimit-Policy`` and
         ``RateLimit`` (draft-ietf-httpapi-ratelimit-headers-08+, constraining window
         first) and, when refused, ``Retry-After``."""
-        if not self.windows:
+        rows = self.rows
+        if not rows:
             return {}
-        ordered = sorted(self.windows, key=lambda w: w.name != self.window)
+        parts = [f'"{name}";r={remaining};t={reset}' for name, _s, _l, remaining, reset in rows]
+        if self.lead:
+            parts.insert(0, parts.pop(self.lead))
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
             "X-RateLimit-Reset": str(self.reset_at),
-            "RateLimit-Policy": ", ".join(
-                f'"{w.name}";q={w.limit};w={w.seconds}' for w in self.windows
-            ),
-            "RateLimit": ", ".join(
-                f'"{w.name}";r={w.remaining};t={w.reset_after}' for w in ordered
-            ),
+            "RateLimit-Policy": self.policy_header,
+            "RateLimit": ", ".join(parts),
         }
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
@@ -195,62 +225,179 @@ return out
 """
 
 
+class _Window:
+    """One window's sliding window counter of one key, in process: the counts of the two
+    newest buckets counted in (a bucket is the window-aligned wall-clock number
+    ``int(now / seconds)``). A decision reads only the current bucket and the one
+    before it, and the library's storage keeps a bucket's counter for two windows from
+    its first hit, so for a clock that does not step back nothing older is ever read:
+    where the library lets a counter expire, this one is overwritten. A clock stepping
+    back over a whole window may lose the counts stepped over (the client's favour)."""
+
+    __slots__ = ("amount", "bucket", "count", "name", "old_bucket", "old_count", "seconds")
+
+    def __init__(self, name: str, seconds: int, amount: int) -> None:
+        self.name = name
+        self.seconds = seconds
+        self.amount = amount
+        self.clear()
+
+    def clear(self) -> None:
+        self.bucket = self.old_bucket = -1
+        self.count = self.old_count = 0
+
+    def read(self, now: float) -> tuple[int, float, int, float]:
+        """(previous count, its TTL, current count, its TTL) as the library's storage
+        reports them at ``now`` (TTLs in seconds)."""
+        seconds = self.seconds
+        at = now / seconds
+        since = (now - seconds) / seconds
+        current = self._count(int(at))
+        previous = self._count(int(since))
+        previous_ttl = 0.0 if previous == 0 else (1 - (since % 1)) * seconds
+        return previous, previous_ttl, current, (1 - (at % 1)) * seconds + seconds
+
+    def _count(self, bucket: int) -> int:
+        if bucket == self.bucket:
+            return self.count
+        return self.old_count if bucket == self.old_bucket else 0
+
+    def add(self, bucket: int, cost: int) -> None:
+        if bucket == self.bucket:
+            self.count += cost
+        elif bucket == self.old_bucket:
+            self.old_count += cost
+        elif bucket > self.bucket:
+            self.old_bucket, self.old_count = self.bucket, self.count
+            self.bucket, self.count = bucket, cost
+        else:
+            self.old_bucket, self.old_count = bucket, cost
+
+
 class _MemoryWindows:
     """The ``limits`` library's in-process sliding window counter, computed the same way
-    (window keys aligned to the wall clock, a current counter created with twice the
-    window as its TTL, the previous one weighted by its remaining share) but as plain
-    synchronous dict operations: one decision is a few dict lookups, where the library's
-    async storage takes a dozen awaits, locks and clock reads per window. No I/O, no
-    await: the embedded default decides every request in memory."""
+    (buckets aligned to the wall clock, a current counter living twice the window, the
+    previous one weighted by its remaining share) on plain objects: one ``_Window`` per
+    key, window and amount (so policies that share a window's amount share its counts,
+    as the library's keys do), found for a (key, policy) with one dict lookup. No I/O,
+    no await: the embedded default decides every request in memory, and ``hit`` checks
+    and counts every window with nothing running in between."""
 
-    __slots__ = ("_clock", "_counts", "_expires", "_next_sweep")
+    __slots__ = ("_next_sweep", "_slots", "_windows")
 
     SWEEP_S = 60.0
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._counts: dict[str, int] = {}
-        self._expires: dict[str, float] = {}
+    def __init__(self) -> None:
+        self._windows: dict[tuple[str, int, int], _Window] = {}
+        self._slots: dict[tuple[str, RatePolicy], tuple[tuple[_Window, ...], str]] = {}
         self._next_sweep = 0.0
 
-    def _get(self, key: str, now: float) -> int:
-        if self._expires.get(key, 0.0) <= now:
-            self._counts.pop(key, None)
-            self._expires.pop(key, None)
-            return 0
-        return self._counts.get(key, 0)
+    def slot(self, key: str, policy: RatePolicy) -> tuple[tuple[_Window, ...], str]:
+        """``key``'s windows under ``policy`` and the policy's header."""
+        found = self._slots.get((key, policy))
+        if found is None:
+            windows = []
+            for name, seconds, item in policy.windows():
+                window = self._windows.get((key, seconds, item.amount))
+                if window is None:
+                    window = self._windows[key, seconds, item.amount] = _Window(
+                        name, seconds, item.amount
+                    )
+                windows.append(window)
+            found = tuple(windows), policy.header()
+            if len(self._slots) >= _MAX_CACHED:
+                self._slots.clear()
+            self._slots[key, policy] = found
+        return found
 
-    @staticmethod
-    def _keys(key: str, seconds: int, now: float) -> tuple[str, str]:
-        return f"{key}/{int((now - seconds) / seconds)}", f"{key}/{int(now / seconds)}"
-
-    def window(self, key: str, seconds: int, now: float) -> tuple[int, float, int, float]:
-        previous_key, current_key = self._keys(key, seconds, now)
-        previous = self._get(previous_key, now)
-        current = self._get(current_key, now)
-        previous_ttl = 0.0 if previous == 0 else (1 - (((now - seconds) / seconds) % 1)) * seconds
-        current_ttl = (1 - ((now / seconds) % 1)) * seconds + seconds
-        return previous, previous_ttl, current, current_ttl
-
-    def add(self, key: str, seconds: int, cost: int, now: float) -> None:
-        _previous_key, current_key = self._keys(key, seconds, now)
-        count = self._get(current_key, now) + cost
-        self._counts[current_key] = count
-        if count == cost:
-            self._expires[current_key] = now + 2 * seconds
+    def hit(
+        self, key: str, policy: RatePolicy, cost: int, now: float, degraded: bool
+    ) -> RateDecision:
+        """Check every window, then count in all of them. For an allowed hit this is
+        ``_Window.read`` and ``_allowed`` on plain values, simplified where the hit's
+        own numbers settle a branch (``test_rate_equivalence`` compares it with the
+        general computation); a refusal, rare, takes the general path."""
+        windows, header = self._slots.get((key, policy)) or self.slot(key, policy)
+        if not windows:
+            return RateDecision(True, 0, 0, int(now), None, None, ())
+        rows: list[_Row] = []
+        buckets = []
+        lead = 0
+        for i, w in enumerate(windows):
+            seconds = w.seconds
+            at = now / seconds
+            bucket = int(at)
+            since = (now - seconds) / seconds
+            before = int(since)
+            if w.bucket == bucket:
+                current = w.count
+                previous = w.old_count if w.old_bucket == before else 0
+            else:
+                current = w.old_count if w.old_bucket == bucket else 0
+                previous = w.count if w.bucket == before else 0
+            amount = w.amount
+            if previous:
+                previous_ttl = (1 - (since % 1)) * seconds
+                weighted = math.floor(previous * previous_ttl / seconds)
+            else:
+                previous_ttl = weighted = 0
+            left = amount - (weighted + current)
+            if cost > amount or left < cost:
+                counts = [_Counts(x.name, x.seconds, x.amount, *x.read(now)) for x in windows]
+                refused = [c for c in counts if cost > c.limit or c.remaining < cost]
+                return _refused(counts, refused, header, cost, now, degraded)
+            # _until_fits(remaining + 1) after the hit: the room it looks for is exactly
+            # the weighted previous count, which frees up as the previous bucket decays;
+            # with none, the current count frees up when it rolls over.
+            if weighted:
+                wait = math.ceil(max(0.0, previous_ttl - weighted * seconds / previous))
+            else:
+                wait = math.ceil((1 - (at % 1)) * seconds + seconds - seconds)
+            remaining = left - cost
+            if i and (
+                remaining < rows[lead][3] or (remaining == rows[lead][3] and wait > rows[lead][4])
+            ):
+                lead = i
+            rows.append((w.name, seconds, amount, remaining, wait))
+            buckets.append(bucket)
+        for w, bucket in zip(windows, buckets, strict=True):
+            if w.bucket == bucket:
+                w.count += cost
+            else:
+                w.add(bucket, cost)
         if now >= self._next_sweep:
             self._sweep(now)
+        name, _seconds, amount, remaining, wait = rows[lead]
+        return RateDecision(
+            True,
+            amount,
+            remaining,
+            math.ceil(now + wait),
+            None,
+            name,
+            tuple(rows),
+            lead,
+            header,
+            degraded,
+        )
 
-    def clear(self, key: str, seconds: int) -> None:
-        for k in self._keys(key, seconds, self._clock()):
-            self._counts.pop(k, None)
-            self._expires.pop(k, None)
+    def reset(self, key: str, policy: RatePolicy) -> None:
+        for _name, seconds, item in policy.windows():
+            window = self._windows.get((key, seconds, item.amount))
+            if window is not None:
+                window.clear()
 
     def _sweep(self, now: float) -> None:
+        """Forget the windows whose newest bucket is older than the previous one (their
+        counts no longer matter), and the slots that point at them."""
         self._next_sweep = now + self.SWEEP_S
-        for k in [k for k, at in self._expires.items() if at <= now]:
-            del self._expires[k]
-            self._counts.pop(k, None)
+        stale = [
+            k for k, w in self._windows.items() if w.bucket < int((now - w.seconds) / w.seconds)
+        ]
+        for k in stale:
+            del self._windows[k]
+        if stale:
+            self._slots.clear()
 
 
 class RateLimiter:
@@ -269,9 +416,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
-        self._memory = _MemoryWindows(clock)
-        # The storage keys of a key's windows (the library's key_for joins strings).
-        self._keyed: dict[tuple[str, RatePolicy], list[tuple[str, str, int, int]]] = {}
+        self._memory = _MemoryWindows()
         self._redis: AsyncScript | None = None
         self._url: str | None = None
         self._pool: BlockingConnectionPool | None = None
@@ -302,75 +447,28 @@ class RateLimiter:
         them all; see the module docstring for what is atomic."""
         if cost < 1:
             raise ValueError("cost must be >= 1")
+        if self._redis is None:
+            return self._memory.hit(key, policy, cost, self._clock(), False)
         windows = policy.windows()
         if not windows:
             return RateDecision(True, 0, 0, int(self._clock()), None, None, ())
-        if self._redis is not None:
-            if time.monotonic() >= self._redis_retry_at:
-                try:
-                    return await self._hit_redis(self._redis, key, windows, cost)
-                except _ERRORS as exc:
-                    self._degraded.record(exc)
-                    self._redis_retry_at = time.monotonic() + self._retry_interval
-            return self._hit_memory(key, policy, windows, cost, degraded=True)
-        return self._hit_memory(key, policy, windows, cost, degraded=False)
+        if time.monotonic() >= self._redis_retry_at:
+            try:
+                return await self._hit_redis(self._redis, key, policy, cost)
+            except _ERRORS as exc:
+                self._degraded.record(exc)
+                self._redis_retry_at = time.monotonic() + self._retry_interval
+        return self._memory.hit(key, policy, cost, self._clock(), True)
 
     async def reset(self, key: str, policy: RatePolicy) -> None:
         """Forget ``key``'s counts in every window (admin action, tests)."""
-        windows = policy.windows()
         if self._redis is not None:
-            await self._client.delete(*self._redis_keys(key, windows))
-        for _name, seconds, item in windows:
-            self._memory.clear(item.key_for(key), seconds)
+            await self._client.delete(*self._redis_keys(key, policy.windows()))
+        self._memory.reset(key, policy)
 
     async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.disconnect()
-
-    def _hit_memory(
-        self,
-        key: str,
-        policy: RatePolicy,
-        windows: tuple[tuple[str, int, RateLimitItem], ...],
-        cost: int,
-        *,
-        degraded: bool,
-    ) -> RateDecision:
-        """Check every window, then count in all of them; nothing can run in between
-        (no await), so the two steps are one."""
-        memory = self._memory
-        now = self._clock()
-        keyed = self._keyed.get((key, policy))
-        if keyed is None:
-            keyed = [
-                (item.key_for(key), name, seconds, item.amount) for name, seconds, item in windows
-            ]
-            if len(self._keyed) >= _MAX_CACHED:
-                self._keyed.clear()
-            self._keyed[(key, policy)] = keyed
-        # What _allowed does over _Counts, on plain values: every window is read once and
-        # its use computed once (a refusal, rare, takes the general path).
-        rows = []
-        for k, name, seconds, amount in keyed:
-            previous, previous_ttl, current, current_ttl = memory.window(k, seconds, now)
-            left = amount - (math.floor(previous * previous_ttl / seconds) + current)
-            if cost > amount or left < cost:
-                counts = [_Counts(n, s, a, *memory.window(key_, s, now)) for key_, n, s, a in keyed]
-                refused = [c for c in counts if cost > c.limit or c.remaining < cost]
-                return _refused(counts, refused, cost, now, degraded)
-            rows.append((name, seconds, amount, previous, previous_ttl, current, current_ttl, left))
-        for k, _name, seconds, _amount in keyed:
-            memory.add(k, seconds, cost, now)
-        states = []
-        for name, seconds, amount, previous, previous_ttl, current, current_ttl, left in rows:
-            remaining = left - cost
-            # After the hit: a missing current counter is created with twice the window.
-            ttl = current_ttl if current_ttl > 0 else 2.0 * seconds
-            wait = _until_fits(
-                seconds, amount, previous, previous_ttl, current + cost, ttl, remaining + 1
-            )
-            states.append(WindowState(name, seconds, amount, remaining, math.ceil(wait)))
-        return _decided(states, now, degraded)
 
     def _redis_keys(
         self, key: str, windows: tuple[tuple[str, int, RateLimitItem], ...]
@@ -387,16 +485,17 @@ class RateLimiter:
         self,
         script: AsyncScript,
         key: str,
-        windows: tuple[tuple[str, int, RateLimitItem], ...],
+        policy: RatePolicy,
         cost: int,
     ) -> RateDecision:
         """Check and count every window in one script: one round trip, and the windows
         are counted as one atomic step."""
+        windows = policy.windows()
         args: list[int] = [cost]
         for _name, seconds, item in windows:
             args += [item.amount, seconds]
         raw = await script(keys=self._redis_keys(key, windows), args=args)
-        return self._from_redis(raw, windows, cost)
+        return self._from_redis(raw, policy, cost)
 
     def redis_script(
         self, key: str, policy: RatePolicy, url: str, cost: int = 1
@@ -416,7 +515,7 @@ class RateLimiter:
     def redis_decision(self, raw: list[int], policy: RatePolicy, cost: int = 1) -> RateDecision:
         """The decision from what ``HIT_SCRIPT`` returned (run by ``redis_script``'s
         caller)."""
-        return self._from_redis(raw, policy.windows(), cost)
+        return self._from_redis(raw, policy, cost)
 
     def redis_failed(
         self, exc: BaseException, key: str, policy: RatePolicy, cost: int = 1
@@ -426,12 +525,11 @@ class RateLimiter:
         process."""
         self._degraded.record(exc)
         self._redis_retry_at = time.monotonic() + self._retry_interval
-        return self._hit_memory(key, policy, policy.windows(), cost, degraded=True)
+        return self._memory.hit(key, policy, cost, self._clock(), True)
 
-    def _from_redis(
-        self, raw: list[int], windows: tuple[tuple[str, int, RateLimitItem], ...], cost: int
-    ) -> RateDecision:
+    def _from_redis(self, raw: list[int], policy: RatePolicy, cost: int) -> RateDecision:
         now = self._clock()
+        windows, header = policy.windows(), policy.header()
         counts = [
             _Counts(
                 name,
@@ -445,12 +543,12 @@ class RateLimiter:
             for i, (name, seconds, item) in enumerate(windows)
         ]
         if int(raw[0]) == 1:
-            return _allowed(counts, cost, now, False)
+            return _allowed(counts, header, cost, now, False)
         refused = [c for c in counts if c.remaining < cost]
         # Redis's arithmetic decided; should float rounding here disagree, blame the
         # window with the least room.
         return _refused(
-            counts, refused or [min(counts, key=lambda c: c.remaining)], cost, now, False
+            counts, refused or [min(counts, key=lambda c: c.remaining)], header, cost, now, False
         )
 
 
@@ -524,56 +622,65 @@ def _until_fits(
     return until_roll + max(0.0, seconds * (1 - allowance / current))
 
 
-def _state(counts: _Counts, remaining: int, reset_after: int) -> WindowState:
-    return WindowState(counts.name, counts.seconds, counts.limit, remaining, reset_after)
+def _row(counts: _Counts, remaining: int, reset_after: int) -> _Row:
+    return counts.name, counts.seconds, counts.limit, remaining, reset_after
 
 
-def _allowed(counts: list[_Counts], cost: int, now: float, degraded: bool) -> RateDecision:
-    states = []
+def _allowed(
+    counts: list[_Counts], header: str, cost: int, now: float, degraded: bool
+) -> RateDecision:
+    """An allowed request's decision: the window with the least left leads."""
+    rows = []
     for c in counts:
         remaining = max(0, c.remaining - cost)
         after = c.after_hit(cost)
-        states.append(_state(c, remaining, math.ceil(after.seconds_until_fits(remaining + 1))))
-    return _decided(states, now, degraded)
-
-
-def _decided(states: list[WindowState], now: float, degraded: bool) -> RateDecision:
-    """An allowed request's decision: the window with the least left leads."""
-    tightest = min(states, key=lambda s: (s.remaining, -s.reset_after))
+        rows.append(_row(c, remaining, math.ceil(after.seconds_until_fits(remaining + 1))))
+    lead = min(range(len(rows)), key=lambda i: (rows[i][3], -rows[i][4]))
+    name, _seconds, limit, remaining, reset_after = rows[lead]
     return RateDecision(
-        allowed=True,
-        limit=tightest.limit,
-        remaining=tightest.remaining,
-        reset_at=math.ceil(now + tightest.reset_after),
-        retry_after=None,
-        window=tightest.name,
-        windows=tuple(states),
-        degraded=degraded,
+        True,
+        limit,
+        remaining,
+        math.ceil(now + reset_after),
+        None,
+        name,
+        tuple(rows),
+        lead,
+        header,
+        degraded,
     )
 
 
 def _refused(
-    counts: list[_Counts], refused: list[_Counts], cost: int, now: float, degraded: bool
+    counts: list[_Counts],
+    refused: list[_Counts],
+    header: str,
+    cost: int,
+    now: float,
+    degraded: bool,
 ) -> RateDecision:
     blocking = {c.name for c in refused}
-    states = []
+    rows = []
     for c in counts:
         if c.name in blocking:
             # Strictly after the instant the request would fit, and never "retry now".
             wait = math.floor(c.seconds_until_fits(cost)) + 1
         else:
             wait = math.ceil(c.seconds_until_fits(c.remaining + 1)) if c.remaining < c.limit else 0
-        states.append(_state(c, c.remaining, wait))
-    worst = max((s for s in states if s.name in blocking), key=lambda s: s.reset_after)
+        rows.append(_row(c, c.remaining, wait))
+    worst = max((i for i, r in enumerate(rows) if r[0] in blocking), key=lambda i: rows[i][4])
+    name, _seconds, limit, remaining, reset_after = rows[worst]
     return RateDecision(
-        allowed=False,
-        limit=worst.limit,
-        remaining=worst.remaining,
-        reset_at=math.ceil(now + worst.reset_after),
-        retry_after=worst.reset_after,
-        window=worst.name,
-        windows=tuple(states),
-        degraded=degraded,
+        False,
+        limit,
+        remaining,
+        math.ceil(now + reset_after),
+        reset_after,
+        name,
+        tuple(rows),
+        worst,
+        header,
+        degraded,
     )
 
 
