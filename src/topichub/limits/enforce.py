@@ -61,7 +61,9 @@ async def rate_hit(
 
 def _settle(request: HTTPConnection, decision: RateDecision) -> None:
     headers = decision.headers()
-    request.state.rate_headers = headers
+    # What ``request.state.rate_headers = headers`` stores, where the middleware reads
+    # it, without making a ``State`` object for it on every request.
+    request.scope.setdefault("state", {})["rate_headers"] = headers
     if not decision.allowed:
         RATE_LIMITED.labels("rate").inc()
         raise RateLimitExceeded(

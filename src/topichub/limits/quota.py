@@ -31,9 +31,9 @@ towards the day on which it was checked.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -136,13 +136,23 @@ class QuotaService:
     ) -> None:
         self._sessions = create_sessionmaker(db) if isinstance(db, AsyncEngine) else db
         self._clock = clock
+        # A consumption reads the clock as epoch seconds: the default clock as
+        # time.time() (the instant utcnow() would give, without making a datetime), an
+        # injected one through its datetime.
+        self._seconds: Callable[[], float] = (
+            time.time if clock is utcnow else lambda: clock().timestamp()
+        )
+        self._day = _Day.of(self._seconds())
         self._counters: _Counters = (
             _RedisCounters(store) if isinstance(store, RedisStore) else _MemoryCounters()
         )
+        self._memory = self._counters if isinstance(self._counters, _MemoryCounters) else None
         self._load_locks: dict[CounterKey, asyncio.Lock] = {}
-        # The counters and checks of one call depend on nothing but its arguments (the
-        # limits by value: a changed plan or limit is another key, so it applies at once).
-        self._plans: dict[tuple[object, ...], tuple[list[CounterKey], list[_Check]]] = {}
+        # The counters and checks of one call depend on nothing but its arguments and the
+        # day. Keyed by the limits' identity (hashing them costs more than the rest of
+        # the key) and checked against them: a changed plan or limit is another object,
+        # so it applies at once.
+        self._plans: dict[tuple[str, str, str | None, str | None, int], _Plan] = {}
         self._pending: dict[CounterKey, Usage] = {}
         self._degraded = DegradedLog("quota counters")
         self._flush_lock = asyncio.Lock()
@@ -224,16 +234,18 @@ class QuotaService:
     ) -> QuotaDecision:
         if messages < 0 or nbytes < 0:
             raise ValueError("messages and bytes must be >= 0")
-        now = self._now()
-        day = now.date()
-        plan_key = (direction, user_id, project_id, tenant_id, day, limits)
-        planned = self._plans.get(plan_key)
-        if planned is None:
-            planned = _plan(direction, user_id, project_id, tenant_id, day, limits)
+        now = self._seconds()
+        day = self._day
+        if not day.start <= now < day.end:
+            day = self._day = _Day.of(now)
+        plan_key = (direction, user_id, project_id, tenant_id, id(limits))
+        plan = self._plans.get(plan_key)
+        if plan is None or plan.limits is not limits or plan.day != day.date:
+            plan = _plan(direction, user_id, project_id, tenant_id, day.date, limits)
             if len(self._plans) >= _MAX_PLANS:
                 self._plans.clear()
-            self._plans[plan_key] = planned
-        keys, limited = planned
+            self._plans[plan_key] = plan
+        keys, limited = plan.keys, plan.checks
         script: tuple[list[str], list[int]] | None = None
         if rate is not None:
             counters = self._counters
@@ -241,6 +253,10 @@ class QuotaService:
                 script = rate.limiter.redis_script(rate.key, rate.policy, counters.url)
             if script is None:
                 await rate.run()
+        if self._memory is not None and (messages or nbytes):
+            left = self._memory.consume(plan, messages, nbytes, enforce)
+            if left is not None:
+                return _decision(day, now, True, Remaining(*left))
         try:
             checks = limited if enforce else []
             if rate is not None and script is not None:
@@ -261,10 +277,10 @@ class QuotaService:
             delta = Usage().plus(direction, messages, nbytes)
             for key in keys:
                 self._pending[key] = self._pending.get(key, Usage()) + delta
-            return _decision(now, True, Remaining(None, None), degraded=True)
+            return _decision(day, now, True, Remaining(None, None), degraded=True)
         remaining = _remaining(applied.values, limited)
         if applied.ok:
-            return _decision(now, True, remaining)
+            return _decision(day, now, True, remaining)
         failed = cast(_Check, applied.failed)
         key = keys[failed.index]
         used = applied.values[failed.index][0 if failed.metric == "messages" else 1]
@@ -277,7 +293,7 @@ class QuotaService:
             used=used,
             requested=messages if failed.metric == "messages" else nbytes,
         )
-        return _decision(now, False, remaining, exceeded)
+        return _decision(day, now, False, remaining, exceeded)
 
     async def _apply(
         self,
@@ -425,7 +441,8 @@ class QuotaService:
             today = self._now().date()
             self._counters.prune(today)
             if self._plans:
-                self._plans = {k: v for k, v in self._plans.items() if k[4] == today}
+                # After the prune: no plan left holds a pruned counter (_Plan.rows).
+                self._plans = {k: v for k, v in self._plans.items() if v.day == today}
             return len(rows)
 
     async def _replay_pending(self) -> None:
@@ -467,6 +484,35 @@ class QuotaService:
 _MAX_PLANS: Final = 10_000
 
 
+class _Plan:
+    """The counters one consumption touches and the limits checked on them (``_plan``),
+    for one direction, holder, limits and day. ``rows`` and ``marked`` belong to
+    ``_MemoryCounters.consume``."""
+
+    __slots__ = ("checks", "day", "direction", "keys", "limits", "marked", "rows")
+
+    def __init__(
+        self,
+        direction: Direction,
+        day: date,
+        limits: QuotaLimits,
+        keys: list[CounterKey],
+        checks: list[_Check],
+    ) -> None:
+        self.direction = direction
+        self.day = day
+        self.limits = limits
+        self.keys = keys
+        self.checks = checks
+        self.rows: _Rows | None = None
+        self.marked = -1
+
+
+_Rows = tuple[list[list[int]], int, list[tuple[list[int], int]], list[tuple[list[int], int]]]
+"""A plan's in-process counters: every key's list, the index of the direction's message
+count in them, and (counter, limit) of each message check and of each byte check."""
+
+
 def _plan(
     direction: Direction,
     user_id: str,
@@ -474,7 +520,7 @@ def _plan(
     tenant_id: str | None,
     day: date,
     limits: QuotaLimits,
-) -> tuple[list[CounterKey], list[_Check]]:
+) -> _Plan:
     """The counters one consumption touches and the limits checked on them."""
     scopes: list[tuple[Scope, str]] = [("user", user_id)]
     if project_id is not None:
@@ -491,7 +537,28 @@ def _plan(
         for metric in _METRICS
         if (limit := limits.limit(key.scope, direction, metric, key.scope_id)) is not None
     ]
-    return keys, limited
+    return _Plan(direction, day, limits, keys, limited)
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """One UTC day of the consumption clock: its bounds in epoch seconds, its date and
+    when its counters reset (the next midnight), made once a day."""
+
+    start: float
+    end: float
+    date: date
+    resets_at: datetime
+
+    @classmethod
+    def of(cls, now: float) -> _Day:
+        number = int(now // 86_400)
+        day = _EPOCH_DAY + timedelta(days=number)
+        resets_at = datetime.combine(day + timedelta(days=1), dt_time(0), tzinfo=UTC)
+        return cls(number * 86_400.0, (number + 1) * 86_400.0, day, resets_at)
+
+
+_EPOCH_DAY: Final = date(1970, 1, 1)
 
 
 def _larger(a: Usage, b: Usage) -> Usage:
@@ -508,22 +575,18 @@ def _remaining(values: list[tuple[int, int]], limited: list[_Check]) -> Remainin
     return Remaining(left["messages"], left["bytes"])
 
 
-@functools.lru_cache(maxsize=4)
-def _next_midnight(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), dt_time(0), tzinfo=UTC)
-
-
 def _decision(
-    now: datetime,
+    day: _Day,
+    now: float,
     allowed: bool,
     remaining: Remaining,
     exceeded: QuotaBreach | None = None,
     *,
     degraded: bool = False,
 ) -> QuotaDecision:
-    resets_at = _next_midnight(now.date())
-    retry_after = max(1, math.ceil((resets_at - now).total_seconds()))
-    return QuotaDecision(allowed, remaining, resets_at, retry_after, exceeded, degraded)
+    """``now`` (epoch seconds) is in ``day``; ``retry_after`` counts to its end."""
+    retry_after = max(1, math.ceil(day.end - now))
+    return QuotaDecision(allowed, remaining, day.resets_at, retry_after, exceeded, degraded)
 
 
 # -- in-process counters ---------------------------------------------------------------
@@ -537,6 +600,8 @@ class _MemoryCounters:
     def __init__(self) -> None:
         self._values: dict[CounterKey, list[int]] = {}
         self._dirty: set[CounterKey] = set()
+        # Counts the flushes' ``take_dirty``: a plan marked in this one is in _dirty.
+        self._generation = 0
 
     def known(self, key: CounterKey) -> bool:
         return key in self._values
@@ -576,12 +641,60 @@ class _MemoryCounters:
         self._dirty.update(keys)
         return _Applied(True, [(c[m], c[m + 1]) for c in current])
 
+    def consume(
+        self, plan: _Plan, messages: int, nbytes: int, enforce: bool
+    ) -> tuple[int | None, int | None] | None:
+        """``apply`` and ``_remaining`` in one pass, for a consumption that is allowed
+        and whose counters are all here: what is left of each metric afterwards (None
+        where nothing limits it). None when the general path must decide: a counter to
+        load, or a refusal to name (nothing is changed then). The plan keeps its
+        counter lists (``_Plan.rows``): no key is hashed."""
+        rows = plan.rows or self._rows(plan)
+        if rows is None:
+            return None
+        counters, m, message_checks, byte_checks = rows
+        # The least room over every limit of a metric, before the update: the
+        # consumption fits every limit when it fits this one, and what is left
+        # afterwards is this room less the consumption.
+        room_messages = min([limit - c[m] for c, limit in message_checks], default=None)
+        room_bytes = min([limit - c[m + 1] for c, limit in byte_checks], default=None)
+        if enforce and (
+            (room_messages is not None and room_messages < messages)
+            or (room_bytes is not None and room_bytes < nbytes)
+        ):
+            return None
+        for c in counters:
+            c[m] += messages
+            c[m + 1] += nbytes
+        if plan.marked != self._generation:
+            self._dirty.update(plan.keys)
+            plan.marked = self._generation
+        return (
+            None if room_messages is None else max(0, room_messages - messages),
+            None if room_bytes is None else max(0, room_bytes - nbytes),
+        )
+
+    def _rows(self, plan: _Plan) -> _Rows | None:
+        values = self._values
+        if any(k not in values for k in plan.keys):
+            return None
+        counters = [values[k] for k in plan.keys]
+        m = 0 if plan.direction == "in" else 2
+        plan.rows = (
+            counters,
+            m,
+            [(counters[c.index], c.limit) for c in plan.checks if c.metric == "messages"],
+            [(counters[c.index], c.limit) for c in plan.checks if c.metric == "bytes"],
+        )
+        return plan.rows
+
     async def read(self, key: CounterKey) -> Usage | None:
         found = self._values.get(key)
         return None if found is None else Usage(*found)
 
     async def take_dirty(self) -> tuple[list[tuple[CounterKey, Usage]], object]:
         keys, self._dirty = self._dirty, set()
+        self._generation += 1
         return [(k, Usage(*self._values[k])) for k in keys], keys
 
     async def settle_dirty(self, token: object, *, written: bool) -> None:

@@ -127,10 +127,11 @@ class QuotaLimits:
         return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Remaining:
     """What is left today in one direction, the minimum over every limited scope;
-    ``None`` when no limit applies."""
+    ``None`` when no limit applies. Made for every publish and never changed, but not
+    frozen: a frozen dataclass pays an ``object.__setattr__`` per field."""
 
     messages: int | None
     bytes: int | None
@@ -172,10 +173,11 @@ class QuotaBreach:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QuotaDecision:
     """``allowed`` False means nothing was recorded in any scope. ``retry_after`` is the
-    seconds until the next UTC midnight, when every daily counter starts again."""
+    seconds until the next UTC midnight, when every daily counter starts again. Never
+    changed once made (not frozen for the reason ``Remaining`` is not)."""
 
     allowed: bool
     remaining: Remaining
