@@ -68,15 +68,32 @@ def might_hold_secret(text: str) -> bool:
     return False
 
 
+_CLEAN: set[str] = set()
+"""Short strings already found to hold no credential. Log lines repeat most of their
+values (levels, logger names, routes, paths, ids of the same tenants): a set lookup
+instead of the trigger scan, or of six regular expressions for a value such as
+``api_key`` that names a secret without being one. Bounded: emptied when full."""
+_CLEAN_MAX: Final = 4096
+_CLEAN_LEN: Final = 256
+
+
 def redact(text: str) -> str:
     """``text`` with every credential it recognises replaced by ``[REDACTED]``."""
-    if not might_hold_secret(text):
+    if text in _CLEAN:
         return text
-    for pattern in _NAMED:
-        text = pattern.sub(lambda m: m.group(1) + MASK, text)
-    for pattern in _PATTERNS:
-        text = pattern.sub(MASK, text)
-    return text
+    cleaned = text
+    if might_hold_secret(text):
+        for pattern in _NAMED:
+            cleaned = pattern.sub(lambda m: m.group(1) + MASK, cleaned)
+        for pattern in _PATTERNS:
+            cleaned = pattern.sub(MASK, cleaned)
+    if cleaned == text:
+        if len(text) <= _CLEAN_LEN:
+            if len(_CLEAN) >= _CLEAN_MAX:
+                _CLEAN.clear()
+            _CLEAN.add(text)
+        return text
+    return cleaned
 
 
 def redact_value(value: Any) -> Any:
