@@ -40,10 +40,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette._utils import get_route_path, is_async_callable
-from starlette.concurrency import run_in_threadpool
+from starlette._utils import get_route_path
 from starlette.datastructures import QueryParams
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -52,6 +50,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from topichub.identity.dependencies import resolve_credential
 from topichub.identity.tickets import stream_binding
 from topichub.identity.websocket import principal_from_ticket
+from topichub.kit.short_stack import Handler, ShortStack
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.resources import Resources
 from topichub.topics.publish_route import LazySession, header_credential
@@ -67,9 +66,6 @@ _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _FAST: Final = "topichub.stream_fast"
 """Scope key of a fast-path request's parsed query and credential, from ``StreamRoute``
 through the short middleware stack to ``StreamRoute.serve`` (which pops it)."""
-
-Handler = Any
-"""An exception handler of the app: ``(request, exc) -> Response`` (maybe async)."""
 
 
 class _Query:
@@ -135,16 +131,7 @@ class StreamRoute:
     ) -> None:
         self.app = app
         self.api_route = api_route
-        fast: ASGIApp = self.serve
-        for cls, args, kwargs in reversed(list(middleware)):
-            fast = cls(fast, *args, **kwargs)
-        self.fast = fast
-        # What Starlette's exception layer answers: every handler but the catch-all one
-        # (``Exception``/500 is the outermost layer's, and the request middleware
-        # answers what no handler took).
-        self.handlers = {
-            key: handler for key, handler in (handlers or {}).items() if key not in (500, Exception)
-        }
+        self.fast = ShortStack(self.serve, middleware, handlers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # What the fast path parsed travels in the scope, not in this frame's locals: a
@@ -181,24 +168,10 @@ class StreamRoute:
         """The stream, inside the short middleware stack."""
         try:
             response = await self._response(scope, receive, *scope.pop(_FAST))
-        except Exception as exc:
-            handler = self._handler_for(exc)
-            if handler is None:
-                raise
-            request = Request(scope, receive)
-            if is_async_callable(handler):
-                response = await handler(request, exc)
-            else:
-                response = await run_in_threadpool(handler, request, exc)
+        except Exception as exc:  # noqa: BLE001  (the app's handler answers, or it is re-raised)
+            await self.fast.answer(exc, scope, receive, send)
+            return
         await response(scope, receive, send)
-
-    def _handler_for(self, exc: Exception) -> Handler | None:
-        if isinstance(exc, HTTPException) and exc.status_code in self.handlers:
-            return self.handlers[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls in self.handlers:
-                return self.handlers[cls]
-        return None
 
     async def _response(
         self,
