@@ -122,3 +122,34 @@ async def test_bodies_over_the_limit_are_refused(declared: bool) -> None:
         big = await c.post("/echo", content=b"x" * 2000 if declared else stream())
         assert big.status_code == 413
         assert big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+@pytest.mark.parametrize("origin", [None, "https://console.example.com"])
+@pytest.mark.parametrize("size", [10, 2000])
+async def test_a_counted_body_gets_cors_headers_unless_refused(
+    origin: str | None, size: int
+) -> None:
+    """A body without a Content-Length is counted as it arrives: the app's answer gets
+    what CORS gives it (``Vary: Origin`` without an Origin, the allow headers with an
+    allowed one); the 413 that replaces it, made before CORS, gets neither."""
+    headers = {"Host": "api.example.com"}
+    if origin:
+        headers["Origin"] = origin
+
+    async def body() -> Any:
+        yield b"x" * (size // 2)
+        yield b"x" * (size - size // 2)
+
+    transport = httpx.ASGITransport(app=_folded())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/echo", content=body(), headers=headers)
+    refused = size > 1024
+    assert response.status_code == (413 if refused else 200)
+    vary = response.headers.get_list("vary")
+    allowed = response.headers.get("access-control-allow-origin")
+    if refused:
+        assert (vary, allowed) == ([], None)
+    elif origin:
+        assert allowed == origin
+    else:
+        assert (vary, allowed) == (["Origin"], None)

@@ -108,6 +108,7 @@ class RequestContextMiddleware:
         header_bytes = 0
         declared: bytes | None = None
         chunked = False
+        has_origin = False
         for name, value in scope["headers"]:
             header_bytes += len(name) + len(value)
             if name == b"x-request-id":
@@ -116,6 +117,12 @@ class RequestContextMiddleware:
                 declared = value
             elif name == b"transfer-encoding":
                 chunked = True
+            elif name == b"origin":
+                has_origin = True
+        # Without an Origin (most API clients) all CORS does to the app's answers is add
+        # ``Vary: Origin``: done in the one send wrapper, rather than by a second one,
+        # once ``_inner`` hands the request to the app (``vary[0]``).
+        vary = [False]
         text = incoming.decode("latin-1")
         request_id = text if text and _REQUEST_ID_RE.match(text) else _new_request_id()
         token = request_id_var.set(request_id)
@@ -138,10 +145,17 @@ class RequestContextMiddleware:
                 if 300 <= status < 400:
                     headers = _relative_location(headers)
                 is_stream = False
+                has_vary = False
                 for name, value in headers:
-                    if value.startswith(b"text/event-stream") and name.lower() == b"content-type":
+                    if name == b"vary":
+                        has_vary = True
+                    elif value.startswith(b"text/event-stream") and name.lower() == b"content-type":
                         is_stream = True
-                        break
+                if vary[0]:
+                    if has_vary:
+                        _add_vary_origin(headers)
+                    else:
+                        headers.append((b"vary", b"Origin"))
                 headers.append((b"x-request-id", request_id.encode()))
                 rate_headers = scope["state"].get("rate_headers")
                 if rate_headers:
@@ -157,12 +171,21 @@ class RequestContextMiddleware:
         try:
             try:
                 await self._inner(
-                    scope, receive, send_context, is_http, header_bytes, declared, chunked
+                    scope,
+                    receive,
+                    send_context,
+                    is_http,
+                    header_bytes,
+                    declared,
+                    chunked,
+                    has_origin=has_origin,
+                    vary=vary,
                 )
             except Exception as exc:
                 if not is_http or response_started:
                     raise
                 response = await unexpected_error_response(exc)
+                vary[0] = False  # CORS did not see this answer
                 await response(scope, receive, send_context)
         finally:
             duration = time.perf_counter() - started
@@ -197,8 +220,13 @@ class RequestContextMiddleware:
         header_bytes: int,
         declared: bytes | None,
         chunked: bool,
+        *,
+        has_origin: bool,
+        vary: list[bool],
     ) -> None:
-        """Host check, body size and CORS, then the app; ``send`` is the context's."""
+        """Host check, body size and CORS, then the app; ``send`` is the context's. A
+        request without an ``Origin`` skips ``CORSMiddleware``: ``vary[0]`` set asks
+        the context's ``send`` to add the ``Vary: Origin`` it would add."""
         if self.hosts is not None:
             await self.hosts(scope, receive, send)
             if not scope.pop(_HOST_ACCEPTED, False):
@@ -231,7 +259,8 @@ class RequestContextMiddleware:
                 # reads no more than it): such a body needs no counting.
                 if length >= 0 and not chunked:
                     counted = False
-        cors = self.cors
+        cors = self.cors if has_origin else None
+        vary_origin = self.cors is not None and not has_origin
         request_headers: Headers | None = None
         if cors is not None:
             request_headers = Headers(scope=scope)
@@ -246,13 +275,14 @@ class RequestContextMiddleware:
 
         if not counted or max_bytes is None:
             if request_headers is None:
+                vary[0] = vary_origin
                 await self.app(scope, receive, send)
                 return
             cors_headers = request_headers
 
             async def cors_send(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    await _send_cors_head(cors, message, send, cors_headers)  # type: ignore[arg-type]
+                    await cors.send(message, send, cors_headers)  # type: ignore[union-attr]
                 else:
                     await send(message)
 
@@ -278,10 +308,18 @@ class RequestContextMiddleware:
             # is 413, so it replaces whatever the app tries to send.
             nonlocal replied
             if not exceeded:
-                if request_headers is not None and message["type"] == "http.response.start":
-                    await _send_cors_head(cors, message, send, request_headers)  # type: ignore[arg-type]
-                else:
-                    await send(message)
+                if message["type"] == "http.response.start":
+                    if request_headers is not None:
+                        await cors.send(message, send, request_headers)  # type: ignore[union-attr]
+                        return
+                    if vary_origin:
+                        headers = list(message.get("headers", []))
+                        if any(name == b"vary" for name, _ in headers):
+                            _add_vary_origin(headers)
+                        else:
+                            headers.append((b"vary", b"Origin"))
+                        message["headers"] = headers
+                await send(message)
                 return
             if not replied and message["type"] == "http.response.start":
                 replied = True
@@ -293,23 +331,18 @@ class RequestContextMiddleware:
         await self.app(scope, limited_receive, guarded_send)
 
 
-async def _send_cors_head(
-    cors: CORSMiddleware, message: Message, send: Send, request_headers: Headers
-) -> None:
-    """``CORSMiddleware.send`` for a response head. Without an ``Origin`` (most API
-    clients) and without a ``Vary`` of its own, all it does is add ``Vary: Origin``:
-    done here directly, without its ``MutableHeaders``."""
-    if "origin" not in request_headers:
-        headers = message.get("headers", [])
-        for name, _ in headers:
-            # Compared as MutableHeaders compares: raw names are lower-case in ASGI.
-            if name == b"vary":
-                break
-        else:
-            message["headers"] = [*headers, (b"vary", b"Origin")]
-            await send(message)
-            return
-    await cors.send(message, send, request_headers)
+def _add_vary_origin(headers: list[tuple[bytes, bytes]]) -> None:
+    """What ``CORSMiddleware.send`` does to the head of an answer to a request without
+    an ``Origin``: every ``Vary`` joined into the first one, with ``Origin`` added (raw
+    names are lower-case in ASGI, as its ``MutableHeaders`` compares them)."""
+    values = [value for name, value in headers if name == b"vary"]
+    merged = b", ".join([*values, b"Origin"])
+    first = next(i for i, (name, _) in enumerate(headers) if name == b"vary")
+    headers[:] = [
+        (name, merged if i == first else value)
+        for i, (name, value) in enumerate(headers)
+        if name != b"vary" or i == first
+    ]
 
 
 _HOST_ACCEPTED: Final = "topichub.host_accepted"

@@ -325,11 +325,11 @@ async def publish_batch(
     await session.commit()
     decision = await resources.quotas.consume_in(
         principal.quota_holder,
-        str(topic.project_id),
+        topic.project_key,
         len(batch.records),
         batch.total_bytes,
         plan.quotas,
-        tenant_id=str(principal.tenant_id),
+        tenant_id=principal.tenant_key,
         rate=rate,
     )
     if not decision.allowed:

@@ -281,8 +281,8 @@ class PublishRoute:
     ) -> service.Published:
         log_context = scope.get("state", {}).get("log_context")
         if isinstance(log_context, dict):
-            log_context["tenant_id"] = str(principal.tenant_id)
-            log_context["user_id"] = str(principal.user_id) if principal.user_id else None
+            log_context["tenant_id"] = principal.tenant_key
+            log_context["user_id"] = principal.quota_holder if principal.user_id else None
             log_context["auth"] = principal.kind
         principal.require(Permission.write)
         name = scope["path_params"]["name"]
