@@ -226,15 +226,22 @@ class EmbeddedBus:
         if not batch:
             return Stored(topic, [], [], [])
         future = self._writer.submit(topic, batch, partitions)
+        # A timer handle rather than asyncio.timeout (8 us per call on the event loop).
+        # The timeout settles the future; the writer skips it if it has not taken it
+        # yet, otherwise the records may still be committed (outcome unknown).
+        timer = asyncio.get_running_loop().call_later(
+            self._publish_timeout_s, self._time_out, future, topic
+        )
         try:
-            async with asyncio.timeout(self._publish_timeout_s):
-                # A timeout cancels the future; the writer skips it if it has not taken
-                # it yet, otherwise the records may still be committed (outcome unknown).
-                return await future
-        except TimeoutError:
-            raise BusTimeout(
-                f"publish to {topic!r} not confirmed within {self._publish_timeout_s}s"
-            ) from None
+            return await future
+        finally:
+            timer.cancel()
+
+    def _time_out(self, future: asyncio.Future[Stored], topic: str) -> None:
+        if not future.done():
+            future.set_exception(
+                BusTimeout(f"publish to {topic!r} not confirmed within {self._publish_timeout_s}s")
+            )
 
     # -- offsets ---------------------------------------------------------------------
 
