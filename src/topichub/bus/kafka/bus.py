@@ -64,7 +64,12 @@ from aiokafka.errors import (
 from aiokafka.protocol.metadata import MetadataRequest
 
 from topichub.bus.kafka.consumers import KafkaGroupConsumer, KafkaReader
-from topichub.bus.kafka.errors import RETENTION_CONFIG_ERRORS, bounded, to_bus_error
+from topichub.bus.kafka.errors import (
+    CLUSTER_ERRORS,
+    RETENTION_CONFIG_ERRORS,
+    bounded,
+    to_bus_error,
+)
 from topichub.bus.kafka.producer import MAX_BATCH_BYTES, BatchProducer
 from topichub.bus.partitioner import Partitioner
 from topichub.bus.port import (
@@ -276,10 +281,16 @@ class KafkaBus:
             return len(entry["partitions"]) or None
         return None
 
-    async def _partition_count(self, topic: str) -> int:
+    def _cached_partition_count(self, topic: str) -> int | None:
         cached = self._partition_cache.get(topic)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
+        return None
+
+    async def _partition_count(self, topic: str) -> int:
+        cached = self._cached_partition_count(topic)
+        if cached is not None:
+            return cached
         async with bounded(f"metadata of {topic!r}", self._request_timeout_s):
             count = await self._lookup(topic)
         if count is None:
@@ -363,15 +374,21 @@ class KafkaBus:
         self._ensure_running()
         self._inflight += 1
         self._idle.clear()
+        # Bounded as ``bounded`` does, without its asyncio.timeout on the common path
+        # (partition count cached): the producer's wait has a timer handle instead.
+        deadline = asyncio.get_running_loop().time() + self._publish_timeout_s
         try:
-            async with bounded(f"publish to {topic!r}", self._publish_timeout_s):
-                partitions = self._partitioner.assign(
-                    topic, batch, await self._partition_count(topic)
-                )
-                if not batch:
-                    return Stored(topic, [], [], [])
-                assert self._batches is not None  # running
-                return await self._batches.produce(topic, batch, partitions)
+            count = self._cached_partition_count(topic)
+            if count is None:
+                async with asyncio.timeout_at(deadline):
+                    count = await self._partition_count(topic)
+            partitions = self._partitioner.assign(topic, batch, count)
+            if not batch:
+                return Stored(topic, [], [], [])
+            assert self._batches is not None  # running
+            return await self._batches.produce(topic, batch, partitions, deadline)
+        except CLUSTER_ERRORS as exc:
+            raise to_bus_error(exc, f"publish to {topic!r}") from exc
         finally:
             self._inflight -= 1
             if self._inflight == 0:

@@ -29,6 +29,9 @@ from aiokafka.errors import (
 from topichub.bus.port import BusError, BusTimeout, BusUnavailable, TopicNotFound
 
 RETENTION_CONFIG_ERRORS = (InvalidConfigurationError, PolicyViolationError)
+CLUSTER_ERRORS = (KafkaError, ConsumerStoppedError, TimeoutError, OSError)
+"""What a call to the cluster can fail with, besides a ``BusError``: ``to_bus_error``
+turns each into one."""
 # Errors after which the records were certainly not stored: report them as such rather
 # than as "unknown outcome".
 _DEFINITE_ERRORS = (
@@ -62,7 +65,7 @@ async def bounded(what: str, timeout: float) -> AsyncIterator[None]:
             yield
     except BusError:
         raise
-    except (KafkaError, ConsumerStoppedError, TimeoutError, OSError) as exc:
+    except CLUSTER_ERRORS as exc:
         raise to_bus_error(exc, what) from exc
 
 

@@ -20,9 +20,10 @@ MAX_BATCH_BYTES = 512 * 1024
 
 
 class _Slot:
-    """One producer batch being filled, and the future its callers wait on."""
+    """One producer batch being filled, the future of its delivery, and the calls
+    waiting for it."""
 
-    __slots__ = ("batch", "count", "delivered")
+    __slots__ = ("batch", "count", "delivered", "waits")
 
     def __init__(self, batch: Any) -> None:
         self.batch = batch
@@ -30,6 +31,7 @@ class _Slot:
         self.delivered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         # Callers that timed out no longer read it; keep asyncio from reporting that.
         self.delivered.add_done_callback(retrieve_exception)
+        self.waits: list[_Wait] = []
 
     def settle(self, sent: asyncio.Future[Any]) -> None:
         if self.delivered.done():
@@ -40,10 +42,40 @@ class _Slot:
             self.delivered.set_exception(error)
         else:
             self.delivered.set_result(sent.result())
+        self._wake()
 
     def fail(self, error: BaseException) -> None:
         if not self.delivered.done():
             self.delivered.set_exception(error)
+            self._wake()
+
+    def _wake(self) -> None:
+        waits, self.waits = self.waits, []
+        for wait in waits:
+            wait.one_settled()
+
+
+class _Wait:
+    """A publish call waiting for its batches to settle, on a future of its own: a
+    caller that gives up (timeout, disconnect) cancels nothing that other callers
+    share. One future set by the batches, rather than ``asyncio.wait`` over theirs,
+    which cost a waiter future and a callback per batch per call."""
+
+    __slots__ = ("future", "pending")
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self.future = future
+        self.pending = 0
+
+    def one_settled(self) -> None:
+        self.pending -= 1
+        if not self.pending and not self.future.done():
+            self.future.set_result(None)
+
+
+def _time_out(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 class _Lane:
@@ -118,7 +150,12 @@ class BatchProducer:
             lane = self._lanes[(topic, partition)] = _Lane()
         return lane
 
-    async def produce(self, topic: str, records: OutBatch, partitions: list[int]) -> Stored:
+    async def produce(
+        self, topic: str, records: OutBatch, partitions: list[int], deadline: float
+    ) -> Stored:
+        """Append the records to their partitions' open batches and wait for those to
+        be delivered; ``TimeoutError`` at ``deadline`` (event loop time). A timer
+        handle rather than ``asyncio.timeout``, which cost 8 us per call."""
         now = now_ms()
         count = len(records)
         stamps = records.timestamps
@@ -164,9 +201,18 @@ class BatchProducer:
             if lane.flusher is None:
                 lane.flusher = asyncio.create_task(self._flush(topic, partition, lane))
         slots = {slot for _, segments in placed for slot, _, _ in segments}
-        # asyncio.wait, not gather: a caller that gives up must not cancel the slots
-        # other callers share.
-        await asyncio.wait([slot.delivered for slot in slots])
+        loop = asyncio.get_running_loop()
+        wait = _Wait(loop.create_future())
+        for slot in slots:
+            if not slot.delivered.done():
+                wait.pending += 1
+                slot.waits.append(wait)
+        if wait.pending:
+            timer = loop.call_at(deadline, _time_out, wait.future)
+            try:
+                await wait.future
+            finally:
+                timer.cancel()
         failed = [slot for slot in slots if slot.delivered.exception() is not None]
         if failed and len(failed) < len(slots):
             # Other batches of this call are stored: a definite error for the failed
