@@ -85,7 +85,7 @@ def serve(
     os.environ["TOPICHUB_WORKERS"] = str(settings.workers)
     os.environ["TOPICHUB_HEADER_TIMEOUT_S"] = str(settings.header_timeout_s)
     _stop_cleanly_on_signals()
-    from topichub.serving import HeaderTimeoutProtocol
+    from topichub.serving import ServeProtocol
 
     uvicorn.run(
         "topichub.app:asgi",
@@ -93,7 +93,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        http=HeaderTimeoutProtocol,
+        http=ServeProtocol,
         log_config=None,
         proxy_headers=True,
         ws_max_size=1024 * 1024,
