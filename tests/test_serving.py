@@ -431,7 +431,7 @@ def connect(port: int) -> socket.socket:
 
 async def test_a_publish_answer_arrives_whole_in_one_recv(served: Served) -> None:
     """One write on the server: the first recv, however early it wakes, holds it all
-    (two writes would often show a recv of the head alone)."""
+    (two writes would often show a recv of the head alone). No ``server`` header."""
 
     def run() -> None:
         with connect(served.port) as sock:
@@ -442,6 +442,7 @@ async def test_a_publish_answer_arrives_whole_in_one_recv(served: Served) -> Non
                 answer = Answer(head, body)
                 assert answer.status_line == "HTTP/1.1 200 OK", data
                 assert len(body) == int(answer.header("content-length") or -1), data
+                assert answer.header("server") is None
                 assert answer.header("date") is not None
                 assert answer.header("content-type") == "application/json"
 
@@ -546,6 +547,7 @@ async def test_an_event_stream_head_comes_before_any_event(served: Served) -> No
         assert (answer.header("content-type") or "").startswith("text/event-stream")
         assert answer.header("transfer-encoding") == "chunked"
         assert answer.header("content-length") is None
+        assert answer.header("server") is None
 
         def publish() -> None:
             with connect(served.port) as sock:

@@ -94,6 +94,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         http=ServeProtocol,
+        server_header=False,  # "server: uvicorn" tells attackers the stack, for nothing
         log_config=None,
         proxy_headers=True,
         ws_max_size=1024 * 1024,
