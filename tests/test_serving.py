@@ -107,10 +107,26 @@ class Run:
     connection: Connection
     cycle: RequestResponseCycle
     completed: int  # on_response calls (what starts the next pipelined request)
+    logged: list[tuple[str, str]]  # uvicorn's log lines, with the exception
 
 
-_quiet = logging.getLogger("tests.test_serving.uvicorn")
-_quiet.disabled = True  # "Exception in ASGI application" is what some cases are about
+class Logged(logging.Handler):
+    """What uvicorn logs (its errors, the access line), kept for comparison."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        self.seen.append((record.getMessage(), repr(exc)))
+
+
+_uvicorn_log = logging.getLogger("tests.test_serving.uvicorn")
+_uvicorn_log.propagate = False  # "Exception in ASGI application" is what some cases are about
+_uvicorn_log.setLevel(logging.INFO)
+_logged = Logged()
+_uvicorn_log.addHandler(_logged)
 
 
 MakeApp = Callable[[Connection, RequestResponseCycle], App]
@@ -124,9 +140,11 @@ async def run_cycle(
     keep_alive: bool = True,
     expect_100_continue: bool = False,
     request_body: bytes = b"",
+    access_log: bool = False,
 ) -> Run:
     """One request through a real uvicorn ``RequestResponseCycle``, as uvicorn's
-    protocol would run it, with or without ``OneWrite`` in front of the connection."""
+    protocol would run it, or (``one_write``) as ``ServeProtocol`` runs it, with
+    ``OneWrite`` in front of the connection."""
     connection = Connection()
     completed = 0
 
@@ -152,9 +170,9 @@ async def run_cycle(
         },
         transport=connection,  # type: ignore[arg-type]
         flow=FlowControl(connection),  # type: ignore[arg-type]
-        logger=_quiet,
-        access_logger=_quiet,
-        access_log=False,
+        logger=_uvicorn_log,
+        access_logger=_uvicorn_log,
+        access_log=access_log,
         default_headers=[(b"date", b"Sat, 05 Dec 2026 22:00:00 GMT")],
         message_event=asyncio.Event(),
         expect_100_continue=expect_100_continue,
@@ -164,19 +182,22 @@ async def run_cycle(
     cycle.body += request_body
     cycle.more_body = False
     cycle.message_event.set()
+    _logged.seen.clear()
     if one_write:
         cycle.transport = OneWrite(cycle)
     await cycle.run_asgi(make_app(connection, cycle))
-    return Run(connection, cycle, completed)
+    return Run(connection, cycle, completed, list(_logged.seen))
 
 
 async def both(make_app: MakeApp, **kwargs: Any) -> tuple[Run, Run]:
-    """The same request without, then with ``OneWrite``: the client sees the same."""
+    """The same request as uvicorn runs it, then as ``ServeProtocol`` does: the client
+    sees the same, and uvicorn logs the same errors."""
     before = await run_cycle(make_app, one_write=False, **kwargs)
     after = await run_cycle(make_app, one_write=True, **kwargs)
     assert after.connection.wire() == before.connection.wire()
     assert after.completed == before.completed
     assert after.cycle.response_complete == before.cycle.response_complete
+    assert after.logged == before.logged
     return before, after
 
 
@@ -202,6 +223,12 @@ def response_app(
     return app
 
 
+HEADER_NAMES = [b"X-Custom", b"Connection", b"Transfer-Encoding", b"Content-Length"]
+HEADER_NAMES += [b"bad name", b"bad\x01", b"x(y", b"", b"\x7f"]  # uvicorn refuses these
+HEADER_VALUES = [b"close", b"Keep-Alive, CLOSE", b"chunked", b"7", b"tab\tok", b"", b"x" * 200]
+HEADER_VALUES += [b"bad\nvalue", b"\x7f", b"\x00"]  # and these
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     method=st.sampled_from(["GET", "POST", "HEAD"]),
@@ -211,6 +238,14 @@ def response_app(
     close=st.booleans(),
     keep_alive=st.booleans(),
     ending=st.sampled_from(["complete", "complete", "raise", "return"]),
+    extra=st.lists(
+        st.tuples(
+            st.sampled_from(HEADER_NAMES),
+            st.sampled_from(HEADER_VALUES) | st.binary(max_size=8),
+        ),
+        max_size=3,
+    ),
+    access_log=st.booleans(),
 )
 async def test_the_wire_bytes_are_those_of_uvicorn_alone(
     method: str,
@@ -220,13 +255,16 @@ async def test_the_wire_bytes_are_those_of_uvicorn_alone(
     close: bool,
     keep_alive: bool,
     ending: str,
+    extra: list[tuple[bytes, bytes]],
+    access_log: bool,
 ) -> None:
     """Whatever the response (HEAD, 204/304, Content-Length right or wrong or absent
-    (chunked), ``connection: close``, no keep-alive, an app failing or returning
-    mid-response), the client gets the same bytes and the same closes, in one write
-    fewer when uvicorn wrote the head and then body bytes."""
+    (chunked), ``connection: close``, no keep-alive, headers uvicorn refuses, an app
+    failing or returning mid-response), the client gets the same bytes and the same
+    closes, uvicorn logs the same, in one write fewer when uvicorn wrote the head and
+    then body bytes."""
     total = sum(map(len, chunks))
-    headers = [(b"content-type", b"text/plain")]
+    headers = [(b"content-type", b"text/plain"), *extra]
     if length != "none":
         declared = {"exact": total, "short": max(total - 1, 0), "long": total + 1}[length]
         headers.append((b"content-length", str(declared).encode()))
@@ -234,9 +272,11 @@ async def test_the_wire_bytes_are_those_of_uvicorn_alone(
         headers.append((b"connection", b"close"))
     app = response_app(status, headers, chunks, ending)
 
-    before, after = await both(lambda _c, _r: app, method=method, keep_alive=keep_alive)
+    before, after = await both(
+        lambda _c, _r: app, method=method, keep_alive=keep_alive, access_log=access_log
+    )
     writes_before, writes_after = before.connection.writes, after.connection.writes
-    held = length != "none" or status in (204, 304)  # uvicorn does not chunk these
+    held = not after.cycle.chunked_encoding  # Content-Length, or 204/304 (or HEAD)
     if held and method != "HEAD" and len(writes_before) >= 2:
         assert len(writes_after) == len(writes_before) - 1
     else:
