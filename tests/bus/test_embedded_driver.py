@@ -125,3 +125,14 @@ async def test_a_group_commit_waits_for_a_lock_on_its_partitions(
     # The writer went on once the lock was released: the timed-out record is stored.
     assert meta.offset == 1
     await bus.stop()
+
+
+async def test_stopping_with_a_lost_connection_is_clean(engine: AsyncEngine) -> None:
+    bus = EmbeddedBus(engine)
+    await bus.start()
+    topic = unique()
+    await bus.create_topic(TopicSpec(topic))
+    await bus.publish(topic, [OutRecord(value=b"x")])
+    await _drop_writer_connection(bus, engine)
+    await bus.stop()
+    assert bus._writer._conn is None
