@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from topichub.config import Environment, Settings
 from topichub.kit.context import request_id_var
-from topichub.logging import LineFormatter, configure_logging, foreign_chain
+from topichub.logging import LineFormatter, configure_logging, foreign_chain, log_line
 
 
 @pytest.fixture
@@ -198,3 +198,67 @@ def test_any_extras_render_alike(extra: dict[str, Any], message: str) -> None:
     record.__dict__.update(extra)  # as ``extra=`` would, reserved names included
     direct, chained = _both(formatter, record)
     assert direct == chained
+
+
+# -- log_line: straight to the handler when nothing else would see the record ------------
+
+_FIELDS = {
+    "request_id": "af14d4a1",
+    "method": "POST",
+    "route": "/api/v1/topics/{name}/publish",
+    "path": "/api/v1/topics/events/publish?token=abc.def.ghi",
+    "status_code": 200,
+    "duration_ms": 6.23,
+    "tenant_id": "409b3f94",
+    "user_id": None,
+    "auth": "api_key",
+}
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_log_line_writes_what_the_logging_path_writes(stderr: io.StringIO) -> None:
+    _configure(stderr, json=True)
+    log = logging.getLogger("topichub.access")
+    log_line(log, logging.INFO, "POST /x 200 6.2ms", dict(_FIELDS))
+    # A second handler (a test's capture, say) takes the record through logging.
+    keep = _Keep()
+    logging.getLogger().addHandler(keep)
+    try:
+        log_line(log, logging.INFO, "POST /x 200 6.2ms", dict(_FIELDS))
+    finally:
+        logging.getLogger().removeHandler(keep)
+    direct, logged = (_STAMP.sub("T", line) for line in stderr.getvalue().splitlines())
+    assert direct == logged
+    assert "abc.def.ghi" not in direct
+    assert [r.getMessage() for r in keep.records] == ["POST /x 200 6.2ms"]
+    assert keep.records[0].status_code == 200  # type: ignore[attr-defined]
+
+
+def test_log_line_respects_levels_disabling_and_handlers_of_its_own(
+    stderr: io.StringIO,
+) -> None:
+    _configure(stderr, json=True)
+    log = logging.getLogger("topichub.access")
+    log_line(log, logging.DEBUG, "below the level", {})
+    logging.disable(logging.INFO)
+    try:
+        log_line(log, logging.INFO, "disabled", {})
+    finally:
+        logging.disable(logging.NOTSET)
+    keep = _Keep()
+    log.addHandler(keep)
+    try:
+        log_line(log, logging.INFO, "to both", {"n": 1})
+    finally:
+        log.removeHandler(keep)
+    lines = [json.loads(line) for line in stderr.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["to both"]
+    assert [r.getMessage() for r in keep.records] == ["to both"]

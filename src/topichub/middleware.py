@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from topichub.errors import PayloadTooLarge, envelope, unexpected_error_response
 from topichub.kit.asgi import RAW_SEND
 from topichub.kit.context import request_id_var
+from topichub.logging import log_line
 from topichub.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 access_log = logging.getLogger("topichub.access")
@@ -193,13 +194,11 @@ class RequestContextMiddleware:
             method = scope.get("method", "WS")
             _count(method, endpoint, status, duration)
             _meter(scope, log_context, duration, status, stream=is_stream)
-            access_log.info(
-                "%s %s %s %.1fms",
-                method,
-                endpoint,
-                status,
-                duration * 1000,
-                extra={
+            log_line(
+                access_log,
+                logging.INFO,
+                f"{method} {endpoint} {status} {duration * 1000:.1f}ms",
+                {
                     "request_id": request_id,
                     "method": method,
                     "route": endpoint,
