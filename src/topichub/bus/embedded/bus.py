@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from topichub.bus.deadlines import Deadlines
 from topichub.bus.embedded.common import db_errors, validate_topic_spec
 from topichub.bus.embedded.readers import EmbeddedGroupConsumer, EmbeddedReader, Signal
 from topichub.bus.embedded.retention import enforce_retention
@@ -80,6 +81,7 @@ class EmbeddedBus:
             on_written=self._written,
             on_missing=self._forget_partitions,
         )
+        self._deadlines = Deadlines(self._timed_out)
         self._signals: dict[str, Signal] = {}
         # Group consumers are woken only by commits to topics they want: otherwise
         # every publish would cost each of them (audit, recommender, ...) a query.
@@ -226,22 +228,15 @@ class EmbeddedBus:
         if not batch:
             return Stored(topic, [], [], [])
         future = self._writer.submit(topic, batch, partitions)
-        # A timer handle rather than asyncio.timeout (8 us per call on the event loop).
         # The timeout settles the future; the writer skips it if it has not taken it
         # yet, otherwise the records may still be committed (outcome unknown).
-        timer = asyncio.get_running_loop().call_later(
-            self._publish_timeout_s, self._time_out, future, topic
+        self._deadlines.watch(
+            future, asyncio.get_running_loop().time() + self._publish_timeout_s, topic
         )
-        try:
-            return await future
-        finally:
-            timer.cancel()
+        return await future
 
-    def _time_out(self, future: asyncio.Future[Stored], topic: str) -> None:
-        if not future.done():
-            future.set_exception(
-                BusTimeout(f"publish to {topic!r} not confirmed within {self._publish_timeout_s}s")
-            )
+    def _timed_out(self, topic: str) -> BusTimeout:
+        return BusTimeout(f"publish to {topic!r} not confirmed within {self._publish_timeout_s}s")
 
     # -- offsets ---------------------------------------------------------------------
 

@@ -375,7 +375,7 @@ class KafkaBus:
         self._inflight += 1
         self._idle.clear()
         # Bounded as ``bounded`` does, without its asyncio.timeout on the common path
-        # (partition count cached): the producer's wait has a timer handle instead.
+        # (partition count cached): the producer bounds its wait by ``deadline``.
         deadline = asyncio.get_running_loop().time() + self._publish_timeout_s
         try:
             count = self._cached_partition_count(topic)
