@@ -150,8 +150,8 @@ class QuotaService:
         self._load_locks: dict[CounterKey, asyncio.Lock] = {}
         # The counters and checks of one call depend on nothing but its arguments and the
         # day. Keyed by the limits' identity (hashing them costs more than the rest of
-        # the key) and checked against them: a changed plan or limit is another object,
-        # so it applies at once.
+        # the key; a changed plan or limit is another object, so it applies at once);
+        # a cached plan holds its limits, so their id is not reused meanwhile.
         self._plans: dict[tuple[str, str, str | None, str | None, int], _Plan] = {}
         self._pending: dict[CounterKey, Usage] = {}
         self._degraded = DegradedLog("quota counters")
@@ -240,7 +240,7 @@ class QuotaService:
             day = self._day = _Day.of(now)
         plan_key = (direction, user_id, project_id, tenant_id, id(limits))
         plan = self._plans.get(plan_key)
-        if plan is None or plan.limits is not limits or plan.day != day.date:
+        if plan is None or plan.day != day.date:
             plan = _plan(direction, user_id, project_id, tenant_id, day.date, limits)
             if len(self._plans) >= _MAX_PLANS:
                 self._plans.clear()
@@ -653,11 +653,20 @@ class _MemoryCounters:
         if rows is None:
             return None
         counters, m, message_checks, byte_checks = rows
+        b = m + 1
         # The least room over every limit of a metric, before the update: the
         # consumption fits every limit when it fits this one, and what is left
-        # afterwards is this room less the consumption.
-        room_messages = min([limit - c[m] for c, limit in message_checks], default=None)
-        room_bytes = min([limit - c[m + 1] for c, limit in byte_checks], default=None)
+        # afterwards is this room less the consumption. (Plain loops: half the time of
+        # min() over list comprehensions.)
+        room_messages = room_bytes = None
+        for c, limit in message_checks:
+            room = limit - c[m]
+            if room_messages is None or room < room_messages:
+                room_messages = room
+        for c, limit in byte_checks:
+            room = limit - c[b]
+            if room_bytes is None or room < room_bytes:
+                room_bytes = room
         if enforce and (
             (room_messages is not None and room_messages < messages)
             or (room_bytes is not None and room_bytes < nbytes)
@@ -665,7 +674,7 @@ class _MemoryCounters:
             return None
         for c in counters:
             c[m] += messages
-            c[m + 1] += nbytes
+            c[b] += nbytes
         if plan.marked != self._generation:
             self._dirty.update(plan.keys)
             plan.marked = self._generation

@@ -322,43 +322,34 @@ class _MemoryWindows:
             return RateDecision(True, 0, 0, int(now), None, None, ())
         rows: list[_Row] = []
         buckets = []
-        lead = 0
-        for i, w in enumerate(windows):
+        for w in windows:
             seconds = w.seconds
             at = now / seconds
             bucket = int(at)
             since = (now - seconds) / seconds
-            before = int(since)
             if w.bucket == bucket:
                 current = w.count
-                previous = w.old_count if w.old_bucket == before else 0
+                previous = w.old_count if w.old_bucket == int(since) else 0
             else:
                 current = w.old_count if w.old_bucket == bucket else 0
-                previous = w.count if w.bucket == before else 0
+                previous = w.count if w.bucket == int(since) else 0
             amount = w.amount
+            # _until_fits(remaining + 1) after the hit: the room it looks for is exactly
+            # the weighted previous count, which frees up as the previous bucket decays;
+            # with none, the current count frees up when it rolls over.
             if previous:
                 previous_ttl = (1 - (since % 1)) * seconds
                 weighted = math.floor(previous * previous_ttl / seconds)
+                left = amount - (weighted + current)
+                wait = math.ceil(max(0.0, previous_ttl - weighted * seconds / previous))
             else:
-                previous_ttl = weighted = 0
-            left = amount - (weighted + current)
+                left = amount - current
+                wait = math.ceil((1 - (at % 1)) * seconds + seconds - seconds)
             if cost > amount or left < cost:
                 counts = [_Counts(x.name, x.seconds, x.amount, *x.read(now)) for x in windows]
                 refused = [c for c in counts if cost > c.limit or c.remaining < cost]
                 return _refused(counts, refused, header, cost, now, degraded)
-            # _until_fits(remaining + 1) after the hit: the room it looks for is exactly
-            # the weighted previous count, which frees up as the previous bucket decays;
-            # with none, the current count frees up when it rolls over.
-            if weighted:
-                wait = math.ceil(max(0.0, previous_ttl - weighted * seconds / previous))
-            else:
-                wait = math.ceil((1 - (at % 1)) * seconds + seconds - seconds)
-            remaining = left - cost
-            if i and (
-                remaining < rows[lead][3] or (remaining == rows[lead][3] and wait > rows[lead][4])
-            ):
-                lead = i
-            rows.append((w.name, seconds, amount, remaining, wait))
+            rows.append((w.name, seconds, amount, left - cost, wait))
             buckets.append(bucket)
         for w, bucket in zip(windows, buckets, strict=True):
             if w.bucket == bucket:
@@ -367,6 +358,12 @@ class _MemoryWindows:
                 w.add(bucket, cost)
         if now >= self._next_sweep:
             self._sweep(now)
+        # The window with the least left leads (the first of those that waits longest).
+        lead = 0
+        for i in range(1, len(rows)):
+            row, best = rows[i], rows[lead]
+            if row[3] < best[3] or (row[3] == best[3] and row[4] > best[4]):
+                lead = i
         name, _seconds, amount, remaining, wait = rows[lead]
         return RateDecision(
             True,
