@@ -87,13 +87,18 @@ def main() -> None:
     from bench.common import raise_nofile
 
     raise_nofile()
-    # The options of `topichub serve` (topichub.cli.serve), so only the app differs.
+    # The options of `topichub serve` (topichub.cli.serve), its HTTP protocol included
+    # (one write per answer, no `server` header), so only the app differs.
+    from topichub.serving import ServeProtocol
+
     uvicorn.run(
         f"bench.apps:{args.app}_app",
         factory=True,
         host="127.0.0.1",
         port=args.port,
         workers=1,
+        http=ServeProtocol,
+        server_header=False,
         log_config=None,
         proxy_headers=True,
         ws_max_size=1024 * 1024,
