@@ -97,3 +97,21 @@ async def test_a_clear_during_a_fill_keeps_later_askers_from_waiting_for_it() ->
     gate.set()
     assert await old == 2
     assert cache.get("k") == 1  # the old fill was not stored over it
+
+
+async def test_fresh_answers_a_hit_only_and_leaves_misses_to_the_fill() -> None:
+    cache: StaleCache[str, int] = StaleCache(0.05)
+    assert cache.fresh("k") is None
+    assert (cache.hits, cache.misses) == (0, 0)
+
+    async def fill() -> tuple[int, float | None]:
+        return 1, None
+
+    assert await cache.get_or_fill("k", fill) == 1
+    assert cache.fresh("k") == 1
+    assert (cache.hits, cache.misses) == (1, 1)
+    await asyncio.sleep(0.06)
+    assert cache.fresh("k") is None
+    cache.put("k", 2, cache.generation)
+    cache.clear()
+    assert cache.fresh("k") is None

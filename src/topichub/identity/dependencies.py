@@ -54,6 +54,9 @@ async def resolve_credential(
     only the database's part of the answer (user, membership, tenant) is cached."""
     cache = resources.caches.principals
     if looks_like_key(credential):
+        cached = cache.fresh(credential)
+        if cached is not None:
+            return cached
 
         async def key_principal() -> tuple[Principal, float | None]:
             principal, expires_at = await authenticate_key(session, credential)
@@ -89,7 +92,8 @@ async def cached_user_principal(
         return principal, None
 
     key = ("user", user_id, tenant_id, version)
-    return await resources.caches.principals.get_or_fill(key, user_principal)
+    cache = resources.caches.principals
+    return cache.fresh(key) or await cache.get_or_fill(key, user_principal)
 
 
 async def get_principal(

@@ -52,6 +52,16 @@ class StaleCache(Generic[K, V]):
         self.hits += 1
         return entry[1]
 
+    def fresh(self, key: K) -> V | None:
+        """The value when a fresh one is cached, else None. Synchronous: the hot paths
+        ask this first and make a fill (a closure and a coroutine) only on a miss, which
+        ``get_or_fill`` then counts."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            self.hits += 1
+            return entry[1]
+        return None
+
     def put(self, key: K, value: V, generation: int, *, ttl_s: float | None = None) -> None:
         """Store ``value`` unless the cache was cleared since ``generation`` was read.
         ``ttl_s`` may only shorten the entry's life (a credential that expires sooner)."""

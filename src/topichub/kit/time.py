@@ -12,8 +12,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def utctoday() -> date:
-    return utcnow().date()
+class _Today:
+    """The UTC date, made once per day: usage metering asks on every request."""
+
+    __slots__ = ("day", "ends", "starts")
+
+    def __init__(self) -> None:
+        self.starts = self.ends = 0.0
+        self.day = date(1970, 1, 1)
+
+    def __call__(self) -> date:
+        now = time.time()
+        if not self.starts <= now < self.ends:  # a new day, or the clock stepped back
+            self.day = datetime.fromtimestamp(now, UTC).date()
+            self.starts = (now // 86_400) * 86_400
+            self.ends = self.starts + 86_400
+        return self.day
+
+
+utctoday = _Today()
+"""Today's UTC date."""
 
 
 def now_ms() -> int:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 async def plan_for(session: AsyncSession, resources: Resources, principal: Principal) -> Plan:
     """The tenant's plan, from ``resources.caches.plans`` when it is fresh enough (see
     ``topichub.resources.Caches``: a change made elsewhere applies within its TTL)."""
+    cached = resources.caches.plans.fresh(principal.tenant_id)
+    if cached is not None:
+        return cached
 
     async def read() -> tuple[Plan, float | None]:
         tenant = await tenancy.get_tenant(session, principal.tenant_id)

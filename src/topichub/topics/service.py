@@ -210,11 +210,14 @@ async def find_topic(
     when it is fresh enough (see ``topichub.resources.Caches``). The key holds everything
     the answer depends on: the tenant, the key's own project, the project asked for."""
     principal.require(Permission.read)
+    key = (principal.tenant_id, principal.project_id, project_id, name)
+    cached = cache.fresh(key)
+    if cached is not None:
+        return cached
 
     async def read() -> tuple[TopicRef, float | None]:
         return TopicRef.of(await get_topic(session, principal, name, project_id)), None
 
-    key = (principal.tenant_id, principal.project_id, project_id, name)
     return await cache.get_or_fill(key, read)
 
 
