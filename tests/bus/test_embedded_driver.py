@@ -136,3 +136,8 @@ async def test_stopping_with_a_lost_connection_is_clean(engine: AsyncEngine) -> 
     await _drop_writer_connection(bus, engine)
     await bus.stop()
     assert bus._writer._conn is None
+    # The dropped connection did not go back to the pool: every next user of the
+    # engine gets a live one.
+    for _ in range(3):
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1

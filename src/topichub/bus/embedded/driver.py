@@ -12,8 +12,9 @@ update, insert, update, commit). Only the two drivers topichub supports (see
 ``topichub.kit.db``) are handled.
 
 The connection comes from the engine's pool (same URL, options and ``connect`` hooks as
-every other) and goes back to it when the writer stops. One that failed is discarded
-rather than returned: its transaction state is unknown.
+every other). It is discarded rather than returned, when it fails (its transaction
+state is unknown) and when the writer stops (it may have been dropped under the writer
+since its last commit).
 """
 
 from __future__ import annotations
@@ -82,10 +83,6 @@ class LogConnection(ABC):
         """Insert ``inserts`` (rows in ``_RECORD_COLUMNS`` order), apply ``updates``
         (``(next_offset, topic, partition)``), commit; with nothing to insert, only
         end the transaction ``read`` began."""
-
-    async def close(self) -> None:
-        """Back to the pool (after a successful ``write``: no transaction is open)."""
-        await self._conn.close()
 
     async def discard(self) -> None:
         """Close the connection for good instead of pooling it: after a failure its

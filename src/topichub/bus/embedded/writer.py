@@ -126,7 +126,10 @@ class GroupWriter:
         finally:
             conn, self._conn = self._conn, None
             if conn is not None:
-                await conn.close()
+                # Closed for good, not pooled: a connection held for the bus's life may
+                # have been dropped under it since its last commit, and the pool (no
+                # pre-ping on SQLite) would hand it, dead, to the next user.
+                await conn.discard()
 
     def _take_group(self) -> list[PendingPublish]:
         group: list[PendingPublish] = []
