@@ -18,7 +18,7 @@ validate), without passing the user middleware a second time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from starlette._utils import is_async_callable
@@ -95,3 +95,14 @@ def inner_stack(stack: ASGIApp, middleware: Iterable[Any]) -> ASGIApp:
         raise RuntimeError("the app's user middleware is not in its middleware stack")
     inner: ASGIApp = innermost.app
     return inner
+
+
+def put_in_front(app: Any, layer: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Put ``layer(stack)`` in front of ``app``'s middleware stack. Starlette builds the
+    stack at the first request, after every middleware was added: so is the layer."""
+    build = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return layer(build())
+
+    app.build_middleware_stack = build_middleware_stack

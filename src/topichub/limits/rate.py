@@ -358,25 +358,7 @@ class _MemoryWindows:
                 w.add(bucket, cost)
         if now >= self._next_sweep:
             self._sweep(now)
-        # The window with the least left leads (the first of those that waits longest).
-        lead = 0
-        for i in range(1, len(rows)):
-            row, best = rows[i], rows[lead]
-            if row[3] < best[3] or (row[3] == best[3] and row[4] > best[4]):
-                lead = i
-        name, _seconds, amount, remaining, wait = rows[lead]
-        return RateDecision(
-            True,
-            amount,
-            remaining,
-            math.ceil(now + wait),
-            None,
-            name,
-            tuple(rows),
-            lead,
-            header,
-            degraded,
-        )
+        return _decided(rows, header, now, degraded)
 
     def reset(self, key: str, policy: RatePolicy) -> None:
         for _name, seconds, item in policy.windows():
@@ -626,19 +608,29 @@ def _row(counts: _Counts, remaining: int, reset_after: int) -> _Row:
 def _allowed(
     counts: list[_Counts], header: str, cost: int, now: float, degraded: bool
 ) -> RateDecision:
-    """An allowed request's decision: the window with the least left leads."""
+    """An allowed request's decision, from the counts as they were before the hit."""
     rows = []
     for c in counts:
         remaining = max(0, c.remaining - cost)
         after = c.after_hit(cost)
         rows.append(_row(c, remaining, math.ceil(after.seconds_until_fits(remaining + 1))))
-    lead = min(range(len(rows)), key=lambda i: (rows[i][3], -rows[i][4]))
-    name, _seconds, limit, remaining, reset_after = rows[lead]
+    return _decided(rows, header, now, degraded)
+
+
+def _decided(rows: list[_Row], header: str, now: float, degraded: bool) -> RateDecision:
+    """An allowed request's decision from its windows' rows: the window with the least
+    left leads (the first of those that waits longest)."""
+    lead = 0
+    for i in range(1, len(rows)):
+        row, best = rows[i], rows[lead]
+        if row[3] < best[3] or (row[3] == best[3] and row[4] > best[4]):
+            lead = i
+    name, _seconds, limit, remaining, wait = rows[lead]
     return RateDecision(
         True,
         limit,
         remaining,
-        math.ceil(now + reset_after),
+        math.ceil(now + wait),
         None,
         name,
         tuple(rows),

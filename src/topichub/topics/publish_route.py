@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from topichub.identity.dependencies import resolve_credential
 from topichub.identity.principal import Permission, Principal
-from topichub.kit.short_stack import Handler, ShortStack, inner_stack
+from topichub.kit.short_stack import Handler, ShortStack, inner_stack, put_in_front
 from topichub.limits.enforce import rate_hit
 from topichub.limits.rate import RateHit
 from topichub.resources import Resources
@@ -320,15 +320,12 @@ class PublishRoute:
 
 def install(app: Any) -> None:
     """Put ``PublishRoute`` in front of ``app``'s middleware stack (the ``APIRoute`` it
-    shortcuts keeps its place, and the OpenAPI document is unchanged). The stack is
-    built at the first request, after every middleware was added: so is the short one."""
+    shortcuts keeps its place, and the OpenAPI document is unchanged)."""
     from topichub.topics.endpoints import router as topics_router
 
     path = "/topics/{name}/publish"
     api_route = next(r for r in topics_router.routes if getattr(r, "path", None) == path)
-    build = app.build_middleware_stack
-
-    def build_middleware_stack() -> ASGIApp:
-        return PublishRoute(build(), api_route, app.user_middleware, app.exception_handlers)
-
-    app.build_middleware_stack = build_middleware_stack
+    put_in_front(
+        app,
+        lambda stack: PublishRoute(stack, api_route, app.user_middleware, app.exception_handlers),
+    )

@@ -50,7 +50,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from topichub.identity.dependencies import resolve_credential
 from topichub.identity.tickets import stream_binding
 from topichub.identity.websocket import principal_from_ticket
-from topichub.kit.short_stack import Handler, ShortStack
+from topichub.kit.short_stack import Handler, ShortStack, put_in_front
 from topichub.limits.enforce import enforce_rate_limit
 from topichub.resources import Resources
 from topichub.topics.publish_route import LazySession, header_credential
@@ -247,15 +247,12 @@ class StreamRoute:
 
 def install(app: Any) -> None:
     """Put ``StreamRoute`` in front of ``app``'s middleware stack (the ``APIRoute`` it
-    shortcuts keeps its place, and the OpenAPI document is unchanged). The stack is
-    built at the first request, after every middleware was added: so is the short one."""
+    shortcuts keeps its place, and the OpenAPI document is unchanged)."""
     from topichub.topics.stream.endpoints import router as streams_router
 
     path = "/topics/{name}/stream"
     api_route = next(r for r in streams_router.routes if getattr(r, "path", None) == path)
-    build = app.build_middleware_stack
-
-    def build_middleware_stack() -> ASGIApp:
-        return StreamRoute(build(), api_route, app.user_middleware, app.exception_handlers)
-
-    app.build_middleware_stack = build_middleware_stack
+    put_in_front(
+        app,
+        lambda stack: StreamRoute(stack, api_route, app.user_middleware, app.exception_handlers),
+    )
