@@ -68,3 +68,24 @@ async def test_one_timer_serves_many_calls() -> None:
     watch.watch(extra, start + 10, "t")
     assert len(watch._waiting) == 1  # answered calls left from the front
     extra.cancel()
+
+
+def test_a_deadline_is_due_when_its_timer_runs_though_uvloops_clock_lags() -> None:
+    """uvloop's ``time()`` is cached per loop iteration in milliseconds: the timer of a
+    sub-millisecond deadline runs while the clock still reads earlier. It expires then,
+    as ``asyncio.timeout`` would, not a millisecond later (a publish could meanwhile be
+    confirmed past its timeout)."""
+    import uvloop
+
+    async def watched() -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        deadlines = Deadlines(TimeoutError)
+        future: asyncio.Future[None] = loop.create_future()
+        deadlines.watch(future, loop.time() + 1e-6, "t")
+        await asyncio.sleep(0)  # one loop iteration: the timer (0 ms) runs
+        await asyncio.sleep(0)
+        return future
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        future = runner.run(watched())
+    assert isinstance(future.exception(), TimeoutError)

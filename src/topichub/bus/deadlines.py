@@ -25,6 +25,7 @@ class Deadlines:
         self._error = error
         self._waiting: deque[tuple[float, asyncio.Future[Any], str]] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._armed_for = 0.0
 
     def watch(self, future: asyncio.Future[Any], deadline: float, topic: str) -> None:
         waiting = self._waiting
@@ -40,18 +41,26 @@ class Deadlines:
         if waiting[0] is entry:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._expire)
+            self._arm(asyncio.get_running_loop(), deadline)
 
     def _expire(self) -> None:
         self._timer = None
         loop = asyncio.get_running_loop()
-        now = loop.time()
+        # The loop ran the timer for this deadline: it is due, as ``asyncio.timeout``
+        # takes it to be. ``loop.time()`` alone may still read earlier (uvloop's clock
+        # is cached per loop iteration, in milliseconds), and re-arming for it let a
+        # sub-millisecond timeout run up to a millisecond late.
+        now = max(loop.time(), self._armed_for)
         waiting = self._waiting
         while waiting:
             deadline, future, topic = waiting[0]
             if not future.done():
                 if deadline > now:
-                    self._timer = loop.call_at(deadline, self._expire)
+                    self._arm(loop, deadline)
                     return
                 future.set_exception(self._error(topic))
             waiting.popleft()
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._armed_for = deadline
+        self._timer = loop.call_at(deadline, self._expire)
